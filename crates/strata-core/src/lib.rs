@@ -1,0 +1,18 @@
+//! strata's vocabulary, with no I/O.
+//!
+//! Everything else in strata stands on these types: identifiers that always quote themselves,
+//! checksums of migration files, diagnostics that point at `file:line`, URL masking, and the SQL
+//! statement splitter that maps every statement back to its line.
+
+pub mod checksum;
+pub mod diag;
+pub mod dialect;
+pub mod ident;
+pub mod sql;
+pub mod url;
+
+pub use checksum::Checksum;
+pub use diag::Diagnostic;
+pub use dialect::Dialect;
+pub use ident::{quote_ident, quote_literal, QualifiedName};
+pub use url::mask_url;

@@ -1,0 +1,8 @@
+//! strata's policy, written once above a small [`Database`] trait per engine: take the runner lock,
+//! re-read the state, validate, plan, apply each migration in its own transaction, record it.
+
+pub mod database;
+pub mod state;
+
+pub use database::{Database, DbError};
+pub use state::{EventKind, HistoryRow, NewEvent, StateTables};
