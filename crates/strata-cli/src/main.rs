@@ -1,1 +1,33 @@
-fn main() {}
+//! The `strata` binary: parse arguments, run one command, map the outcome to an exit code.
+
+mod cli;
+mod commands;
+mod context;
+mod error;
+mod output;
+mod render;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => error::EXIT_BAD_INPUT,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let printer = output::Printer::new(&cli.global);
+    match commands::run(cli, &printer) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            printer.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// The SHA-256 of a file's text after `\r\n` and lone `\r` are normalised to `\n`, as lowercase hex.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Checksum(String);
 
@@ -68,7 +70,10 @@ mod tests {
 
     #[test]
     fn a_comment_changes_the_checksum() {
-        assert_ne!(Checksum::of_text("SELECT 1;\n"), Checksum::of_text("-- x\nSELECT 1;\n"));
+        assert_ne!(
+            Checksum::of_text("SELECT 1;\n"),
+            Checksum::of_text("-- x\nSELECT 1;\n")
+        );
     }
 
     #[test]

@@ -17,7 +17,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: impl Into<String>, line: usize, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { file: file.into(), line, message: message.into(), hint: None }
+        Diagnostic {
+            file: file.into(),
+            line,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {

@@ -44,7 +44,10 @@ pub struct QualifiedName {
 
 impl QualifiedName {
     pub fn new(schema: Option<&str>, name: &str) -> QualifiedName {
-        QualifiedName { schema: schema.map(str::to_owned), name: name.to_owned() }
+        QualifiedName {
+            schema: schema.map(str::to_owned),
+            name: name.to_owned(),
+        }
     }
 
     /// Parses `name` or `schema.name` as written in configuration (no quoting; a name containing a
@@ -74,9 +77,18 @@ mod tests {
 
     #[test]
     fn hostile_names_are_quoted() {
-        assert_eq!(quote_ident(r#"a"; DROP TABLE x; --"#), r#""a""; DROP TABLE x; --""#);
+        assert_eq!(
+            quote_ident(r#"a"; DROP TABLE x; --"#),
+            r#""a""; DROP TABLE x; --""#
+        );
         assert_eq!(quote_literal("it's"), "'it''s'");
-        assert_eq!(QualifiedName::parse("app.strata_version").to_string(), r#""app"."strata_version""#);
-        assert_eq!(QualifiedName::parse("Mixed Case").to_string(), r#""Mixed Case""#);
+        assert_eq!(
+            QualifiedName::parse("app.strata_version").to_string(),
+            r#""app"."strata_version""#
+        );
+        assert_eq!(
+            QualifiedName::parse("Mixed Case").to_string(),
+            r#""Mixed Case""#
+        );
     }
 }

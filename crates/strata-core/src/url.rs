@@ -78,9 +78,18 @@ mod tests {
             mask_url("postgres://app:s3cr%40t@db:5432/x?sslmode=require"),
             "postgres://app:***@db:5432/x?sslmode=require"
         );
-        assert_eq!(mask_url("postgres://db/x?user=a&password=hunter2"), "postgres://db/x?user=a&password=***");
-        assert_eq!(mask_url("host=db password=hunter2 user=x"), "host=db password=*** user=x");
-        assert_eq!(mask_url("error connecting to postgres://u:p@h/d: refused"), "error connecting to postgres://u:***@h/d: refused");
+        assert_eq!(
+            mask_url("postgres://db/x?user=a&password=hunter2"),
+            "postgres://db/x?user=a&password=***"
+        );
+        assert_eq!(
+            mask_url("host=db password=hunter2 user=x"),
+            "host=db password=*** user=x"
+        );
+        assert_eq!(
+            mask_url("error connecting to postgres://u:p@h/d: refused"),
+            "error connecting to postgres://u:***@h/d: refused"
+        );
         assert_eq!(mask_url("sqlite://strata.db"), "sqlite://strata.db");
         assert_eq!(mask_url("postgres://user@h/d"), "postgres://user@h/d");
     }

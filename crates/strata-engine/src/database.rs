@@ -2,8 +2,8 @@
 //! when to re-read state, what to record) lives in [`crate::migrator`], once for every database.
 
 use crate::state::{HistoryRow, StateTables};
-use strata_core::Dialect;
 use std::fmt;
+use strata_core::Dialect;
 
 /// An error reported by the database, with everything the user needs to act on it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,7 +21,10 @@ pub struct DbError {
 
 impl DbError {
     pub fn msg(message: impl Into<String>) -> DbError {
-        DbError { message: message.into(), ..DbError::default() }
+        DbError {
+            message: message.into(),
+            ..DbError::default()
+        }
     }
 
     /// PostgreSQL `lock_not_available` (a `lock_timeout` fired).

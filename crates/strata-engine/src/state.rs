@@ -16,7 +16,10 @@ impl StateTables {
     /// From the configured names; `schema.table` qualifies, a bare name goes to the first schema of
     /// the `search_path`.
     pub fn new(version_table: &str, history_table: &str) -> StateTables {
-        StateTables { version: QualifiedName::parse(version_table), history: QualifiedName::parse(history_table) }
+        StateTables {
+            version: QualifiedName::parse(version_table),
+            history: QualifiedName::parse(history_table),
+        }
     }
 
     /// The key of the PostgreSQL advisory lock: a stable 64-bit hash of the version table's name,
@@ -86,6 +89,8 @@ pub struct NewEvent<'a> {
     pub kind: EventKind,
     pub message: Option<&'a str>,
     pub checksum: Option<&'a str>,
+    /// Who runs strata on the client (`user@host`); PostgreSQL prepends the database user
+    /// (`current_user`), rendered in SQL so offline output needs no connection.
     pub applied_by: &'a str,
     /// `None`: measured by the database itself (PostgreSQL: `clock_timestamp() - now()`, the time
     /// since the transaction began).
@@ -145,6 +150,13 @@ pub fn insert_event_sql(dialect: Dialect, t: &StateTables, e: &NewEvent<'_>) -> 
         }
         (None, Dialect::Sqlite) => "NULL".to_owned(),
     };
+    let by = match dialect {
+        Dialect::Postgres => format!(
+            "current_user || {}",
+            quote_literal(&format!(" ({})", e.applied_by))
+        ),
+        Dialect::Sqlite => quote_literal(e.applied_by),
+    };
     format!(
         "INSERT INTO {h} (revision, parents, kind, message, checksum, applied_by, execution_ms, strata_version, error) \
          VALUES ({rev}, {parents}, {kind}, {message}, {checksum}, {by}, {ms}, {ver}, {error});",
@@ -154,7 +166,6 @@ pub fn insert_event_sql(dialect: Dialect, t: &StateTables, e: &NewEvent<'_>) -> 
         kind = quote_literal(e.kind.as_str()),
         message = opt(e.message),
         checksum = opt(e.checksum),
-        by = quote_literal(e.applied_by),
         ver = quote_literal(env!("CARGO_PKG_VERSION")),
         error = opt(e.error),
     )
@@ -166,14 +177,25 @@ pub fn set_heads_sql(t: &StateTables, removed: &[&str], added: &[&str]) -> Strin
     let mut sql = String::new();
     if !removed.is_empty() {
         let list: Vec<String> = removed.iter().map(|r| quote_literal(r)).collect();
-        sql.push_str(&format!("DELETE FROM {} WHERE revision IN ({});", t.version, list.join(", ")));
+        sql.push_str(&format!(
+            "DELETE FROM {} WHERE revision IN ({});",
+            t.version,
+            list.join(", ")
+        ));
     }
     if !added.is_empty() {
         if !sql.is_empty() {
             sql.push('\n');
         }
-        let rows: Vec<String> = added.iter().map(|r| format!("({})", quote_literal(r))).collect();
-        sql.push_str(&format!("INSERT INTO {} (revision) VALUES {};", t.version, rows.join(", ")));
+        let rows: Vec<String> = added
+            .iter()
+            .map(|r| format!("({})", quote_literal(r)))
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO {} (revision) VALUES {};",
+            t.version,
+            rows.join(", ")
+        ));
     }
     sql
 }

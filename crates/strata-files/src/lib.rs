@@ -1,61 +1,90 @@
 //! Migration files and `strata.toml` on disk, turned into revisions and configuration.
 //!
-//! Parsing is pure (text in, values or `file:line` diagnostics out); only [`load`] reads the disk.
-//!
-//! INTERFACE CONTRACT (used by strata-engine and strata-cli; keep these signatures):
-//!
-//! ```text
-//! // migration.rs
-//! pub struct Section { pub sql: String, pub line: usize /* 1-based file line of the first SQL line */,
-//!                      pub statements: Vec<strata_core::sql::Statement> /* lines are file lines */ }
-//! impl Section { pub fn is_empty(&self) -> bool /* no statements */ }
-//! pub struct MigrationFile {
-//!     pub id: String, pub slug: String,
-//!     pub path: String,               // as displayed to the user, e.g. "migrations/2026..._x.sql"
-//!     pub message: Option<String>, pub revises: Vec<String>, pub labels: Vec<String>,
-//!     pub depends_on: Vec<String>,
-//!     pub transaction: Option<bool>,  // explicit `-- strata:transaction on|off`
-//!     pub destructive_downgrade: Option<String>, pub irreversible: Option<String>,
-//!     pub up: Section, pub down: Option<Section>,   // down None only when irreversible
-//!     pub checksum: strata_core::Checksum,
-//!     pub header_lines: BTreeMap<String, usize>,    // header key -> its line, for diagnostics
-//! }
-//! impl MigrationFile {
-//!     pub fn message_or_slug(&self) -> String;
-//!     /// Some(reason) when the up (resp. down) must run outside a transaction: explicit `off`,
-//!     /// or a statement that cannot run in one (the reason names it: "CREATE INDEX CONCURRENTLY at line 7").
-//!     pub fn non_transactional(&self, down: bool) -> Option<String>;
-//! }
-//! pub fn parse_migration(path: &str, file_name: &str, text: &str) -> Result<MigrationFile, Vec<Diagnostic>>;
-//! pub struct NewMigration { pub id, pub slug, pub message, pub revises: Vec<String>, pub labels: Vec<String>,
-//!                           pub depends_on: Vec<String>, pub up: String, pub down: String }
-//! pub fn render_migration(m: &NewMigration) -> String;   // parse_migration(render(m)) round-trips
-//! pub fn slugify(message: &str) -> String;              // "Add users!" -> "add_users"
-//!
-//! // load.rs (the only I/O)
-//! pub struct Migrations { pub files: Vec<MigrationFile>, pub graph: strata_graph::Graph }
-//! impl Migrations { pub fn get(&self, id: &str) -> Option<&MigrationFile>; }
-//! /// Reads every `*.sql` in `dir` (not recursive), parses, validates the whole tree and builds the
-//! /// graph; all problems at once, each as file:line. `display_base` makes paths relative for display.
-//! pub fn load(dir: &Path, display_base: &Path) -> Result<Migrations, Vec<Diagnostic>>;
-//! pub fn build(files: Vec<MigrationFile>) -> Result<Migrations, Vec<Diagnostic>>;
-//!
-//! // config.rs
-//! pub struct Config { pub root: PathBuf /* folder of strata.toml */, pub path: Option<PathBuf>,
-//!     pub migrations_dir: String, pub schema: Vec<String>, pub schema_command: Option<String>,
-//!     pub version_table: String, pub history_table: String, pub default_env: String,
-//!     pub envs: BTreeMap<String, EnvConfig>, pub lint: Option<toml::Table> }
-//! pub struct EnvConfig { pub url: Option<Located<String>>, pub shadow_url: Option<Located<String>>,
-//!     pub lock_timeout: Option<Duration>, pub statement_timeout: Option<Duration>,
-//!     pub lock_retries: Option<u32>, pub lint: Option<LintMode> }
-//! pub struct Located<T> { pub value: T, pub line: usize }
-//! pub enum LintMode { Enforce, Warn, Off }
-//! pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec<Diagnostic>>;
-//! pub fn find_config(start: &Path) -> Option<PathBuf>;   // ./strata.toml, searched upward
-//! pub fn default_config(root: PathBuf) -> Config;       // no strata.toml
-//! pub fn interpolate(path: &str, s: &Located<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Diagnostic>;
-//! pub fn parse_duration(s: &str) -> Option<Duration>;   // "500ms" "5s" "30m" "2h" "1d"
-//! /// URL precedence: cli > env's url > DATABASE_URL > sqlite://strata.db; sqlite paths relative to root.
-//! pub fn resolve_url(cfg: &Config, env_name: &str, cli_url: Option<&str>, env: &dyn Fn(&str)->Option<String>) -> Result<String, Diagnostic>;
-//! pub const CONFIG_TEMPLATE: &str;   // what `strata init` writes, commented
-//! ```
+//! Parsing is pure (text in, values or `file:line` diagnostics out): [`parse_migration`] reads one
+//! migration file, [`parse_config`] one `strata.toml`. Only [`load`] (and [`find_config`]) touch
+//! the disk: `load` reads a migrations folder, validates the whole tree and builds its
+//! [`strata_graph::Graph`], reporting every problem at once.
+
+pub mod config;
+pub mod load;
+pub mod migration;
+
+pub use config::{
+    default_config, find_config, interpolate, parse_config, parse_duration, resolve_shadow_url,
+    resolve_url, Config, EnvConfig, LintMode, Located, CONFIG_TEMPLATE,
+};
+pub use load::{build, load, Migrations};
+pub use migration::{
+    parse_migration, render_migration, slugify, MigrationFile, NewMigration, Section,
+};
+
+/// The candidate closest to `word`, when it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    if word.is_empty() {
+        return None;
+    }
+    let normalise = |s: &str| s.replace(['_', '-'], "");
+    candidates
+        .iter()
+        .map(|&c| {
+            let distance =
+                if normalise(c) == normalise(&word) || (word.len() >= 3 && c.starts_with(&word)) {
+                    0
+                } else {
+                    edit_distance(&word, c)
+                };
+            (distance, c)
+        })
+        .filter(|&(distance, c)| distance <= 2.min(c.len() / 2))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// 1-based line of a byte offset in `text`.
+pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let keys = ["message", "revises", "labels", "depends-on", "transaction"];
+        assert_eq!(did_you_mean("revise", &keys), Some("revises"));
+        assert_eq!(did_you_mean("depends_on", &keys), Some("depends-on"));
+        assert_eq!(did_you_mean("depends", &keys), Some("depends-on"));
+        assert_eq!(did_you_mean("mesage", &keys), Some("message"));
+        assert_eq!(did_you_mean("Labels", &keys), Some("labels"));
+        assert_eq!(did_you_mean("zzz", &keys), None);
+        assert_eq!(did_you_mean("", &keys), None);
+    }
+
+    #[test]
+    fn lines_of_offsets() {
+        assert_eq!(line_of_offset("a\nb\nc", 0), 1);
+        assert_eq!(line_of_offset("a\nb\nc", 2), 2);
+        assert_eq!(line_of_offset("a\nb\nc", 99), 3);
+    }
+}

@@ -35,3 +35,22 @@
 //!   pub fn label_target(&self, label: &str) -> Option<&str>;   // revision carrying the label
 //! }
 //! ```
+//!
+//! Targets (see [`target`] for the grammar): `head`, `heads`, `base`, an id or unique prefix, a
+//! branch label, `<label>@head`, `<label>@base`, `+N`/`-N` from the current state, and
+//! `<revision>+N`/`<revision>-N`. Ties are always broken by id order, so every answer is
+//! deterministic.
+
+mod error;
+mod graph;
+mod plan;
+pub mod target;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{EdgeKind, GraphError, TargetError};
+pub use graph::{Graph, Node};
+pub use plan::{Direction, Step};
+pub use target::{Anchor, Target};

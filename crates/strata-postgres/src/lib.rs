@@ -1,1 +1,540 @@
-//! (being written)
+//! strata's PostgreSQL engine: a synchronous connection (the `postgres` crate, the blocking facade
+//! of `tokio-postgres`) implementing [`strata_engine::Database`].
+//!
+//! - Migration text runs through the simple-query protocol, unchanged, so multi-statement files
+//!   work and error positions point into the text.
+//! - TLS via rustls with libpq's `sslmode` semantics (see [`tls`](crate#tls)).
+//! - The runner lock is a session advisory lock keyed by the version table's name; a waiting runner
+//!   is told who holds it.
+//! - `client_connection_check_interval` (PostgreSQL 14+) makes the server notice a killed strata
+//!   within a second, roll back its transaction and release its lock.
+//! - Every message passes through [`strata_core::mask_url`] and is scrubbed of the password.
+//!
+//! # TLS
+//!
+//! `sslmode=disable` never encrypts; `allow`/`prefer` (the default) encrypt when the server offers
+//! TLS, without checking its certificate; `require` always encrypts without checking the
+//! certificate (libpq: as `verify-ca` when `sslrootcert` is given); `verify-ca` checks the chain;
+//! `verify-full` checks the chain and the host name. Roots: `sslrootcert=PATH` (PEM), or the
+//! Mozilla root store when absent or `system`.
+
+mod tls;
+mod url;
+
+use postgres::error::ErrorPosition;
+use postgres::types::Type;
+use std::error::Error as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata_core::{mask_url, quote_literal, Dialect};
+use strata_engine::state::{HistoryRow, StateTables};
+use strata_engine::{Database, DbError};
+
+/// How to connect, beyond what the URL says.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// `application_name` shown in `pg_stat_activity` (a value in the URL wins).
+    pub application_name: String,
+    /// Time allowed to open the TCP connection to each host (a `connect_timeout` in the URL wins).
+    pub connect_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> ConnectOptions {
+        ConnectOptions {
+            application_name: "strata".to_owned(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// At most this many notices are kept between two [`Postgres::take_notices`] calls.
+const MAX_NOTICES: usize = 10_000;
+
+#[derive(Default)]
+struct Notices {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+/// Removes secrets from text that may echo the connection string.
+#[derive(Clone)]
+struct Scrubber {
+    password: Option<String>,
+}
+
+impl Scrubber {
+    fn scrub(&self, text: &str) -> String {
+        let masked = mask_url(text);
+        match &self.password {
+            // Short passwords would match ordinary words; they can only appear in URL form, which
+            // mask_url already handles.
+            Some(password) if password.chars().count() >= 4 => {
+                masked.replace(password.as_str(), "***")
+            }
+            _ => masked,
+        }
+    }
+}
+
+/// A connection to PostgreSQL.
+pub struct Postgres {
+    client: postgres::Client,
+    /// The URL with its password masked.
+    target: String,
+    scrubber: Scrubber,
+    server_version: u32,
+    notices: Arc<Mutex<Notices>>,
+    tls: tls::PgTls,
+}
+
+/// A handle that cancels the statement running on a [`Postgres`] connection, usable from another
+/// thread (e.g. a Ctrl-C handler) while the connection is busy.
+#[derive(Clone)]
+pub struct CancelHandle {
+    token: postgres::CancelToken,
+    tls: tls::PgTls,
+    scrubber: Scrubber,
+}
+
+impl CancelHandle {
+    /// Asks the server to cancel the running statement (which then fails with SQLSTATE 57014).
+    /// Cancellation is racy: the statement may finish first.
+    pub fn cancel(&self) -> Result<(), DbError> {
+        self.token
+            .cancel_query(self.tls.clone())
+            .map_err(|e| DbError {
+                message: self.scrubber.scrub(&format!(
+                    "could not send the cancel request: {}",
+                    error_text(&e)
+                )),
+                connection: true,
+                ..DbError::default()
+            })
+    }
+}
+
+fn io_source(e: &postgres::Error) -> Option<&std::io::Error> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// An error and its causes, `top: cause: cause` (the driver's `Display` leaves the causes out).
+fn error_text(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.is_empty() && !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn db_error_fields(db: &postgres::error::DbError, scrubber: &Scrubber) -> DbError {
+    DbError {
+        code: Some(db.code().code().to_owned()),
+        message: scrubber.scrub(db.message()),
+        detail: db.detail().map(|d| scrubber.scrub(d)),
+        hint: db.hint().map(|h| scrubber.scrub(h)),
+        position: match db.position() {
+            Some(ErrorPosition::Original(n)) => Some(*n as usize),
+            _ => None,
+        },
+        connection: false,
+    }
+}
+
+/// The error of a failed connection attempt, saying what to check.
+fn connect_error(
+    e: &postgres::Error,
+    info: &url::ConnInfo,
+    target: &str,
+    scrubber: &Scrubber,
+) -> DbError {
+    let prefix = format!("could not connect to {target}");
+    if let Some(db) = e.as_db_error() {
+        let mut err = db_error_fields(db, scrubber);
+        err.message = format!("{prefix}: {}", err.message);
+        err.connection = true;
+        return err;
+    }
+    let text = error_text(e);
+    let mode = info.ssl_mode.as_str();
+    let mut hint = None;
+    let reason = if let Some(cause) = text.strip_prefix("error performing TLS handshake") {
+        let cause = cause.trim_start_matches(": ");
+        if cause.contains("server does not support TLS") {
+            hint = Some("enable ssl on the server, or use sslmode=prefer to connect without TLS where the server does not offer it".to_owned());
+            format!("the server does not support TLS, which sslmode={mode} requires")
+        } else {
+            if matches!(
+                info.ssl_mode,
+                url::SslModeArg::VerifyCa | url::SslModeArg::VerifyFull
+            ) || info.ssl_root_cert.is_some()
+            {
+                hint = Some(format!(
+                    "sslmode={mode} checks the server's certificate against {}",
+                    match info.ssl_root_cert.as_deref() {
+                        None | Some("system") => "the Mozilla root certificates; name the server's CA with sslrootcert=PATH".to_owned(),
+                        Some(path) => format!("the CA certificate(s) in {path}"),
+                    }
+                ));
+            }
+            format!("TLS handshake failed: {cause}")
+        }
+    } else if let Some(io) = io_source(e) {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused — is the server running?".to_owned()
+            }
+            std::io::ErrorKind::TimedOut => match info.config.get_connect_timeout() {
+                Some(t) => format!(
+                    "timed out after {} s — is the host reachable?",
+                    t.as_secs_f64()
+                ),
+                None => "timed out — is the host reachable?".to_owned(),
+            },
+            std::io::ErrorKind::NotFound => {
+                let socket = info.config.get_hosts().iter().find_map(|h| match h {
+                    #[cfg(unix)]
+                    postgres::config::Host::Unix(dir) => Some(dir.display().to_string()),
+                    _ => None,
+                });
+                let port = info.config.get_ports().first().copied().unwrap_or(5432);
+                match socket {
+                    Some(dir) => format!(
+                        "no server socket at {dir}/.s.PGSQL.{port} — is the server running?"
+                    ),
+                    None => format!("{io} — is the server running?"),
+                }
+            }
+            _ if io.to_string().contains("lookup address") => {
+                format!("could not resolve the host name ({io})")
+            }
+            _ => io.to_string(),
+        }
+    } else {
+        text
+    };
+    DbError {
+        message: scrubber.scrub(&format!("{prefix}: {reason}")),
+        hint: hint.map(|h| scrubber.scrub(&h)),
+        connection: true,
+        ..DbError::default()
+    }
+}
+
+impl Postgres {
+    /// Connects to a `postgres://` or `postgresql://` URL (libpq-style query parameters), then sets
+    /// up the session: `standard_conforming_strings = on`, `application_name`, and on PostgreSQL
+    /// 14+ `client_connection_check_interval = '1s'`.
+    pub fn connect(url: &str, opts: &ConnectOptions) -> Result<Postgres, DbError> {
+        let mut info = url::parse(url, opts)?;
+        let target = mask_url(url);
+        let scrubber = Scrubber {
+            password: info.password.clone(),
+        };
+        let tls =
+            tls::connector(info.ssl_mode, info.ssl_root_cert.as_deref()).map_err(|mut e| {
+                e.message =
+                    scrubber.scrub(&format!("could not connect to {target}: {}", e.message));
+                e
+            })?;
+
+        let notices = Arc::new(Mutex::new(Notices::default()));
+        let sink = Arc::clone(&notices);
+        let notice_scrubber = scrubber.clone();
+        info.config.notice_callback(move |notice| {
+            let mut text = format!("{}: {}", notice.severity(), notice.message());
+            if let Some(detail) = notice.detail() {
+                text.push_str(&format!("\nDETAIL: {detail}"));
+            }
+            if let Some(hint) = notice.hint() {
+                text.push_str(&format!("\nHINT: {hint}"));
+            }
+            let mut buffer = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if buffer.kept.len() < MAX_NOTICES {
+                buffer.kept.push(notice_scrubber.scrub(&text));
+            } else {
+                buffer.dropped += 1;
+            }
+        });
+
+        let client = info
+            .config
+            .connect(tls.clone())
+            .map_err(|e| connect_error(&e, &info, &target, &scrubber))?;
+        let mut pg = Postgres {
+            client,
+            target,
+            scrubber,
+            server_version: 0,
+            notices,
+            tls,
+        };
+
+        // One round trip: the SETs, the version, and (14+) the dead-client check. The CASE is
+        // evaluated lazily, so older servers never see the unknown parameter.
+        let setup = format!(
+            "SET standard_conforming_strings = on; SET application_name = {app}; \
+             SELECT current_setting('server_version_num'), \
+             CASE WHEN current_setting('server_version_num')::int >= 140000 \
+             THEN set_config('client_connection_check_interval', '1s', false) END",
+            app = quote_literal(&info.application_name),
+        );
+        let rows = pg.simple_query_rows(&setup)?;
+        let version = rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .unwrap_or_default();
+        pg.server_version = version.trim().parse().map_err(|_| {
+            DbError::msg(format!(
+                "{}: unexpected server_version_num `{version}`",
+                pg.target
+            ))
+        })?;
+        Ok(pg)
+    }
+
+    /// Server notices (`NOTICE`, `WARNING`, ...) received since the last call, oldest first, each
+    /// as `SEVERITY: message` with `DETAIL:`/`HINT:` lines when present.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        let mut buffer = self
+            .notices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut notices = std::mem::take(&mut buffer.kept);
+        if buffer.dropped > 0 {
+            notices.push(format!("({} more notices were dropped)", buffer.dropped));
+            buffer.dropped = 0;
+        }
+        notices
+    }
+
+    /// A handle that cancels the running statement from another thread.
+    pub fn cancel_token(&self) -> CancelHandle {
+        CancelHandle {
+            token: self.client.cancel_token(),
+            tls: self.tls.clone(),
+            scrubber: self.scrubber.clone(),
+        }
+    }
+
+    /// Runs `sql` with the simple-query protocol and returns the rows of every statement, each
+    /// value as text (`None` for NULL).
+    pub fn simple_query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let messages = self.client.simple_query(sql).map_err(|e| self.error(e))?;
+        let mut rows = Vec::new();
+        for message in messages {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
+    }
+
+    fn error(&self, e: postgres::Error) -> DbError {
+        let lost = self.client.is_closed() || e.is_closed() || io_source(&e).is_some();
+        match e.as_db_error() {
+            Some(db) => DbError {
+                connection: lost,
+                ..db_error_fields(db, &self.scrubber)
+            },
+            None if lost => DbError {
+                message: self.scrubber.scrub(&format!(
+                    "lost the connection to {}: {}",
+                    self.target,
+                    error_text(&e)
+                )),
+                connection: true,
+                ..DbError::default()
+            },
+            None => DbError::msg(self.scrubber.scrub(&error_text(&e))),
+        }
+    }
+
+    fn regclass_exists(&mut self, names: &[String]) -> Result<bool, DbError> {
+        for name in names {
+            let row = self
+                .client
+                .query_typed_one("SELECT to_regclass($1) IS NOT NULL", &[(name, Type::TEXT)])
+                .map_err(|e| self.error(e))?;
+            if !row.get::<_, bool>(0) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Who holds the advisory lock `key` in this database, as `pid 1234 (strata, user app, since
+    /// 14:02:11)`; `None` when nobody does (any more).
+    fn lock_holder(&mut self, key: i64) -> Result<Option<String>, DbError> {
+        // pg_advisory_lock(bigint) shows in pg_locks as classid = high half, objid = low half,
+        // objsubid = 1.
+        let bits = key as u64;
+        let high = i64::from((bits >> 32) as u32);
+        let low = i64::from(bits as u32);
+        let rows = self
+            .client
+            .query_typed(
+                "SELECT l.pid, a.application_name, a.usename::text, host(a.client_addr), \
+                        to_char(a.backend_start, 'HH24:MI:SS') \
+                 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                   AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+                 LIMIT 1",
+                &[(&high, Type::INT8), (&low, Type::INT8)],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(rows.first().map(|row| {
+            let pid: Option<i32> = row.get(0);
+            let mut parts = Vec::new();
+            if let Some(app) = row.get::<_, Option<String>>(1).filter(|a| !a.is_empty()) {
+                parts.push(app);
+            }
+            if let Some(user) = row.get::<_, Option<String>>(2) {
+                parts.push(format!("user {user}"));
+            }
+            if let Some(addr) = row.get::<_, Option<String>>(3) {
+                parts.push(format!("from {addr}"));
+            }
+            if let Some(since) = row.get::<_, Option<String>>(4) {
+                parts.push(format!("since {since}"));
+            }
+            let pid = pid.map_or_else(
+                || "a prepared transaction".to_owned(),
+                |p| format!("pid {p}"),
+            );
+            if parts.is_empty() {
+                pid
+            } else {
+                format!("{pid} ({})", parts.join(", "))
+            }
+        }))
+    }
+}
+
+impl Database for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn describe(&self) -> String {
+        self.target.clone()
+    }
+
+    fn user(&mut self) -> Result<Option<String>, DbError> {
+        let rows = self.simple_query_rows("SELECT current_user")?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten()))
+    }
+
+    fn server_version(&mut self) -> Result<u32, DbError> {
+        Ok(self.server_version)
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).map_err(|e| self.error(e))
+    }
+
+    fn state_tables_exist(&mut self, tables: &StateTables) -> Result<bool, DbError> {
+        self.regclass_exists(&[tables.version.to_string(), tables.history.to_string()])
+    }
+
+    fn read_heads(&mut self, tables: &StateTables) -> Result<Vec<String>, DbError> {
+        if !self.regclass_exists(&[tables.version.to_string()])? {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT revision FROM {} ORDER BY revision", tables.version);
+        let rows = self
+            .client
+            .query_typed(&sql, &[])
+            .map_err(|e| self.error(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn read_history(&mut self, tables: &StateTables) -> Result<Vec<HistoryRow>, DbError> {
+        if !self.regclass_exists(&[tables.history.to_string()])? {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, revision, parents, kind, message, checksum, \
+                    to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+                    applied_by, execution_ms, strata_version, error \
+             FROM {} ORDER BY id",
+            tables.history
+        );
+        let rows = self
+            .client
+            .query_typed(&sql, &[])
+            .map_err(|e| self.error(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryRow {
+                id: r.get(0),
+                revision: r.get(1),
+                parents: r.get(2),
+                kind: r.get(3),
+                message: r.get(4),
+                checksum: r.get(5),
+                applied_at: r.get(6),
+                applied_by: r.get(7),
+                execution_ms: r.get(8),
+                strata_version: r.get(9),
+                error: r.get(10),
+            })
+            .collect())
+    }
+
+    fn lock(&mut self, tables: &StateTables, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
+        let key = tables.lock_key();
+        let row = self
+            .client
+            .query_typed_one("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)])
+            .map_err(|e| self.error(e))?;
+        if row.get::<_, bool>(0) {
+            return Ok(());
+        }
+        let holder = self
+            .lock_holder(key)?
+            .unwrap_or_else(|| "another session".to_owned());
+        on_wait(&holder);
+        self.client
+            .query_typed("SELECT pg_advisory_lock($1)", &[(&key, Type::INT8)])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    fn unlock(&mut self, tables: &StateTables) -> Result<(), DbError> {
+        let key = tables.lock_key();
+        self.client
+            .query_typed("SELECT pg_advisory_unlock($1)", &[(&key, Type::INT8)])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    fn begin_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    fn lock_is_per_transaction(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,213 @@
+//! The command line: parsed raw by clap here, validated into settings in `context`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success; 1 problems found (verify mismatches, ...); 2 bad input (usage, config,
+migration files, unresolvable target); 3 database or runtime failure.
+
+Get started:  strata init && strata revision -m \"create users\" && strata upgrade
+Docs: docs/getting-started.md";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "strata",
+    version,
+    about = "Versioned schema migrations over a revision graph, for PostgreSQL and SQLite",
+    long_about = "strata runs versioned SQL migrations over a revision graph (branches, merges, labels), \
+keeps an append-only audit log in the database, and verifies that applied files never change.",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Path to strata.toml (default: ./strata.toml, searched upward)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Environment from strata.toml [env.NAME] (default: default_env)
+    #[arg(long, global = true, value_name = "NAME", env = "STRATA_ENV")]
+    pub env: Option<String>,
+    /// Database URL; overrides the environment's url and DATABASE_URL
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more: notices from the database, the SQL being run
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// No colors (also: NO_COLOR=1)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create strata.toml, migrations/ and schema/
+    #[command(after_help = "Example:\n  strata init myproject")]
+    Init {
+        /// Folder to initialise (created if missing)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+
+    /// Write a new migration file and print its path
+    #[command(
+        after_help = "Examples:\n  strata revision -m \"add users\"\n  strata revision -m \"billing tables\" --head base --branch-label billing\n  strata revision -m \"invoices\" --head billing@head"
+    )]
+    Revision(RevisionArgs),
+
+    /// Apply migrations up to a target (default: head)
+    #[command(
+        after_help = "Targets: head, heads, ID or unique prefix, LABEL@head, +N, ID+N.\n\nExamples:\n  strata upgrade\n  strata upgrade +1\n  strata upgrade heads\n  strata upgrade --dry-run\n  strata upgrade base:head --sql > review.sql"
+    )]
+    Upgrade(MigrateArgs),
+
+    /// Revert migrations down to a target
+    #[command(
+        after_help = "Targets: base, ID or unique prefix, LABEL@base, -N, ID-N.\n\nExamples:\n  strata downgrade -1\n  strata downgrade base\n  strata downgrade 20261125143000\n  strata downgrade head:base --sql"
+    )]
+    Downgrade(DowngradeArgs),
+
+    /// Show the current heads and what is pending
+    #[command(after_help = "Example:\n  strata current --json")]
+    Current,
+
+    /// List revisions in graph order, marking applied and current ones
+    #[command(
+        after_help = "Examples:\n  strata history\n  strata history -r 20261120:head --json"
+    )]
+    History {
+        /// Only revisions in FROM:TO (either side may be omitted)
+        #[arg(short = 'r', long = "rev-range", value_name = "RANGE")]
+        range: Option<String>,
+    },
+
+    /// Show the audit log kept in the history table
+    #[command(after_help = "Example:\n  strata log --json")]
+    Log,
+
+    /// Show the head revisions of the graph (no database needed)
+    Heads,
+
+    /// Show the branch points of the graph (no database needed)
+    Branches,
+
+    /// Show one revision (no database needed)
+    #[command(after_help = "Example:\n  strata show 2026112514")]
+    Show {
+        /// Revision id, unique prefix, head or LABEL@head
+        rev: String,
+    },
+
+    /// Write a merge revision joining several heads
+    #[command(
+        after_help = "Example:\n  strata merge heads -m \"merge billing\"\n  strata merge 20261125 20261126 -m \"merge\""
+    )]
+    Merge {
+        /// Revisions to merge (or `heads`)
+        #[arg(required = true)]
+        revs: Vec<String>,
+        /// Message of the merge revision
+        #[arg(short, long)]
+        message: String,
+        /// Id of the new revision (default: UTC timestamp)
+        #[arg(long)]
+        rev_id: Option<String>,
+    },
+
+    /// Set the version table to a target without running SQL (recorded as `stamp`)
+    #[command(
+        after_help = "Example:\n  strata stamp head --reason \"schema restored from a dump\""
+    )]
+    Stamp {
+        /// Target revision (head, heads, base, ID, LABEL@head)
+        target: String,
+        /// Why; recorded in the history table
+        #[arg(long, required = true)]
+        reason: String,
+    },
+
+    /// Check that applied migration files are unchanged and none is missing
+    #[command(
+        after_help = "Exits 1 listing each mismatch. Line-ending changes (CRLF/LF) are not changes.\n\nExample:\n  strata verify --json"
+    )]
+    Verify,
+
+    /// Print the revision graph as Mermaid or Graphviz dot
+    #[command(after_help = "Example:\n  strata graph --format dot | dot -Tsvg > graph.svg")]
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Args, Debug)]
+pub struct RevisionArgs {
+    /// One-line description; also names the file
+    #[arg(short, long)]
+    pub message: String,
+    /// Parent of the new revision: head (default), base (a new root), ID, LABEL@head
+    #[arg(long, value_name = "TARGET")]
+    pub head: Option<String>,
+    /// Branch label to put on the new revision
+    #[arg(long, value_name = "LABEL")]
+    pub branch_label: Option<String>,
+    /// Revision that must be applied first without being a parent (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub depends_on: Vec<String>,
+    /// Id of the new revision (default: UTC timestamp YYYYMMDDHHMMSS)
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Where to go; FROM:TO with --sql
+    #[arg(default_value = "head", allow_hyphen_values = true)]
+    pub target: String,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Args, Debug)]
+pub struct DowngradeArgs {
+    /// Where to go (required: downgrading is never implicit); FROM:TO with --sql
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Args, Debug)]
+pub struct RunFlags {
+    /// Print the exact SQL the run would execute, without connecting (target or FROM:TO)
+    #[arg(long)]
+    pub sql: bool,
+    /// Connect, resolve and print the ordered plan; change nothing
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    /// Run every migration of this run in one transaction
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Dialect for --sql when no URL is configured
+    #[arg(long, value_name = "postgres|sqlite")]
+    pub dialect: Option<String>,
+}

@@ -1,0 +1,161 @@
+//! `upgrade` and `downgrade`: live, `--dry-run`, or offline `--sql`.
+
+use crate::cli::RunFlags;
+use crate::context::Project;
+use crate::error::CliError;
+use crate::output::{Printer, RunReporter};
+use std::time::Instant;
+use strata_engine::migrator::{check_plan, offline_sql};
+use strata_engine::Migrator;
+use strata_graph::{Direction, Step};
+
+pub fn upgrade(
+    project: &Project,
+    target: &str,
+    flags: &RunFlags,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    run(project, Direction::Up, target, flags, printer)
+}
+
+pub fn downgrade(
+    project: &Project,
+    target: &str,
+    flags: &RunFlags,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    run(project, Direction::Down, target, flags, printer)
+}
+
+fn run(
+    project: &Project,
+    direction: Direction,
+    target: &str,
+    flags: &RunFlags,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let settings = project.settings(flags.single_transaction);
+
+    if flags.sql {
+        // Offline: no connection. Without FROM:, an upgrade starts from base and a downgrade
+        // from all heads.
+        let (from, to) = match target.split_once(':') {
+            Some((from, to)) => (from, to),
+            None if direction == Direction::Up => ("base", target),
+            None => ("heads", target),
+        };
+        let steps = migrations
+            .graph
+            .plan_range(from, to, direction)
+            .map_err(|e| CliError::invalid(e.to_string()))?;
+        check_plan(&migrations, &steps, flags.single_transaction)?;
+        let dialect = project.dialect(flags.dialect.as_deref())?;
+        printer.result(offline_sql(dialect, &settings, &migrations, &steps).trim_end());
+        return Ok(());
+    }
+    if target.contains(':') {
+        return Err(CliError::invalid_with_hint(
+            format!("a range `{target}` is only for offline SQL"),
+            format!(
+                "add --sql to print its SQL, or give a single target such as `{}`",
+                target.rsplit(':').next().unwrap_or("head")
+            ),
+        ));
+    }
+
+    let mut db = project.connect()?;
+    printer.verbose(&format!("connected to {}", db.describe()));
+    let mut migrator = Migrator::new(db.as_mut(), &migrations, settings);
+
+    if flags.dry_run {
+        let steps = migrator.dry_run(direction, target)?;
+        return print_plan(&migrations, &steps, printer);
+    }
+
+    let started = Instant::now();
+    let mut reporter = RunReporter::new(printer);
+    let applied = match direction {
+        Direction::Up => migrator.upgrade(target, &mut reporter)?,
+        Direction::Down => migrator.downgrade(target, &mut reporter)?,
+    };
+    drop(reporter);
+    let heads = migrator.heads()?;
+    if printer.json {
+        printer.json_value(&serde_json::json!({ "applied": applied, "heads": heads }));
+        return Ok(());
+    }
+    let now = if heads.is_empty() {
+        "base".to_owned()
+    } else {
+        heads.join(", ")
+    };
+    if applied.is_empty() {
+        printer.line(&format!("nothing to do; at {now}"));
+    } else {
+        let verb = if direction == Direction::Up {
+            "applied"
+        } else {
+            "reverted"
+        };
+        printer.line(&format!(
+            "{verb} {} migration(s) in {} ms; now at {now}",
+            applied.len(),
+            started.elapsed().as_millis()
+        ));
+    }
+    Ok(())
+}
+
+fn print_plan(
+    migrations: &strata_files::Migrations,
+    steps: &[Step],
+    printer: &Printer,
+) -> Result<(), CliError> {
+    if printer.json {
+        let plan: Vec<_> = steps
+            .iter()
+            .map(|s| {
+                let file = migrations.get(&s.revision);
+                serde_json::json!({
+                    "revision": s.revision,
+                    "direction": if s.direction == Direction::Up { "up" } else { "down" },
+                    "message": file.map(|f| f.message_or_slug()),
+                    "file": file.map(|f| f.path.clone()),
+                    "transaction": file.map(|f| f.non_transactional(s.direction == Direction::Down).is_none()),
+                    "heads_after": s.heads_after,
+                })
+            })
+            .collect();
+        printer.json_value(&serde_json::json!({ "plan": plan }));
+        return Ok(());
+    }
+    if steps.is_empty() {
+        printer.line("dry run: nothing to do");
+        return Ok(());
+    }
+    printer.line(&format!(
+        "dry run: {} migration(s) would run, in this order:",
+        steps.len()
+    ));
+    for s in steps {
+        let arrow = if s.direction == Direction::Up {
+            "▲"
+        } else {
+            "▼"
+        };
+        let file = migrations.get(&s.revision);
+        let mut line = format!(
+            "  {arrow} {} {}",
+            s.revision,
+            file.map(|f| f.message_or_slug()).unwrap_or_default()
+        );
+        if let Some(reason) = file.and_then(|f| f.non_transactional(s.direction == Direction::Down))
+        {
+            line.push_str(&format!("  (outside a transaction: {reason})"));
+        }
+        printer.line(&line);
+    }
+    printer.line("nothing was changed");
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
+
+mod graph;
+mod init;
+mod migrate;
+mod revision;
+mod status;
+
+use crate::cli::{Cli, Command};
+use crate::context::Project;
+use crate::error::CliError;
+use crate::output::Printer;
+
+pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
+    if let Command::Init { dir } = &cli.command {
+        return init::run(dir, printer);
+    }
+    let project = Project::load(&cli.global)?;
+    match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Revision(args) => revision::revision(&project, &args, printer),
+        Command::Merge {
+            revs,
+            message,
+            rev_id,
+        } => revision::merge(&project, &revs, &message, rev_id.as_deref(), printer),
+        Command::Upgrade(args) => migrate::upgrade(&project, &args.target, &args.run, printer),
+        Command::Downgrade(args) => migrate::downgrade(&project, &args.target, &args.run, printer),
+        Command::Current => status::current(&project, printer),
+        Command::History { range } => status::history(&project, range.as_deref(), printer),
+        Command::Log => status::log(&project, printer),
+        Command::Stamp { target, reason } => status::stamp(&project, &target, &reason, printer),
+        Command::Verify => status::verify(&project, printer),
+        Command::Heads => graph::heads(&project, printer),
+        Command::Branches => graph::branches(&project, printer),
+        Command::Show { rev } => graph::show(&project, &rev, printer),
+        Command::Graph { format } => graph::graph(&project, format, printer),
+    }
+}

@@ -1,0 +1,168 @@
+//! `revision` and `merge`: write new migration files.
+
+use crate::cli::RevisionArgs;
+use crate::context::Project;
+use crate::error::{io_err, CliError};
+use crate::output::Printer;
+use strata_files::{Migrations, NewMigration};
+
+pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let graph = &migrations.graph;
+    let revises = match args.head.as_deref() {
+        Some("base") => Vec::new(),
+        Some(target) => vec![resolve_single(&migrations, target)?],
+        None => match graph.heads().as_slice() {
+            [] => Vec::new(),
+            [head] => vec![head.to_string()],
+            heads => {
+                return Err(CliError::invalid_with_hint(
+                    format!("the graph has {} heads: {}", heads.len(), heads.join(", ")),
+                    "choose the parent with --head ID (or LABEL@head, or base for a new root), or join them first with `strata merge heads -m MSG`",
+                ))
+            }
+        },
+    };
+    let mut depends_on = Vec::new();
+    for dep in &args.depends_on {
+        depends_on.push(
+            graph
+                .resolve(dep)
+                .map_err(|e| CliError::invalid(e.to_string()))?
+                .to_owned(),
+        );
+    }
+    if let Some(label) = &args.branch_label {
+        if let Some(existing) = graph.label_target(label) {
+            return Err(CliError::invalid_with_hint(
+                format!("branch label `{label}` is already used by {existing}"),
+                format!("add to that branch with --head {label}@head, or choose another label"),
+            ));
+        }
+    }
+    let new = NewMigration {
+        id: new_id(&migrations, args.rev_id.as_deref())?,
+        slug: strata_files::slugify(&args.message),
+        message: args.message.clone(),
+        revises,
+        labels: args.branch_label.iter().cloned().collect(),
+        depends_on,
+        up: "-- Write the SQL that applies this change.\n".to_owned(),
+        down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
+    };
+    write_file(project, &migrations, &new, printer)
+}
+
+pub fn merge(
+    project: &Project,
+    revs: &[String],
+    message: &str,
+    rev_id: Option<&str>,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let mut parents: Vec<String> = Vec::new();
+    for rev in revs {
+        if rev == "heads" {
+            parents.extend(migrations.graph.heads().into_iter().map(str::to_owned));
+        } else {
+            parents.push(resolve_single(&migrations, rev)?);
+        }
+    }
+    parents.sort();
+    parents.dedup();
+    if parents.len() < 2 {
+        return Err(CliError::invalid_with_hint(
+            format!(
+                "a merge needs at least two revisions; got {}",
+                if parents.is_empty() {
+                    "none".to_owned()
+                } else {
+                    parents.join(", ")
+                }
+            ),
+            "name two or more heads, or `heads` to merge all of them (see `strata heads`)",
+        ));
+    }
+    let new = NewMigration {
+        id: new_id(&migrations, rev_id)?,
+        slug: strata_files::slugify(message),
+        message: message.to_owned(),
+        revises: parents,
+        labels: Vec::new(),
+        depends_on: Vec::new(),
+        up: String::new(),
+        down: String::new(),
+    };
+    write_file(project, &migrations, &new, printer)
+}
+
+/// A target that names exactly one revision: an id or prefix, `head`, `LABEL@head`.
+fn resolve_single(migrations: &Migrations, target: &str) -> Result<String, CliError> {
+    let graph = &migrations.graph;
+    if let Ok(id) = graph.resolve(target) {
+        return Ok(id.to_owned());
+    }
+    let steps = graph
+        .plan_upgrade(&[], target)
+        .map_err(|e| CliError::invalid(e.to_string()))?;
+    match steps.last().map(|s| s.heads_after.clone()) {
+        Some(heads) if heads.len() == 1 => Ok(heads[0].clone()),
+        _ => Err(CliError::invalid_with_hint(
+            format!("`{target}` does not name a single revision"),
+            "use an id (see `strata history`) or LABEL@head",
+        )),
+    }
+}
+
+fn new_id(migrations: &Migrations, explicit: Option<&str>) -> Result<String, CliError> {
+    if let Some(id) = explicit {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(CliError::invalid_with_hint(
+                format!("invalid revision id `{id}`"),
+                "ids are letters and digits only ([A-Za-z0-9]+)",
+            ));
+        }
+        if migrations.get(id).is_some() {
+            return Err(CliError::invalid(format!("revision {id} already exists")));
+        }
+        return Ok(id.to_owned());
+    }
+    let format = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    let mut now = time::OffsetDateTime::now_utc();
+    loop {
+        let id = now
+            .format(&format)
+            .map_err(|e| CliError::invalid(format!("cannot format the time: {e}")))?;
+        if migrations.get(&id).is_none() {
+            return Ok(id);
+        }
+        now += time::Duration::seconds(1);
+    }
+}
+
+fn write_file(
+    project: &Project,
+    migrations: &Migrations,
+    new: &NewMigration,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let _ = migrations;
+    let dir = project.migrations_dir();
+    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+    let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
+    let text = strata_files::render_migration(new);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
+    use std::io::Write;
+    file.and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    if printer.json {
+        printer.json_value(&serde_json::json!({ "path": path.display().to_string(), "id": new.id, "revises": new.revises }));
+    } else {
+        printer.result(&path.display().to_string());
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! From flags and `strata.toml` to settings: the project, the environment, the database.
+
+use crate::cli::Global;
+use crate::error::{db_err, CliError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use strata_core::{mask_url, Dialect};
+use strata_engine::{Database, Settings, StateTables};
+use strata_files::{Config, Migrations};
+
+/// Everything a command needs to know about the project it runs in.
+pub struct Project {
+    pub config: Config,
+    pub env_name: String,
+    global: Global,
+}
+
+impl Project {
+    pub fn load(global: &Global) -> Result<Project, CliError> {
+        let config = match &global.config {
+            Some(path) => read_config(path)?,
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| {
+                    CliError::invalid(format!("cannot read the current directory: {e}"))
+                })?;
+                match strata_files::find_config(&cwd) {
+                    Some(path) => read_config(&path)?,
+                    None => strata_files::default_config(cwd),
+                }
+            }
+        };
+        let env_name = global
+            .env
+            .clone()
+            .unwrap_or_else(|| config.default_env.clone());
+        Ok(Project {
+            config,
+            env_name,
+            global: global.clone(),
+        })
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.config.root.join(&self.config.migrations_dir)
+    }
+
+    /// Reads and validates the whole migration tree; every problem is reported at once.
+    pub fn migrations(&self) -> Result<Migrations, CliError> {
+        let display_base = std::env::current_dir().unwrap_or_else(|_| self.config.root.clone());
+        Ok(strata_files::load(&self.migrations_dir(), &display_base)?)
+    }
+
+    fn env(&self) -> Option<&strata_files::EnvConfig> {
+        self.config.envs.get(&self.env_name)
+    }
+
+    pub fn url(&self) -> Result<String, CliError> {
+        Ok(strata_files::resolve_url(
+            &self.config,
+            &self.env_name,
+            self.global.url.as_deref(),
+            &|k| std::env::var(k).ok(),
+        )?)
+    }
+
+    pub fn settings(&self, single_transaction: bool) -> Settings {
+        let env = self.env();
+        Settings {
+            tables: StateTables::new(&self.config.version_table, &self.config.history_table),
+            lock_timeout: env.and_then(|e| e.lock_timeout),
+            statement_timeout: env.and_then(|e| e.statement_timeout),
+            lock_retries: env.and_then(|e| e.lock_retries).unwrap_or(0),
+            single_transaction,
+            ..Settings::default()
+        }
+    }
+
+    /// The dialect of the configured URL, without connecting.
+    pub fn dialect(&self, explicit: Option<&str>) -> Result<Dialect, CliError> {
+        if let Some(name) = explicit {
+            return match name {
+                "postgres" | "postgresql" => Ok(Dialect::Postgres),
+                "sqlite" => Ok(Dialect::Sqlite),
+                other => Err(CliError::invalid_with_hint(
+                    format!("unknown dialect `{other}`"),
+                    "use --dialect postgres or --dialect sqlite",
+                )),
+            };
+        }
+        dialect_of(&self.url()?)
+    }
+
+    pub fn connect(&self) -> Result<Box<dyn Database>, CliError> {
+        let url = self.url()?;
+        let busy = self
+            .env()
+            .and_then(|e| e.lock_timeout)
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_secs(60));
+        match dialect_of(&url)? {
+            Dialect::Postgres => {
+                let db = strata_postgres::Postgres::connect(
+                    &url,
+                    &strata_postgres::ConnectOptions::default(),
+                )
+                .map_err(db_err("could not connect"))?;
+                Ok(Box::new(db))
+            }
+            Dialect::Sqlite => {
+                let db = strata_sqlite::Sqlite::open(&url, busy)
+                    .map_err(db_err("could not open the database"))?;
+                Ok(Box::new(db))
+            }
+        }
+    }
+}
+
+fn read_config(path: &Path) -> Result<Config, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::invalid_with_hint(
+            format!("cannot read {}: {e}", path.display()),
+            "create one with `strata init`, or pass --config PATH",
+        )
+    })?;
+    let root = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let shown = path.display().to_string();
+    Ok(strata_files::parse_config(&shown, root, &text)?)
+}
+
+pub fn dialect_of(url: &str) -> Result<Dialect, CliError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Dialect::Postgres)
+    } else if url.starts_with("sqlite:") {
+        Ok(Dialect::Sqlite)
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        Err(CliError::invalid_with_hint(
+            format!("MySQL/MariaDB is not supported yet: {}", mask_url(url)),
+            "strata supports postgres:// and sqlite:// URLs today",
+        ))
+    } else {
+        Err(CliError::invalid_with_hint(
+            format!("unrecognised database URL `{}`", mask_url(url)),
+            "use postgres://user@host:5432/dbname, sqlite://path/to/file.db or sqlite::memory:",
+        ))
+    }
+}

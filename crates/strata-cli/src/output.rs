@@ -1,0 +1,217 @@
+//! Everything strata prints goes through here: masked, colored only on a terminal, quiet when asked.
+
+use crate::cli::Global;
+use crate::error::CliError;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+use strata_core::mask_url;
+use strata_core::sql::Statement;
+use strata_engine::migrator::Reporter;
+use strata_engine::DbError;
+use strata_files::MigrationFile;
+use strata_graph::{Direction, Step};
+
+#[derive(Clone)]
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    color: bool,
+    tty: bool,
+}
+
+impl Printer {
+    pub fn new(global: &Global) -> Printer {
+        let tty = std::io::stderr().is_terminal();
+        let color =
+            tty && !global.no_color && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty());
+        Printer {
+            json: global.json,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+            tty,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    pub fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    /// A line of normal output on stdout (suppressed by --quiet and --json).
+    pub fn line(&self, text: &str) {
+        if !self.quiet && !self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", mask_url(text));
+        }
+    }
+
+    /// Output that is the point of the command (a path, a graph, SQL): printed even with --quiet.
+    pub fn result(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", mask_url(text));
+    }
+
+    pub fn json_value(&self, value: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        self.result(&text);
+    }
+
+    /// A notice on stderr (suppressed by --quiet).
+    pub fn notice(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{} {}", self.yellow("notice:"), mask_url(text));
+        }
+    }
+
+    pub fn verbose(&self, text: &str) {
+        if self.verbose && !self.quiet {
+            eprintln!("{}", self.dim(&mask_url(text)));
+        }
+    }
+
+    pub fn error(&self, error: &CliError) {
+        if matches!(error, CliError::Problems) {
+            // The command has printed its findings (and its JSON) already.
+            return;
+        }
+        let text = crate::render::error_text(self, error);
+        eprintln!("{}", mask_url(&text));
+        if self.json {
+            let value = serde_json::json!({ "error": { "exit_code": error.exit_code(), "message": mask_url(&crate::render::error_text(&self.plain(), error)) } });
+            self.json_value(&value);
+        }
+    }
+
+    pub fn plain(&self) -> Printer {
+        Printer {
+            color: false,
+            ..self.clone()
+        }
+    }
+}
+
+/// Reports a run as it happens: a line per migration, a spinner for long statements on a terminal.
+pub struct RunReporter<'p> {
+    printer: &'p Printer,
+    spinner: Option<ProgressBar>,
+}
+
+impl<'p> RunReporter<'p> {
+    pub fn new(printer: &'p Printer) -> RunReporter<'p> {
+        RunReporter {
+            printer,
+            spinner: None,
+        }
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for RunReporter<'_> {
+    fn lock_wait(&mut self, holder: &str) {
+        self.printer.notice(&format!(
+            "another strata is running here; waiting for its lock (held by {holder})"
+        ));
+    }
+
+    fn notice(&mut self, text: &str) {
+        self.printer.notice(text);
+    }
+
+    fn statement_started(&mut self, statement: &Statement) {
+        self.printer.verbose(&format!(
+            "  line {}: {}",
+            statement.line,
+            first_line(&statement.sql)
+        ));
+        if self.printer.tty && !self.printer.quiet && !self.printer.json {
+            self.stop_spinner();
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_style(
+                ProgressStyle::with_template("  {spinner} {elapsed} line {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            spinner.set_message(format!(
+                "{}: {}",
+                statement.line,
+                first_line(&statement.sql)
+            ));
+            // Only statements that take a while deserve a spinner: show it after a short delay.
+            spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            spinner.enable_steady_tick(Duration::from_millis(250));
+            self.spinner = Some(spinner);
+        }
+    }
+
+    fn step_finished(&mut self, step: &Step, file: &MigrationFile, elapsed: Duration) {
+        self.stop_spinner();
+        let arrow = if step.direction == Direction::Up {
+            self.printer.green("▲")
+        } else {
+            self.printer.yellow("▼")
+        };
+        let ms = elapsed.as_millis();
+        self.printer.line(&format!(
+            "{arrow} {} {}  {}",
+            self.printer.bold(&step.revision),
+            file.message_or_slug(),
+            self.printer.dim(&format!("{ms} ms"))
+        ));
+    }
+
+    fn retrying(&mut self, step: &Step, attempt: u32, wait: Duration, error: &DbError) {
+        self.stop_spinner();
+        self.printer.notice(&format!(
+            "{}: lock timeout ({}); retry {attempt} in {} ms",
+            step.revision,
+            error.message,
+            wait.as_millis()
+        ));
+    }
+}
+
+impl Drop for RunReporter<'_> {
+    fn drop(&mut self) {
+        self.stop_spinner();
+    }
+}
+
+fn first_line(sql: &str) -> String {
+    let line = sql.lines().next().unwrap_or("");
+    if line.chars().count() > 70 {
+        let cut: String = line.chars().take(69).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}

@@ -1,0 +1,146 @@
+//! How errors read: what went wrong, where (file:line with the source line), and what to do.
+
+use crate::error::CliError;
+use crate::output::Printer;
+use strata_core::Diagnostic;
+use strata_engine::{DbError, EngineError};
+
+pub fn error_text(p: &Printer, error: &CliError) -> String {
+    let label = p.red("error:");
+    match error {
+        CliError::Invalid { message, hint } => {
+            with_hint(format!("{label} {message}"), hint.as_deref())
+        }
+        CliError::Diagnostics(diagnostics) => {
+            let mut out = Vec::new();
+            for d in diagnostics {
+                out.push(diagnostic_text(p, d));
+            }
+            if diagnostics.len() > 1 {
+                out.push(format!(
+                    "{} problems found; nothing was run",
+                    diagnostics.len()
+                ));
+            }
+            out.join("\n")
+        }
+        CliError::Database { context, error } => {
+            format!("{label} {context}: {}", db_error_text(error))
+        }
+        CliError::Io { context, error } => format!("{label} {context}: {error}"),
+        CliError::Problems => String::new(),
+        CliError::Engine(e) => engine_error_text(p, e),
+    }
+}
+
+fn with_hint(mut text: String, hint: Option<&str>) -> String {
+    if let Some(hint) = hint {
+        text.push_str("\n  hint: ");
+        text.push_str(hint);
+    }
+    text
+}
+
+pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
+    let location = if d.line > 0 {
+        format!("{}:{}", d.file, d.line)
+    } else {
+        d.file.clone()
+    };
+    let mut out = format!("{} {}: {}", p.red("error:"), p.bold(&location), d.message);
+    if d.line > 0 {
+        if let Some(source) = source_line(&d.file, d.line) {
+            out.push_str(&format!("\n{:>5} | {source}", d.line));
+        }
+    }
+    with_hint(out, d.hint.as_deref())
+}
+
+fn source_line(file: &str, line: usize) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().nth(line - 1).map(|l| l.trim_end().to_owned())
+}
+
+pub fn db_error_text(e: &DbError) -> String {
+    let mut out = match &e.code {
+        Some(code) => format!("{} [{code}]", e.message),
+        None => e.message.clone(),
+    };
+    if let Some(detail) = &e.detail {
+        out.push_str(&format!("\n  detail: {detail}"));
+    }
+    if let Some(hint) = &e.hint {
+        out.push_str(&format!("\n  hint: {hint}"));
+    }
+    out
+}
+
+fn engine_error_text(p: &Printer, e: &EngineError) -> String {
+    let label = p.red("error:");
+    match e {
+        EngineError::Invalid { message, hint } => {
+            with_hint(format!("{label} {message}"), hint.as_deref())
+        }
+        EngineError::Database { context, error } => {
+            format!("{label} {context}: {}", db_error_text(error))
+        }
+        EngineError::MigrationFailed {
+            applied,
+            revision,
+            file,
+            direction,
+            statement,
+            error,
+            ran_outside_transaction,
+            recorded,
+        } => {
+            let mut out = format!(
+                "{label} migration {} ({direction}) failed",
+                p.bold(revision)
+            );
+            match statement {
+                Some(s) => {
+                    let line = s.error_line.unwrap_or(s.line);
+                    out.push_str(&format!("\n  --> {file}:{line}"));
+                    if let Some(source) = source_line(file, line) {
+                        out.push_str(&format!("\n{line:>5} | {source}"));
+                    } else {
+                        out.push_str(&format!(
+                            "\n  statement: {}",
+                            s.sql.lines().next().unwrap_or("")
+                        ));
+                    }
+                }
+                None => out.push_str(&format!("\n  --> {file}")),
+            }
+            out.push_str(&format!(
+                "\n  {} {}",
+                p.red("database:"),
+                db_error_text(error)
+            ));
+            match ran_outside_transaction {
+                Some(lines) if !lines.is_empty() => {
+                    let list: Vec<String> = lines.iter().map(|l| format!("line {l}")).collect();
+                    out.push_str(&format!(
+                        "\n  this migration runs outside a transaction: the statements at {} ran and stay applied;\n  make the file idempotent (IF NOT EXISTS / IF EXISTS) before running it again",
+                        list.join(", ")
+                    ));
+                }
+                Some(_) => out.push_str(
+                    "\n  this migration runs outside a transaction; none of its statements ran",
+                ),
+                None => out.push_str("\n  its changes were rolled back"),
+            }
+            if !applied.is_empty() {
+                out.push_str(&format!(
+                    "\n  {} earlier migration(s) of this run stay applied",
+                    applied.len()
+                ));
+            }
+            if *recorded {
+                out.push_str("\n  recorded as `failed` in the history table (see `strata log`)");
+            }
+            out
+        }
+    }
+}

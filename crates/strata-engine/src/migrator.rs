@@ -1,0 +1,919 @@
+//! The policy of a run, written once for every database: take the runner lock, re-read the state,
+//! plan, check the plan, then apply each migration in its own transaction together with its history
+//! and version rows, so nothing is applied twice and nothing is recorded that did not happen.
+//!
+//! The SQL of a run is built as a list of [`Op`]s. A live run executes them; `--sql` prints the same
+//! list, so the offline output is exactly what a run sends (less the re-reads of the state).
+
+use crate::database::{Database, DbError};
+use crate::state::{self, EventKind, NewEvent, StateTables};
+use std::time::{Duration, Instant};
+use strata_core::sql::Statement;
+use strata_core::Dialect;
+use strata_files::{MigrationFile, Migrations};
+use strata_graph::{Direction, Step};
+
+/// How a run behaves; from `strata.toml`'s environment and the command line.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub tables: StateTables,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    /// How many times a migration that hit `lock_timeout` (SQLSTATE 55P03) is retried.
+    pub lock_retries: u32,
+    /// Wrap the whole run in one transaction.
+    pub single_transaction: bool,
+    /// `user@host` of the client, recorded in `applied_by`.
+    pub client: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            tables: StateTables::default(),
+            lock_timeout: None,
+            statement_timeout: None,
+            lock_retries: 0,
+            single_transaction: false,
+            client: client_identity(),
+        }
+    }
+}
+
+/// `user@host` of the process running strata.
+pub fn client_identity() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    format!("{user}@{host}")
+}
+
+/// What the engine tells the user while it works. The CLI renders it; the engine never prints.
+pub trait Reporter {
+    /// Another runner holds the lock; `holder` describes it.
+    fn lock_wait(&mut self, _holder: &str) {}
+    /// Something worth saying that is not an error (a migration runs outside a transaction, ...).
+    fn notice(&mut self, _text: &str) {}
+    fn step_started(&mut self, _step: &Step, _file: &MigrationFile) {}
+    fn statement_started(&mut self, _statement: &Statement) {}
+    fn step_finished(&mut self, _step: &Step, _file: &MigrationFile, _elapsed: Duration) {}
+    /// A lock timeout; the migration will be retried after `wait`.
+    fn retrying(&mut self, _step: &Step, _attempt: u32, _wait: Duration, _error: &DbError) {}
+}
+
+/// A reporter that says nothing.
+pub struct Silent;
+impl Reporter for Silent {}
+
+/// One migration that a run applied or reverted.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Applied {
+    pub revision: String,
+    pub direction: &'static str,
+    pub message: String,
+    pub execution_ms: u64,
+}
+
+/// Where a failing statement is.
+#[derive(Clone, Debug)]
+pub struct FailedStatement {
+    /// File line of the statement's first token.
+    pub line: usize,
+    /// File line the database's error position points at, when it gave one.
+    pub error_line: Option<usize>,
+    pub sql: String,
+}
+
+/// Errors of a run. Each says which exit code it deserves.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request cannot be carried out as asked (exit 2); nothing was changed.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// The database failed outside any migration (exit 3).
+    #[error("{context}: {error}")]
+    Database { context: String, error: DbError },
+
+    /// A migration failed (exit 3). Migrations in `applied` stay applied.
+    #[error("migration {revision} ({file}) failed: {error}")]
+    MigrationFailed {
+        applied: Vec<Applied>,
+        revision: String,
+        file: String,
+        direction: &'static str,
+        statement: Option<FailedStatement>,
+        error: DbError,
+        /// For a migration run outside a transaction: the lines of the statements that ran and
+        /// stay applied.
+        ran_outside_transaction: Option<Vec<usize>>,
+        /// False when even the `failed` history row could not be written.
+        recorded: bool,
+    },
+}
+
+impl EngineError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            EngineError::Invalid { .. } => 2,
+            EngineError::Database { .. } | EngineError::MigrationFailed { .. } => 3,
+        }
+    }
+
+    fn invalid(message: impl Into<String>, hint: Option<&str>) -> EngineError {
+        EngineError::Invalid {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
+    }
+}
+
+fn db(context: &str) -> impl FnOnce(DbError) -> EngineError + '_ {
+    move |error| EngineError::Database {
+        context: context.to_owned(),
+        error,
+    }
+}
+
+/// One piece of SQL in a run.
+#[derive(Clone, Debug)]
+pub enum Op<'a> {
+    /// strata's own SQL (transaction control, settings, state rows), sent as one batch.
+    Control(String),
+    /// A statement from a migration file.
+    User(&'a Statement),
+}
+
+impl Op<'_> {
+    pub fn sql(&self) -> &str {
+        match self {
+            Op::Control(sql) => sql,
+            Op::User(statement) => &statement.sql,
+        }
+    }
+}
+
+/// How a migration's SQL is wrapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wrap {
+    /// `BEGIN` … `COMMIT` around the migration.
+    Own,
+    /// Inside the run's single transaction: no `BEGIN`/`COMMIT`.
+    Outer,
+    /// Statement by statement in autocommit, then the state rows in a transaction.
+    None,
+}
+
+/// Applies plans to one database.
+pub struct Migrator<'m, D: Database + ?Sized> {
+    pub db: &'m mut D,
+    pub migrations: &'m Migrations,
+    pub settings: Settings,
+}
+
+impl<'m, D: Database + ?Sized> Migrator<'m, D> {
+    pub fn new(db: &'m mut D, migrations: &'m Migrations, settings: Settings) -> Self {
+        Migrator {
+            db,
+            migrations,
+            settings,
+        }
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    /// The current heads (empty when strata has never run here).
+    pub fn heads(&mut self) -> Result<Vec<String>, EngineError> {
+        self.db
+            .read_heads(&self.settings.tables)
+            .map_err(db("could not read the version table"))
+    }
+
+    /// Upgrades to `target`, returning what was applied.
+    pub fn upgrade(
+        &mut self,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        self.run(Direction::Up, target, reporter)
+    }
+
+    /// Downgrades to `target`, returning what was reverted.
+    pub fn downgrade(
+        &mut self,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        self.run(Direction::Down, target, reporter)
+    }
+
+    /// The plan a run would follow from the database's current state, without changing anything.
+    pub fn dry_run(
+        &mut self,
+        direction: Direction,
+        target: &str,
+    ) -> Result<Vec<Step>, EngineError> {
+        let heads = self.heads()?;
+        let steps = self.plan(direction, &heads, target)?;
+        check_plan(self.migrations, &steps, self.settings.single_transaction)?;
+        Ok(steps)
+    }
+
+    fn plan(
+        &self,
+        direction: Direction,
+        heads: &[String],
+        target: &str,
+    ) -> Result<Vec<Step>, EngineError> {
+        let graph = &self.migrations.graph;
+        let planned = match direction {
+            Direction::Up => graph.plan_upgrade(heads, target),
+            Direction::Down => graph.plan_downgrade(heads, target),
+        };
+        planned.map_err(|e| EngineError::invalid(e.to_string(), None))
+    }
+
+    fn run(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        let tables = self.settings.tables.clone();
+        self.db
+            .lock(&tables, &mut |holder| reporter.lock_wait(holder))
+            .map_err(db("could not take the runner lock"))?;
+        let result = self.run_locked(direction, target, reporter);
+        let unlocked = self.db.unlock(&tables);
+        match (result, unlocked) {
+            (Ok(applied), Ok(())) => Ok(applied),
+            (Ok(_), Err(error)) => Err(EngineError::Database {
+                context: "could not release the runner lock".into(),
+                error,
+            }),
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn ensure_state_tables(&mut self) -> Result<(), EngineError> {
+        let tables = self.settings.tables.clone();
+        let exists = self
+            .db
+            .state_tables_exist(&tables)
+            .map_err(db("could not look up strata's tables"))?;
+        if !exists {
+            let sql = state::create_tables_sql(self.dialect(), &tables);
+            self.db
+                .execute(&sql)
+                .map_err(db("could not create strata's tables"))?;
+        }
+        Ok(())
+    }
+
+    fn run_locked(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        // Validate against the state as it is now, before changing anything (not even creating
+        // strata's tables): a bad target or an unrunnable plan leaves the database untouched.
+        let heads = self.heads()?;
+        let steps = self.plan(direction, &heads, target)?;
+        check_plan(self.migrations, &steps, self.settings.single_transaction)?;
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_state_tables()?;
+        if self.settings.single_transaction {
+            return self.run_single_transaction(&steps, reporter);
+        }
+
+        let mut applied = Vec::new();
+        let mut steps = steps;
+        let mut next = 0;
+        while next < steps.len() {
+            let step = steps[next].clone();
+            match self.apply_step(&step, reporter, &applied)? {
+                StepOutcome::Done(done) => {
+                    applied.push(done);
+                    next += 1;
+                }
+                StepOutcome::StateMoved(current) => {
+                    // Another runner got there first (SQLite serialises per transaction):
+                    // plan again from what is applied now.
+                    steps = self.plan(direction, &current, target)?;
+                    check_plan(self.migrations, &steps, false)?;
+                    next = 0;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    fn file(&self, revision: &str) -> &'m MigrationFile {
+        self.migrations
+            .get(revision)
+            .expect("the graph only plans revisions that have files")
+    }
+
+    fn apply_step(
+        &mut self,
+        step: &Step,
+        reporter: &mut dyn Reporter,
+        applied: &[Applied],
+    ) -> Result<StepOutcome, EngineError> {
+        let file = self.file(&step.revision);
+        let down = step.direction == Direction::Down;
+        if let Some(reason) = file.non_transactional(down) {
+            reporter.notice(&format!(
+                "{} runs outside a transaction ({reason})",
+                step.revision
+            ));
+            return self.apply_without_transaction(step, reporter, applied);
+        }
+        let mut attempt = 0;
+        loop {
+            match self.apply_in_transaction(step, reporter, applied) {
+                Err(StepError::Db { error, statement })
+                    if error.is_lock_timeout() && attempt < self.settings.lock_retries =>
+                {
+                    attempt += 1;
+                    let wait = Duration::from_millis(500u64 << (attempt - 1).min(6));
+                    reporter.retrying(step, attempt, wait, &error);
+                    let _ = statement;
+                    std::thread::sleep(wait);
+                }
+                Err(StepError::Db { error, statement }) => {
+                    return Err(self.fail(step, applied.to_vec(), statement, error, None));
+                }
+                Err(StepError::Engine(e)) => return Err(e),
+                Ok(outcome) => return Ok(outcome),
+            }
+        }
+    }
+
+    fn apply_in_transaction(
+        &mut self,
+        step: &Step,
+        reporter: &mut dyn Reporter,
+        applied: &[Applied],
+    ) -> Result<StepOutcome, StepError> {
+        let _ = applied;
+        let file = self.file(&step.revision);
+        let started = Instant::now();
+        let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::Own);
+        let (begin, rest) = ops.split_first().expect("a step has a BEGIN");
+        self.db
+            .execute(begin.sql())
+            .map_err(|error| StepError::Db {
+                error,
+                statement: None,
+            })?;
+        if self.db.lock_is_per_transaction() {
+            let current =
+                self.db
+                    .read_heads(&self.settings.tables)
+                    .map_err(|error| StepError::Db {
+                        error,
+                        statement: None,
+                    })?;
+            if !same_set(&current, &step.heads_before) {
+                self.rollback();
+                return Ok(StepOutcome::StateMoved(current));
+            }
+        }
+        reporter.step_started(step, file);
+        for op in rest {
+            if let Op::User(statement) = op {
+                reporter.statement_started(statement);
+            }
+            if let Err(error) = self.db.execute(op.sql()) {
+                self.rollback();
+                let statement = match op {
+                    Op::User(statement) => Some(failed_statement(statement, &error)),
+                    Op::Control(_) => None,
+                };
+                return Err(StepError::Db { error, statement });
+            }
+        }
+        let elapsed = started.elapsed();
+        reporter.step_finished(step, file, elapsed);
+        Ok(StepOutcome::Done(applied_entry(step, file, elapsed)))
+    }
+
+    fn apply_without_transaction(
+        &mut self,
+        step: &Step,
+        reporter: &mut dyn Reporter,
+        applied: &[Applied],
+    ) -> Result<StepOutcome, EngineError> {
+        let file = self.file(&step.revision);
+        let started = Instant::now();
+        let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::None);
+        reporter.step_started(step, file);
+        let mut ran = Vec::new();
+        for op in &ops {
+            if let Op::User(statement) = op {
+                reporter.statement_started(statement);
+            }
+            if let Err(error) = self.db.execute(op.sql()) {
+                self.rollback();
+                let statement = match op {
+                    Op::User(statement) => Some(failed_statement(statement, &error)),
+                    Op::Control(_) => None,
+                };
+                return Err(self.fail(step, applied.to_vec(), statement, error, Some(ran)));
+            }
+            if let Op::User(statement) = op {
+                ran.push(statement.line);
+            }
+        }
+        let elapsed = started.elapsed();
+        reporter.step_finished(step, file, elapsed);
+        Ok(StepOutcome::Done(applied_entry(step, file, elapsed)))
+    }
+
+    fn run_single_transaction(
+        &mut self,
+        steps: &[Step],
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        let begin = begin_sql(self.db.begin_sql(), self.dialect(), &self.settings);
+        self.db
+            .execute(&begin)
+            .map_err(db("could not begin the run's transaction"))?;
+        let mut applied = Vec::new();
+        for step in steps {
+            let file = self.file(&step.revision);
+            let started = Instant::now();
+            reporter.step_started(step, file);
+            for op in step_ops(self.dialect(), &self.settings, step, file, Wrap::Outer) {
+                if let Op::User(statement) = &op {
+                    reporter.statement_started(statement);
+                }
+                if let Err(error) = self.db.execute(op.sql()) {
+                    self.rollback();
+                    let statement = match &op {
+                        Op::User(statement) => Some(failed_statement(statement, &error)),
+                        Op::Control(_) => None,
+                    };
+                    // The whole run rolled back: nothing stays applied.
+                    return Err(self.fail(step, Vec::new(), statement, error, None));
+                }
+            }
+            let elapsed = started.elapsed();
+            reporter.step_finished(step, file, elapsed);
+            applied.push(applied_entry(step, file, elapsed));
+        }
+        self.db
+            .execute("COMMIT;")
+            .map_err(db("could not commit the run's transaction"))?;
+        Ok(applied)
+    }
+
+    fn rollback(&mut self) {
+        // The transaction may already be gone (connection lost); the next statement will say so.
+        let _ = self.db.execute("ROLLBACK;");
+    }
+
+    /// Records a `failed` row in its own transaction and builds the error.
+    fn fail(
+        &mut self,
+        step: &Step,
+        applied: Vec<Applied>,
+        statement: Option<FailedStatement>,
+        error: DbError,
+        ran: Option<Vec<usize>>,
+    ) -> EngineError {
+        let file = self.file(&step.revision);
+        let text = error.to_string();
+        let event = NewEvent {
+            revision: &step.revision,
+            parents: &self
+                .migrations
+                .graph
+                .node(&step.revision)
+                .map(|n| n.parents.clone())
+                .unwrap_or_default(),
+            kind: EventKind::Failed,
+            message: file.message.as_deref(),
+            checksum: Some(file.checksum.as_str()),
+            applied_by: &self.settings.client,
+            execution_ms: Some(0),
+            error: Some(&text),
+        };
+        let sql = format!(
+            "{};\n{}\nCOMMIT;",
+            self.db.begin_sql(),
+            state::insert_event_sql(self.dialect(), &self.settings.tables, &event)
+        );
+        let recorded = !error.connection && self.db.execute(&sql).is_ok();
+        if !recorded {
+            self.rollback();
+        }
+        EngineError::MigrationFailed {
+            applied,
+            revision: step.revision.clone(),
+            file: file.path.clone(),
+            direction: direction_name(step.direction),
+            statement,
+            error,
+            ran_outside_transaction: ran,
+            recorded,
+        }
+    }
+
+    /// Sets the version rows to `new_heads` without running any migration, recording one `stamp`
+    /// row per new head (or one for `base`).
+    pub fn stamp(
+        &mut self,
+        new_heads: &[String],
+        reason: &str,
+    ) -> Result<Vec<String>, EngineError> {
+        let tables = self.settings.tables.clone();
+        self.db
+            .lock(&tables, &mut |_| {})
+            .map_err(db("could not take the runner lock"))?;
+        let result = (|| {
+            self.ensure_state_tables()?;
+            let current = self.heads()?;
+            let sql = stamp_sql(
+                self.dialect(),
+                self.db.begin_sql(),
+                &self.settings,
+                self.migrations,
+                &current,
+                new_heads,
+                reason,
+            );
+            self.db.execute(&sql).map_err(db("could not stamp"))?;
+            Ok(new_heads.to_vec())
+        })();
+        let _ = self.db.unlock(&tables);
+        result
+    }
+}
+
+enum StepOutcome {
+    Done(Applied),
+    StateMoved(Vec<String>),
+}
+
+enum StepError {
+    Db {
+        error: DbError,
+        statement: Option<FailedStatement>,
+    },
+    #[allow(dead_code)]
+    Engine(EngineError),
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort();
+    b.sort();
+    a == b
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+    }
+}
+
+fn applied_entry(step: &Step, file: &MigrationFile, elapsed: Duration) -> Applied {
+    Applied {
+        revision: step.revision.clone(),
+        direction: direction_name(step.direction),
+        message: file.message_or_slug(),
+        execution_ms: elapsed.as_millis() as u64,
+    }
+}
+
+fn failed_statement(statement: &Statement, error: &DbError) -> FailedStatement {
+    let error_line = error.position.map(|pos| {
+        let before: String = statement.sql.chars().take(pos.saturating_sub(1)).collect();
+        statement.line + before.matches('\n').count()
+    });
+    FailedStatement {
+        line: statement.line,
+        error_line,
+        sql: statement.sql.clone(),
+    }
+}
+
+/// Whether an up section changes the schema (so an empty down loses the way back). Data-only
+/// migrations (`INSERT`, `UPDATE`, ...) may have an empty down.
+pub fn changes_schema(statements: &[Statement]) -> bool {
+    statements.iter().any(|s| {
+        let first = s
+            .sql
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        matches!(
+            first.as_str(),
+            "CREATE" | "ALTER" | "DROP" | "COMMENT" | "TRUNCATE"
+        )
+    })
+}
+
+/// Refuses plans that cannot run as asked, before anything changes.
+pub fn check_plan(
+    migrations: &Migrations,
+    steps: &[Step],
+    single_transaction: bool,
+) -> Result<(), EngineError> {
+    for step in steps {
+        let file = migrations.get(&step.revision).ok_or_else(|| {
+            EngineError::invalid(
+                format!("revision {} has no migration file", step.revision),
+                None,
+            )
+        })?;
+        match step.direction {
+            Direction::Down => {
+                if let Some(reason) = &file.irreversible {
+                    return Err(EngineError::invalid(
+                        format!(
+                            "cannot downgrade past {} ({}): it is irreversible: {reason}",
+                            step.revision, file.path
+                        ),
+                        Some("choose a target after it, or restore from a backup"),
+                    ));
+                }
+            }
+            Direction::Up => {}
+        }
+        let down_empty = file.down.as_ref().map_or(true, |d| d.is_empty());
+        if file.irreversible.is_none() && down_empty && changes_schema(&file.up.statements) {
+            return Err(EngineError::invalid(
+                format!("{}: the up changes the schema but the down section is empty (empty-downgrade)", file.path),
+                Some("write the inverse SQL under `-- strata:down`, or mark the file `-- strata:irreversible <reason>`"),
+            ));
+        }
+        if single_transaction {
+            if let Some(reason) = file.non_transactional(step.direction == Direction::Down) {
+                return Err(EngineError::invalid(
+                    format!("--single-transaction cannot include {} ({}): it must run outside a transaction ({reason})", step.revision, file.path),
+                    Some("run it in its own `strata upgrade` without --single-transaction"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn begin_sql(begin: &str, dialect: Dialect, settings: &Settings) -> String {
+    let mut sql = format!("{begin};");
+    if dialect == Dialect::Postgres {
+        for (name, value) in [
+            ("lock_timeout", settings.lock_timeout),
+            ("statement_timeout", settings.statement_timeout),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!("\nSET LOCAL {name} = '{}ms';", value.as_millis()));
+            }
+        }
+    }
+    sql
+}
+
+/// Session-level timeouts for a migration that runs outside a transaction (where `SET LOCAL`
+/// would not last), and their reset.
+fn session_timeouts(dialect: Dialect, settings: &Settings) -> Option<(String, String)> {
+    if dialect != Dialect::Postgres
+        || (settings.lock_timeout.is_none() && settings.statement_timeout.is_none())
+    {
+        return None;
+    }
+    let mut set = String::new();
+    let mut reset = String::new();
+    for (name, value) in [
+        ("lock_timeout", settings.lock_timeout),
+        ("statement_timeout", settings.statement_timeout),
+    ] {
+        if let Some(value) = value {
+            set.push_str(&format!("SET {name} = '{}ms';", value.as_millis()));
+            reset.push_str(&format!("RESET {name};"));
+        }
+    }
+    Some((set, reset))
+}
+
+/// The SQL of one migration, in order: what a live run executes and `--sql` prints.
+fn step_ops<'a>(
+    dialect: Dialect,
+    settings: &Settings,
+    step: &Step,
+    file: &'a MigrationFile,
+    wrap: Wrap,
+) -> Vec<Op<'a>> {
+    let begin = match dialect {
+        Dialect::Postgres => "BEGIN",
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+    };
+    let down = step.direction == Direction::Down;
+    let section = if down {
+        file.down.as_ref()
+    } else {
+        Some(&file.up)
+    };
+    let mut ops = Vec::new();
+    let timeouts = session_timeouts(dialect, settings);
+    match wrap {
+        Wrap::Own => ops.push(Op::Control(begin_sql(begin, dialect, settings))),
+        Wrap::None => {
+            if let Some((set, _)) = &timeouts {
+                ops.push(Op::Control(set.clone()));
+            }
+        }
+        Wrap::Outer => {}
+    }
+    for statement in section.map(|s| s.statements.as_slice()).unwrap_or(&[]) {
+        ops.push(Op::User(statement));
+    }
+    let mut record = String::new();
+    if wrap == Wrap::None {
+        if let Some((_, reset)) = &timeouts {
+            record.push_str(reset);
+            record.push('\n');
+        }
+        record.push_str(&format!("{begin};\n"));
+    }
+    record.push_str(&record_sql(dialect, settings, step, file, None));
+    if wrap != Wrap::Outer {
+        record.push_str("\nCOMMIT;");
+    }
+    ops.push(Op::Control(record));
+    ops
+}
+
+/// The history row and version rows of a step.
+fn record_sql(
+    dialect: Dialect,
+    settings: &Settings,
+    step: &Step,
+    file: &MigrationFile,
+    execution_ms: Option<i64>,
+) -> String {
+    let parents = file.revises.clone();
+    let event = NewEvent {
+        revision: &step.revision,
+        parents: &parents,
+        kind: if step.direction == Direction::Up {
+            EventKind::Up
+        } else {
+            EventKind::Down
+        },
+        message: file.message.as_deref(),
+        checksum: Some(file.checksum.as_str()),
+        applied_by: &settings.client,
+        execution_ms,
+        error: None,
+    };
+    let mut sql = state::insert_event_sql(dialect, &settings.tables, &event);
+    let heads = state::set_heads_sql(&settings.tables, &step.removed_heads(), &step.added_heads());
+    if !heads.is_empty() {
+        sql.push('\n');
+        sql.push_str(&heads);
+    }
+    sql
+}
+
+fn stamp_sql(
+    dialect: Dialect,
+    begin: &str,
+    settings: &Settings,
+    migrations: &Migrations,
+    current: &[String],
+    new_heads: &[String],
+    reason: &str,
+) -> String {
+    let mut sql = format!("{begin};\n");
+    let revisions: Vec<String> = if new_heads.is_empty() {
+        vec!["base".to_owned()]
+    } else {
+        new_heads.to_vec()
+    };
+    for revision in &revisions {
+        let file = migrations.get(revision);
+        let parents = file.map(|f| f.revises.clone()).unwrap_or_default();
+        let event = NewEvent {
+            revision,
+            parents: &parents,
+            kind: EventKind::Stamp,
+            message: Some(reason),
+            checksum: file.map(|f| f.checksum.as_str()),
+            applied_by: &settings.client,
+            execution_ms: Some(0),
+            error: None,
+        };
+        sql.push_str(&state::insert_event_sql(dialect, &settings.tables, &event));
+        sql.push('\n');
+    }
+    let removed: Vec<&str> = current
+        .iter()
+        .filter(|h| !new_heads.contains(h))
+        .map(String::as_str)
+        .collect();
+    let added: Vec<&str> = new_heads
+        .iter()
+        .filter(|h| !current.contains(h))
+        .map(String::as_str)
+        .collect();
+    let heads = state::set_heads_sql(&settings.tables, &removed, &added);
+    if !heads.is_empty() {
+        sql.push_str(&heads);
+        sql.push('\n');
+    }
+    sql.push_str("COMMIT;");
+    sql
+}
+
+/// The complete SQL of a run over `steps`, without a connection (`--sql`): strata's tables, the
+/// runner lock, and each migration wrapped as a live run wraps it.
+pub fn offline_sql(
+    dialect: Dialect,
+    settings: &Settings,
+    migrations: &Migrations,
+    steps: &[Step],
+) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "-- strata {} — offline SQL for {} migration(s)\n\n",
+        env!("CARGO_PKG_VERSION"),
+        steps.len()
+    ));
+    out.push_str(&state::create_tables_sql(dialect, &settings.tables));
+    out.push_str("\n\n");
+    if dialect == Dialect::Postgres {
+        out.push_str(&format!(
+            "SELECT pg_advisory_lock({});\n\n",
+            settings.tables.lock_key()
+        ));
+    }
+    if settings.single_transaction {
+        let begin = if dialect == Dialect::Postgres {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        out.push_str(&begin_sql(begin, dialect, settings));
+        out.push_str("\n\n");
+    }
+    for step in steps {
+        let Some(file) = migrations.get(&step.revision) else {
+            continue;
+        };
+        let arrow = if step.direction == Direction::Up {
+            "▲"
+        } else {
+            "▼"
+        };
+        out.push_str(&format!(
+            "-- {arrow} {} {} ({})\n",
+            step.revision,
+            file.message_or_slug(),
+            file.path
+        ));
+        let wrap = if settings.single_transaction {
+            Wrap::Outer
+        } else if let Some(reason) = file.non_transactional(step.direction == Direction::Down) {
+            out.push_str(&format!("-- runs outside a transaction: {reason}\n"));
+            Wrap::None
+        } else {
+            Wrap::Own
+        };
+        for op in step_ops(dialect, settings, step, file, wrap) {
+            let sql = op.sql().trim_end();
+            out.push_str(sql);
+            if !sql.ends_with(';') {
+                out.push(';');
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    if settings.single_transaction {
+        out.push_str("COMMIT;\n\n");
+    }
+    if dialect == Dialect::Postgres {
+        out.push_str(&format!(
+            "SELECT pg_advisory_unlock({});\n",
+            settings.tables.lock_key()
+        ));
+    }
+    out
+}

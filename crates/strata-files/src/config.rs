@@ -1,0 +1,1135 @@
+//! `strata.toml`: where the migrations are, strata's own tables, and one `[env.NAME]` table per
+//! database environment. Every key is optional; every problem is reported at its line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use strata_core::Diagnostic;
+use toml::{Spanned, Value};
+
+use crate::{did_you_mean, line_of_offset};
+
+/// What `strata init` writes: the defaults, commented.
+pub const CONFIG_TEMPLATE: &str = r#"# strata.toml: configuration of strata, the schema-migration tool.
+# Every key is optional; the values below are the defaults unless noted.
+
+# The versioned migration files, relative to this file.
+migrations_dir = "migrations"
+
+# The desired schema: SQL files or folders, applied in lexical order
+# (for `strata diff`, `check`, `drift` and `revision --autogenerate`).
+schema = ["schema"]
+# Or any command that prints the DDL, e.g. an ORM bridge:
+# schema_command = "python -m app.dump_ddl"
+
+# strata's own tables: the current heads, and the append-only audit log.
+version_table = "strata_version"
+history_table = "strata_history"
+
+# The environment used when `--env` is not given.
+default_env = "development"
+
+[env.development]
+# Relative SQLite paths are relative to this file.
+url = "sqlite://strata-dev.db"
+
+# [env.production]
+# url = "${DATABASE_URL}"                # ${VAR} is read from the environment
+# shadow_url = "${SHADOW_DATABASE_URL}"  # scratch database for diff, check and test
+# lock_timeout = "5s"                    # stop waiting for a lock after this long
+# statement_timeout = "30m"              # cancel any statement that runs longer
+# lock_retries = 3                       # retry a migration that hit lock_timeout
+# lint = "enforce"                       # "enforce" | "warn" | "off"
+"#;
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "migrations_dir",
+    "schema",
+    "schema_command",
+    "version_table",
+    "history_table",
+    "default_env",
+    "env",
+    "lint",
+];
+
+const ENV_KEYS: &[&str] = &[
+    "url",
+    "shadow_url",
+    "lock_timeout",
+    "statement_timeout",
+    "lock_retries",
+    "lint",
+];
+
+const DURATION_HINT: &str =
+    "write a whole number and a unit: `500ms`, `5s`, `30m` (or `30min`), `2h`, `1d`";
+
+/// The project configuration: `strata.toml`, or [`default_config`] when there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The folder of `strata.toml` (the project root); relative paths in it are relative to this.
+    pub root: PathBuf,
+    /// The `strata.toml` read, if any.
+    pub path: Option<PathBuf>,
+    pub migrations_dir: String,
+    pub schema: Vec<String>,
+    pub schema_command: Option<String>,
+    pub version_table: String,
+    pub history_table: String,
+    pub default_env: String,
+    pub envs: BTreeMap<String, EnvConfig>,
+    /// The free-form `[lint]` table, read by the linter.
+    pub lint: Option<toml::Table>,
+}
+
+/// One `[env.NAME]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvConfig {
+    /// As written (before `${VAR}` interpolation), with its line.
+    pub url: Option<Located<String>>,
+    pub shadow_url: Option<Located<String>>,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    pub lock_retries: Option<u32>,
+    pub lint: Option<LintMode>,
+}
+
+/// A value and the `strata.toml` line it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: usize,
+}
+
+/// What `upgrade` does with lint findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintMode {
+    /// Error findings block the upgrade.
+    Enforce,
+    /// Findings are printed; nothing is blocked.
+    Warn,
+    Off,
+}
+
+impl LintMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LintMode::Enforce => "enforce",
+            LintMode::Warn => "warn",
+            LintMode::Off => "off",
+        }
+    }
+}
+
+impl Config {
+    /// The settings of environment `name`: its `[env.NAME]` table, or empty settings for the
+    /// default environment of a configuration without environments. Anything else is an unknown
+    /// environment.
+    pub fn environment(&self, name: &str) -> Result<EnvConfig, Diagnostic> {
+        if let Some(env) = self.envs.get(name) {
+            return Ok(env.clone());
+        }
+        if self.envs.is_empty() && name == self.default_env {
+            return Ok(EnvConfig::default());
+        }
+        let file = self.display_path();
+        if self.envs.is_empty() {
+            return Err(Diagnostic::new(
+                file,
+                0,
+                format!("unknown environment `{name}`: no environment is defined"),
+            )
+            .with_hint(format!(
+                "add an `[env.{name}]` table with a `url` to strata.toml, or leave out `--env`"
+            )));
+        }
+        let known: Vec<&str> = self.envs.keys().map(String::as_str).collect();
+        let mut hint =
+            format!("use `--env` with one of them, or add an `[env.{name}]` table to strata.toml");
+        if let Some(close) = did_you_mean(name, &known) {
+            hint = format!("did you mean `{close}`? {hint}");
+        }
+        Err(Diagnostic::new(
+            file,
+            0,
+            format!(
+                "unknown environment `{name}` (strata.toml defines: {})",
+                known.join(", ")
+            ),
+        )
+        .with_hint(hint))
+    }
+
+    /// `strata.toml` as shown in diagnostics: relative to the root (normally just `strata.toml`).
+    fn display_path(&self) -> String {
+        match &self.path {
+            Some(path) => path
+                .strip_prefix(&self.root)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| path.display().to_string()),
+            None => "strata.toml".to_owned(),
+        }
+    }
+}
+
+/// The configuration used when there is no `strata.toml`.
+pub fn default_config(root: PathBuf) -> Config {
+    Config {
+        root,
+        path: None,
+        migrations_dir: "migrations".to_owned(),
+        schema: vec!["schema".to_owned()],
+        schema_command: None,
+        version_table: "strata_version".to_owned(),
+        history_table: "strata_history".to_owned(),
+        default_env: "development".to_owned(),
+        envs: BTreeMap::new(),
+        lint: None,
+    }
+}
+
+/// `start/strata.toml`, else the first `strata.toml` in a parent directory.
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    start
+        .ancestors()
+        .map(|dir| dir.join("strata.toml"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// `"500ms"`, `"5s"`, `"30m"` or `"30min"`, `"2h"`, `"1d"`. A bare number has no unit and is `None`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = s.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let millis: u64 = match unit.trim_start().to_ascii_lowercase().as_str() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    number.checked_mul(millis).map(Duration::from_millis)
+}
+
+/// Replaces every `${VAR}` in `s` with the variable's value from `env`. `path` is `strata.toml` as
+/// shown in diagnostics, which point at `s.line`.
+pub fn interpolate(
+    path: &str,
+    s: &Located<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Diagnostic> {
+    interpolate_key(path, None, s, env)
+}
+
+fn interpolate_key(
+    path: &str,
+    key: Option<&str>,
+    s: &Located<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Diagnostic> {
+    let used_by = key.map(|k| format!(" (used by {k})")).unwrap_or_default();
+    let error =
+        |message: String, hint: String| Diagnostic::new(path, s.line, message).with_hint(hint);
+    let mut out = String::with_capacity(s.value.len());
+    let mut rest = s.value.as_str();
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(error(
+                format!("unterminated `${{` in {}", key.unwrap_or("the value")),
+                "close it: `${VAR}`, for example `${DATABASE_URL}`".to_owned(),
+            ));
+        };
+        let name = &after[..end];
+        let valid = name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(error(
+                format!("`${{{name}}}` is not a valid environment variable reference{used_by}"),
+                "a variable name is letters, digits and `_`, not starting with a digit: `${DATABASE_URL}`".to_owned(),
+            ));
+        }
+        match env(name) {
+            Some(value) if !value.is_empty() => out.push_str(&value),
+            Some(_) => {
+                return Err(error(
+                    format!("environment variable {name} is empty{used_by}"),
+                    format!("export {name}=..."),
+                ))
+            }
+            None => {
+                return Err(error(
+                    format!("environment variable {name} is not set{used_by}"),
+                    format!("export {name}=..."),
+                ))
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The database URL for environment `env_name`: `cli_url` (`--url`) > the environment's `url` >
+/// `DATABASE_URL` > `sqlite://strata.db`. Relative SQLite paths from `strata.toml` (the
+/// environment's `url`, and the default when a `strata.toml` exists) are made absolute from
+/// `cfg.root`; `--url` and `DATABASE_URL` are left as given (relative to the current directory).
+/// Only this environment's values are interpolated.
+pub fn resolve_url(
+    cfg: &Config,
+    env_name: &str,
+    cli_url: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Diagnostic> {
+    let settings = cfg.environment(env_name)?;
+    if let Some(url) = cli_url {
+        return Ok(url.to_owned());
+    }
+    if let Some(url) = &settings.url {
+        let key = format!("env.{env_name}.url");
+        let value = interpolate_key(&cfg.display_path(), Some(&key), url, env)?;
+        return Ok(sqlite_relative_to(&value, &cfg.root));
+    }
+    if let Some(url) = env("DATABASE_URL").filter(|u| !u.is_empty()) {
+        return Ok(url);
+    }
+    let default = "sqlite://strata.db";
+    Ok(if cfg.path.is_some() {
+        sqlite_relative_to(default, &cfg.root)
+    } else {
+        default.to_owned()
+    })
+}
+
+/// The environment's `shadow_url`, interpolated, with a relative SQLite path made absolute from
+/// `cfg.root`; `None` when the environment has none.
+pub fn resolve_shadow_url(
+    cfg: &Config,
+    env_name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, Diagnostic> {
+    let settings = cfg.environment(env_name)?;
+    let Some(url) = &settings.shadow_url else {
+        return Ok(None);
+    };
+    let key = format!("env.{env_name}.shadow_url");
+    let value = interpolate_key(&cfg.display_path(), Some(&key), url, env)?;
+    Ok(Some(sqlite_relative_to(&value, &cfg.root)))
+}
+
+/// `sqlite://PATH` or `sqlite:PATH` with a relative PATH, made absolute from `root`; any other URL
+/// (including `sqlite::memory:`) unchanged.
+fn sqlite_relative_to(url: &str, root: &Path) -> String {
+    let (prefix, rest) = match url.strip_prefix("sqlite://") {
+        Some(rest) => ("sqlite://", rest),
+        None => match url.strip_prefix("sqlite:") {
+            Some(rest) => ("sqlite:", rest),
+            None => return url.to_owned(),
+        },
+    };
+    let (file, query) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
+    if file.is_empty() || file == ":memory:" || Path::new(file).is_absolute() {
+        return url.to_owned();
+    }
+    let joined = root.join(file.strip_prefix("./").unwrap_or(file));
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    format!("{prefix}{}{query}", absolute.display())
+}
+
+/// Parses `strata.toml`. `path` is the file as shown in diagnostics; `root` its folder.
+pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let file_name = Path::new(path)
+        .file_name()
+        .map_or_else(|| "strata.toml".into(), |n| n.to_os_string());
+    let mut config = default_config(root);
+    config.path = Some(config.root.join(file_name));
+    let mut reader = Reader {
+        path,
+        text,
+        diagnostics: Vec::new(),
+    };
+
+    // Keys carry their spans; values cannot (implicit tables such as `env` in `[env.x]` have
+    // none), so problems with a value are reported at its key's line.
+    let top: BTreeMap<Spanned<String>, Value> = match toml::from_str(text) {
+        Ok(top) => top,
+        Err(e) => {
+            let line = e.span().map_or(0, |span| line_of_offset(text, span.start));
+            let message = e.message().trim().replace('\n', "; ");
+            return Err(vec![Diagnostic::new(path, line, format!("invalid TOML: {message}"))
+                .with_hint("strata.toml is TOML: `key = \"value\"` lines and `[env.NAME]` tables; quote strings")]);
+        }
+    };
+
+    let mut default_env_line = None;
+    let mut envs_valid = false;
+    for (key, value) in &top {
+        let line = reader.line(key.span().start);
+        match key.get_ref().as_str() {
+            name @ ("migrations_dir" | "version_table" | "history_table" | "schema_command") => {
+                if let Some(v) = reader.string(line, name, value) {
+                    match name {
+                        "migrations_dir" => config.migrations_dir = v,
+                        "version_table" => config.version_table = v,
+                        "history_table" => config.history_table = v,
+                        _ => config.schema_command = Some(v),
+                    }
+                }
+            }
+            "default_env" => {
+                if let Some(v) = reader.string(line, "default_env", value) {
+                    config.default_env = v;
+                    default_env_line = Some(line);
+                }
+            }
+            "schema" => {
+                if let Some(schema) = reader.string_list(line, "schema", value) {
+                    config.schema = schema;
+                }
+            }
+            "lint" => match value {
+                Value::Table(table) => config.lint = Some(table.clone()),
+                other => reader.wrong_type(line, "lint", "a table (`[lint]`)", other),
+            },
+            "env" => envs_valid = reader.check_envs(line, value),
+            other => reader.unknown_key(line, other, "", TOP_LEVEL_KEYS),
+        }
+    }
+
+    if envs_valid {
+        #[derive(Deserialize)]
+        struct EnvPart {
+            #[serde(default)]
+            env: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Value>>,
+        }
+        if let Ok(part) = toml::from_str::<EnvPart>(text) {
+            for (name, table) in part.env {
+                let env = reader.env(name.get_ref(), &table);
+                config.envs.insert(name.into_inner(), env);
+            }
+        }
+    }
+
+    if let Some(line) = default_env_line {
+        if !config.envs.is_empty() && !config.envs.contains_key(&config.default_env) {
+            let known: Vec<&str> = config.envs.keys().map(String::as_str).collect();
+            reader.error(
+                line,
+                format!(
+                    "default_env is `{}`, but there is no `[env.{}]` table",
+                    config.default_env, config.default_env
+                ),
+                format!(
+                    "set default_env to one of the environments defined here ({})",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    if reader.diagnostics.is_empty() {
+        Ok(config)
+    } else {
+        reader.diagnostics.sort_by_key(|d| d.line);
+        Err(reader.diagnostics)
+    }
+}
+
+struct Reader<'a> {
+    path: &'a str,
+    text: &'a str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn line(&self, offset: usize) -> usize {
+        line_of_offset(self.text, offset)
+    }
+
+    fn error(&mut self, line: usize, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::new(self.path, line, message).with_hint(hint));
+    }
+
+    fn unknown_key(&mut self, line: usize, key: &str, table: &str, valid: &[&str]) {
+        let mut hint = format!(
+            "valid keys{}: {}",
+            if table.is_empty() {
+                String::new()
+            } else {
+                format!(" in {table}")
+            },
+            valid.join(", ")
+        );
+        if let Some(close) = did_you_mean(key, valid) {
+            hint = format!("did you mean `{close}`? {hint}");
+        }
+        let place = if table.is_empty() {
+            String::new()
+        } else {
+            format!(" in {table}")
+        };
+        self.error(line, format!("unknown key `{key}`{place}"), hint);
+    }
+
+    fn wrong_type(&mut self, line: usize, key: &str, expected: &str, found: &Value) {
+        self.error(
+            line,
+            format!(
+                "`{key}` must be {expected}, not {} {}",
+                article(found.type_str()),
+                found.type_str()
+            ),
+            format!("for example: {}", example(key)),
+        );
+    }
+
+    /// A non-empty string value.
+    fn string(&mut self, line: usize, key: &str, value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::String(_) => {
+                self.error(
+                    line,
+                    format!("`{key}` must not be empty"),
+                    format!("for example: {}", example(key)),
+                );
+                None
+            }
+            other => {
+                self.wrong_type(line, key, "a string", other);
+                None
+            }
+        }
+    }
+
+    /// An array of strings (or one string).
+    fn string_list(&mut self, line: usize, key: &str, value: &Value) -> Option<Vec<String>> {
+        match value {
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(items) => {
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                if strings.is_none() {
+                    self.error(
+                        line,
+                        format!("`{key}` must be a list of strings"),
+                        format!("for example: {}", example(key)),
+                    );
+                }
+                strings
+            }
+            other => {
+                self.wrong_type(line, key, "a list of strings", other);
+                None
+            }
+        }
+    }
+
+    /// `env` must be a table of tables; reports what is not. True when its shape is right.
+    fn check_envs(&mut self, line: usize, value: &Value) -> bool {
+        let Value::Table(envs) = value else {
+            self.wrong_type(line, "env", "a table of environments (`[env.NAME]`)", value);
+            return false;
+        };
+        let mut ok = true;
+        for (name, env) in envs {
+            if !env.is_table() {
+                self.error(
+                    line,
+                    format!("`env.{name}` must be a table, not {} {}", article(env.type_str()), env.type_str()),
+                    format!("write the environment as a table:\n    [env.{name}]\n    url = \"postgres://...\""),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn env(&mut self, name: &str, table: &BTreeMap<Spanned<String>, Value>) -> EnvConfig {
+        let mut env = EnvConfig::default();
+        for (key, value) in table {
+            let key_name = key.get_ref().as_str();
+            let qualified = format!("env.{name}.{key_name}");
+            let line = self.line(key.span().start);
+            match key_name {
+                "url" | "shadow_url" => {
+                    if let Some(s) = self.string(line, &qualified, value) {
+                        let located = Some(Located { value: s, line });
+                        if key_name == "url" {
+                            env.url = located;
+                        } else {
+                            env.shadow_url = located;
+                        }
+                    }
+                }
+                "lock_timeout" | "statement_timeout" => {
+                    let parsed = match value {
+                        Value::String(s) => match parse_duration(s) {
+                            Some(d) => Some(d),
+                            None => {
+                                let hint = if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) {
+                                    format!("add a unit: `{}ms` or `{}s`; {DURATION_HINT}", s.trim(), s.trim())
+                                } else {
+                                    DURATION_HINT.to_owned()
+                                };
+                                self.error(line, format!("invalid duration `{s}` for `{qualified}`"), hint);
+                                None
+                            }
+                        },
+                        Value::Integer(n) => {
+                            self.error(
+                                line,
+                                format!("`{qualified}` needs a unit"),
+                                format!("write it as a string with a unit: `\"{n}ms\"` or `\"{n}s\"`; {DURATION_HINT}"),
+                            );
+                            None
+                        }
+                        other => {
+                            self.wrong_type(line, &qualified, "a duration string", other);
+                            None
+                        }
+                    };
+                    if key_name == "lock_timeout" {
+                        env.lock_timeout = parsed;
+                    } else {
+                        env.statement_timeout = parsed;
+                    }
+                }
+                "lock_retries" => match value {
+                    Value::Integer(n) => match u32::try_from(*n) {
+                        Ok(n) => env.lock_retries = Some(n),
+                        Err(_) => self.error(
+                            line,
+                            format!("`{qualified}` must be a whole number from 0 up, not {n}"),
+                            "for example: lock_retries = 3 (0 disables retries)",
+                        ),
+                    },
+                    other => self.wrong_type(line, &qualified, "a whole number", other),
+                },
+                "lint" => match value {
+                    Value::String(s) => match s.as_str() {
+                        "enforce" => env.lint = Some(LintMode::Enforce),
+                        "warn" => env.lint = Some(LintMode::Warn),
+                        "off" => env.lint = Some(LintMode::Off),
+                        _ => self.error(
+                            line,
+                            format!("`{qualified}` must be \"enforce\", \"warn\" or \"off\", not \"{s}\""),
+                            "\"enforce\" blocks upgrades on error findings, \"warn\" only prints them, \"off\" skips linting",
+                        ),
+                    },
+                    other => self.wrong_type(line, &qualified, "a string", other),
+                },
+                other => {
+                    self.unknown_key(line, other, &format!("[env.{name}]"), ENV_KEYS);
+                }
+            }
+        }
+        env
+    }
+}
+
+fn article(type_name: &str) -> &'static str {
+    if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// An example line for a key (for type errors).
+fn example(key: &str) -> String {
+    let bare = key.rsplit('.').next().unwrap_or(key);
+    match bare {
+        "migrations_dir" => "migrations_dir = \"migrations\"".into(),
+        "schema" => "schema = [\"schema\"]".into(),
+        "schema_command" => "schema_command = \"python -m app.dump_ddl\"".into(),
+        "version_table" => "version_table = \"strata_version\"".into(),
+        "history_table" => "history_table = \"strata_history\"".into(),
+        "default_env" => "default_env = \"development\"".into(),
+        "url" => "url = \"postgres://app@localhost/app\" or url = \"${DATABASE_URL}\"".into(),
+        "shadow_url" => "shadow_url = \"${SHADOW_DATABASE_URL}\"".into(),
+        "lock_timeout" => "lock_timeout = \"5s\"".into(),
+        "statement_timeout" => "statement_timeout = \"30m\"".into(),
+        "lock_retries" => "lock_retries = 3".into(),
+        "lint" if key.starts_with("env.") => "lint = \"enforce\"".into(),
+        "lint" => "[lint]\n    pg_version = 15".into(),
+        "env" => "[env.development]\n    url = \"sqlite://strata-dev.db\"".into(),
+        _ => format!("{bare} = ..."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        parse_config("strata.toml", PathBuf::from("/project"), text)
+    }
+
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        let diags = parse(text).expect_err("expected errors");
+        for d in &diags {
+            assert_eq!(d.file, "strata.toml");
+            assert!(d.hint.is_some(), "no hint: {d}");
+        }
+        diags.into_iter().map(|d| (d.line, d.message)).collect()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_full_example_of_the_spec() {
+        let text = r#"migrations_dir = "db/migrations"
+schema = ["schema", "extra.sql"]
+schema_command = "python -m app.dump_ddl"
+version_table = "app.strata_version"
+history_table = "strata_log"
+default_env = "production"
+
+[env.development]
+url = "sqlite://strata-dev.db"
+
+[env.production]
+url = "${DATABASE_URL}"
+shadow_url = "${SHADOW_DATABASE_URL}"
+lock_timeout = "5s"
+statement_timeout = "30m"
+lock_retries = 3
+lint = "enforce"
+
+[lint]
+pg_version = 15
+disable = ["prefer-text"]
+"#;
+        let c = parse(text).unwrap();
+        assert_eq!(c.root, PathBuf::from("/project"));
+        assert_eq!(c.path, Some(PathBuf::from("/project/strata.toml")));
+        assert_eq!(c.migrations_dir, "db/migrations");
+        assert_eq!(c.schema, ["schema", "extra.sql"]);
+        assert_eq!(c.schema_command.as_deref(), Some("python -m app.dump_ddl"));
+        assert_eq!(c.version_table, "app.strata_version");
+        assert_eq!(c.history_table, "strata_log");
+        assert_eq!(c.default_env, "production");
+        let prod = &c.envs["production"];
+        assert_eq!(
+            prod.url,
+            Some(Located {
+                value: "${DATABASE_URL}".into(),
+                line: 12
+            })
+        );
+        assert_eq!(prod.shadow_url.as_ref().unwrap().line, 13);
+        assert_eq!(prod.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(prod.statement_timeout, Some(Duration::from_secs(1800)));
+        assert_eq!(prod.lock_retries, Some(3));
+        assert_eq!(prod.lint, Some(LintMode::Enforce));
+        assert_eq!(c.envs["development"].url.as_ref().unwrap().line, 9);
+        let lint = c.lint.unwrap();
+        assert_eq!(lint["pg_version"].as_integer(), Some(15));
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default() {
+        let c = parse("").unwrap();
+        let mut expected = default_config(PathBuf::from("/project"));
+        expected.path = Some(PathBuf::from("/project/strata.toml"));
+        assert_eq!(c, expected);
+        assert!(c.envs.is_empty());
+        assert_eq!(c.default_env, "development");
+    }
+
+    #[test]
+    fn the_template_parses() {
+        let c = parse(CONFIG_TEMPLATE).unwrap();
+        assert_eq!(c.migrations_dir, "migrations");
+        assert_eq!(c.default_env, "development");
+        assert_eq!(
+            c.envs["development"].url.as_ref().unwrap().value,
+            "sqlite://strata-dev.db"
+        );
+        assert!(!c.envs.contains_key("production"));
+        // Uncommented, the production example is valid too.
+        let uncommented = CONFIG_TEMPLATE
+            .replace("# [env.production]", "[env.production]")
+            .replace("\n# url", "\nurl")
+            .replace("\n# shadow_url", "\nshadow_url")
+            .replace("\n# lock_", "\nlock_")
+            .replace("\n# statement_", "\nstatement_")
+            .replace("\n# lint", "\nlint");
+        let c = parse(&uncommented).unwrap();
+        let prod = &c.envs["production"];
+        assert_eq!(prod.url.as_ref().unwrap().value, "${DATABASE_URL}");
+        assert_eq!(prod.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(prod.statement_timeout, Some(Duration::from_secs(30 * 60)));
+        assert_eq!(prod.lock_retries, Some(3));
+        assert_eq!(prod.lint, Some(LintMode::Enforce));
+    }
+
+    #[test]
+    fn unknown_keys_at_their_lines() {
+        let errs = errors("migrations_dir = \"m\"\nmigration_dir = \"m\"\n\n[env.dev]\nurl = \"sqlite://x\"\nlock_timout = \"5s\"\n");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].0, 2);
+        assert!(errs[0].1.contains("`migration_dir`"));
+        assert_eq!(errs[1].0, 6);
+        assert!(errs[1].1.contains("`lock_timout` in [env.dev]"));
+        let diags = parse("migration_dir = \"m\"\n").unwrap_err();
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `migrations_dir`?"));
+    }
+
+    #[test]
+    fn dotted_and_inline_env_tables() {
+        let c = parse("env.dev.url = \"sqlite://a.db\"\n[env.prod]\nurl = \"postgres://h/d\"\n")
+            .unwrap();
+        assert_eq!(
+            c.envs["dev"].url,
+            Some(Located {
+                value: "sqlite://a.db".into(),
+                line: 1
+            })
+        );
+        let c = parse("[env]\nci = { url = \"sqlite::memory:\", lock_retries = 0 }\n").unwrap();
+        assert_eq!(c.envs["ci"].lock_retries, Some(0));
+        assert_eq!(c.envs["ci"].url.as_ref().unwrap().line, 2);
+    }
+
+    #[test]
+    fn wrong_types_at_their_lines() {
+        let errs = errors(
+            "\nmigrations_dir = 3\nschema = [\"a\", 1]\n[env.x]\nlock_retries = \"3\"\nurl = 5\n",
+        );
+        assert_eq!(
+            errs.iter().map(|e| e.0).collect::<Vec<_>>(),
+            [2, 3, 5, 6],
+            "{errs:?}"
+        );
+        assert!(
+            errs[0].1.contains("must be a string, not an integer"),
+            "{}",
+            errs[0].1
+        );
+        assert_eq!(errors("env = \"prod\"\n")[0].0, 1);
+        assert_eq!(errors("lint = \"warn\"\n")[0].0, 1);
+        assert_eq!(errors("migrations_dir = \"\"\n")[0].0, 1);
+        assert_eq!(errors("[env.x]\nlock_retries = -1\n")[0].0, 2);
+        assert_eq!(errors("[env.x]\nlint = \"strict\"\n")[0].0, 2);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("30min"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration(" 0s "), Some(Duration::ZERO));
+        assert_eq!(parse_duration("10 s"), Some(Duration::from_secs(10)));
+        for bad in [
+            "500",
+            "",
+            "s",
+            "5x",
+            "-5s",
+            "1.5s",
+            "5 seconds",
+            "99999999999999999999d",
+            "18446744073709551615d",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_durations_at_their_lines() {
+        let errs = errors(
+            "[env.p]\nlock_timeout = \"500\"\nstatement_timeout = 30\nlock_retries = 1\n\n\n",
+        );
+        assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), [2, 3]);
+        let diags = parse("[env.p]\nlock_timeout = \"500\"\n").unwrap_err();
+        assert!(diags[0].hint.as_deref().unwrap().contains("`500ms`"));
+        assert_eq!(
+            errors("[env.p]\n\nstatement_timeout = \"5 weeks\"\n")[0].0,
+            3
+        );
+    }
+
+    #[test]
+    fn toml_syntax_errors_at_their_line() {
+        let errs = errors("migrations_dir = \"m\"\n\nschema = [\"a\"\nversion_table = \n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].0 >= 3, "{errs:?}");
+        assert!(errs[0].1.starts_with("invalid TOML"));
+        let errs = errors("a = 1\nmigrations_dir = \"x\"\nmigrations_dir = \"y\"\n");
+        assert_eq!(errs[0].0, 3, "{errs:?}");
+    }
+
+    #[test]
+    fn default_env_must_exist_when_envs_are_defined() {
+        let errs = errors("default_env = \"prod\"\n[env.production]\nurl = \"x\"\n");
+        assert_eq!(errs[0].0, 1);
+        // Without environments any name is fine.
+        assert!(parse("default_env = \"ci\"\n").is_ok());
+    }
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn interpolation() {
+        let env = vars(&[("HOST", "db"), ("PASS", "s3cr$t"), ("EMPTY", "")]);
+        let at = |s: &str| Located {
+            value: s.to_owned(),
+            line: 9,
+        };
+        assert_eq!(
+            interpolate("strata.toml", &at("postgres://u:${PASS}@${HOST}/x"), &env).unwrap(),
+            "postgres://u:s3cr$t@db/x"
+        );
+        assert_eq!(
+            interpolate("strata.toml", &at("a$$b$HOST"), &env).unwrap(),
+            "a$$b$HOST"
+        );
+        assert_eq!(
+            interpolate("strata.toml", &at("no vars"), &env).unwrap(),
+            "no vars"
+        );
+        let unset = interpolate("strata.toml", &at("${DATABASE_URL}"), &env).unwrap_err();
+        assert_eq!((unset.file.as_str(), unset.line), ("strata.toml", 9));
+        assert_eq!(
+            unset.message,
+            "environment variable DATABASE_URL is not set"
+        );
+        assert_eq!(unset.hint.as_deref(), Some("export DATABASE_URL=..."));
+        assert!(interpolate("strata.toml", &at("x${HOST"), &env)
+            .unwrap_err()
+            .message
+            .contains("unterminated"));
+        assert!(interpolate("strata.toml", &at("${}"), &env).is_err());
+        assert!(interpolate("strata.toml", &at("${1A}"), &env).is_err());
+        assert!(interpolate("strata.toml", &at("${EMPTY}"), &env)
+            .unwrap_err()
+            .message
+            .contains("is empty"));
+    }
+
+    const TWO_ENVS: &str = "[env.development]\nurl = \"sqlite://dev.db\"\n\n[env.production]\n\n\n\n\nurl = \"${DATABASE_URL}\"\nshadow_url = \"${SHADOW}\"\n";
+
+    #[test]
+    fn url_precedence() {
+        let c = parse(TWO_ENVS).unwrap();
+        let env = vars(&[("DATABASE_URL", "postgres://env/x")]);
+        assert_eq!(
+            resolve_url(&c, "production", Some("postgres://cli/x"), &env).unwrap(),
+            "postgres://cli/x"
+        );
+        assert_eq!(
+            resolve_url(&c, "production", None, &env).unwrap(),
+            "postgres://env/x"
+        );
+        assert_eq!(
+            resolve_url(&c, "development", None, &env).unwrap(),
+            "sqlite:///project/dev.db"
+        );
+        // An environment without url falls back to DATABASE_URL, then to sqlite://strata.db.
+        let c = parse("[env.development]\nlock_retries = 1\n").unwrap();
+        assert_eq!(
+            resolve_url(&c, "development", None, &env).unwrap(),
+            "postgres://env/x"
+        );
+        assert_eq!(
+            resolve_url(&c, "development", None, &no_env).unwrap(),
+            "sqlite:///project/strata.db"
+        );
+        let d = default_config(PathBuf::from("/project"));
+        assert_eq!(
+            resolve_url(&d, "development", None, &no_env).unwrap(),
+            "sqlite://strata.db"
+        );
+        assert_eq!(
+            resolve_url(&d, "development", None, &env).unwrap(),
+            "postgres://env/x"
+        );
+    }
+
+    #[test]
+    fn an_unset_variable_is_reported_at_its_line_only_for_the_selected_env() {
+        let c = parse(TWO_ENVS).unwrap();
+        assert_eq!(
+            resolve_url(&c, "development", None, &no_env).unwrap(),
+            "sqlite:///project/dev.db"
+        );
+        let err = resolve_url(&c, "production", None, &no_env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "strata.toml:9: environment variable DATABASE_URL is not set (used by env.production.url)\n  hint: export DATABASE_URL=..."
+        );
+        let err = resolve_shadow_url(&c, "production", &no_env).unwrap_err();
+        assert_eq!(err.line, 10);
+        assert!(err
+            .message
+            .contains("SHADOW is not set (used by env.production.shadow_url)"));
+        assert_eq!(
+            resolve_shadow_url(&c, "development", &no_env).unwrap(),
+            None
+        );
+        let shadow = vars(&[("SHADOW", "sqlite:shadow.db")]);
+        assert_eq!(
+            resolve_shadow_url(&c, "production", &shadow)
+                .unwrap()
+                .as_deref(),
+            Some("sqlite:/project/shadow.db")
+        );
+    }
+
+    #[test]
+    fn unknown_environments() {
+        let c = parse(TWO_ENVS).unwrap();
+        let err = resolve_url(&c, "prod", None, &no_env).unwrap_err();
+        assert!(
+            err.message.contains("unknown environment `prod`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("development, production"),
+            "{}",
+            err.message
+        );
+        // Even with --url: the environment also carries timeouts.
+        assert!(resolve_url(&c, "staging", Some("sqlite::memory:"), &no_env).is_err());
+        let d = default_config(PathBuf::from("/project"));
+        assert!(resolve_url(&d, "development", None, &no_env).is_ok());
+        assert!(resolve_url(&d, "staging", None, &no_env)
+            .unwrap_err()
+            .message
+            .contains("unknown environment `staging`"));
+        assert_eq!(c.environment("production").unwrap().url.unwrap().line, 9);
+    }
+
+    #[test]
+    fn sqlite_paths_from_the_config_are_relative_to_its_folder() {
+        let root = Path::new("/project");
+        assert_eq!(
+            sqlite_relative_to("sqlite://dev.db", root),
+            "sqlite:///project/dev.db"
+        );
+        assert_eq!(
+            sqlite_relative_to("sqlite://./data/dev.db?mode=rwc", root),
+            "sqlite:///project/data/dev.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_relative_to("sqlite:dev.db", root),
+            "sqlite:/project/dev.db"
+        );
+        assert_eq!(
+            sqlite_relative_to("sqlite:///abs/dev.db", root),
+            "sqlite:///abs/dev.db"
+        );
+        assert_eq!(
+            sqlite_relative_to("sqlite::memory:", root),
+            "sqlite::memory:"
+        );
+        assert_eq!(
+            sqlite_relative_to("sqlite://:memory:", root),
+            "sqlite://:memory:"
+        );
+        assert_eq!(sqlite_relative_to("postgres://h/d", root), "postgres://h/d");
+        // --url and DATABASE_URL stay relative to the current directory.
+        let c = parse(TWO_ENVS).unwrap();
+        assert_eq!(
+            resolve_url(&c, "development", Some("sqlite://cli.db"), &no_env).unwrap(),
+            "sqlite://cli.db"
+        );
+        let env = vars(&[("DATABASE_URL", "sqlite://env.db")]);
+        let c = parse("[env.development]\n").unwrap();
+        assert_eq!(
+            resolve_url(&c, "development", None, &env).unwrap(),
+            "sqlite://env.db"
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_configs() {
+        let pieces = [
+            "[env.a]\n",
+            "[env]\n",
+            "url = ",
+            "\"x\"",
+            "'${A}'",
+            "3",
+            "[lint]\n",
+            "env = 1\n",
+            "schema = [",
+            "]",
+            "\n",
+            "é",
+            "=",
+            "\"",
+            "lock_timeout = \"5\"\n",
+            "a.b.c = 1\n",
+            "{",
+            "}",
+            "1979-05-27T07:32:00Z",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut s = seed;
+            for _ in 0..(seed % 16) {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(s >> 33) as usize % pieces.len()]);
+            }
+            if let Ok(c) = parse(&text) {
+                for name in c.envs.keys() {
+                    let _ = resolve_url(&c, name, None, &no_env);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_config_upward() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(tmp.path().join("strata.toml"), "").unwrap();
+        assert_eq!(find_config(&deep), Some(tmp.path().join("strata.toml")));
+        std::fs::write(deep.join("strata.toml"), "").unwrap();
+        assert_eq!(find_config(&deep), Some(deep.join("strata.toml")));
+        // A folder named strata.toml is not a config.
+        std::fs::remove_file(deep.join("strata.toml")).unwrap();
+        std::fs::create_dir(deep.join("strata.toml")).unwrap();
+        assert_eq!(find_config(&deep), Some(tmp.path().join("strata.toml")));
+    }
+}

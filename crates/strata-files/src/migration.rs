@@ -1,0 +1,1219 @@
+//! One versioned SQL migration file: its name, its `-- strata:` header and its up/down sections.
+//!
+//! ```sql
+//! -- strata:message add users
+//! -- strata:revises 20261120100000
+//!
+//! -- strata:up
+//! CREATE TABLE users (id bigint PRIMARY KEY);
+//!
+//! -- strata:down
+//! DROP TABLE users;
+//! ```
+
+use std::collections::BTreeMap;
+
+use strata_core::sql::{self, Statement};
+use strata_core::{Checksum, Diagnostic};
+
+use crate::did_you_mean;
+
+/// The header keys, in the order `strata` writes them.
+const HEADER_KEYS: &[&str] = &[
+    "message",
+    "revises",
+    "labels",
+    "depends-on",
+    "transaction",
+    "destructive-downgrade",
+    "irreversible",
+];
+
+/// Directives for the linter, allowed anywhere and kept in the SQL text.
+const LINT_DIRECTIVES: &[&str] = &["lint-ignore", "lint-ignore-file"];
+
+const MARKERS: &[&str] = &["up", "down"];
+
+const MINIMAL_FILE: &str = "a migration file looks like:\n    -- strata:message add users\n\n    -- strata:up\n    CREATE TABLE users (id bigint PRIMARY KEY);\n\n    -- strata:down\n    DROP TABLE users;";
+
+/// The SQL of the up or down section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// The section's text as written, from the line after its marker to the line before the next
+    /// marker (or the end of the file).
+    pub sql: String,
+    /// 1-based file line of the section's first line (the line after its marker).
+    pub line: usize,
+    /// The statements, with file lines.
+    pub statements: Vec<Statement>,
+}
+
+impl Section {
+    fn new(sql: &str, line: usize) -> Section {
+        Section {
+            sql: sql.to_owned(),
+            line,
+            statements: sql::split(sql, line),
+        }
+    }
+
+    /// Whether the section holds no statement (only comments and whitespace, or nothing).
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+}
+
+/// A parsed, valid migration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationFile {
+    pub id: String,
+    pub slug: String,
+    /// As displayed to the user, e.g. `migrations/20261125143000_create_users.sql`.
+    pub path: String,
+    pub message: Option<String>,
+    /// Parent ids; empty for a root, two or more for a merge.
+    pub revises: Vec<String>,
+    pub labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    /// Explicit `-- strata:transaction on|off`.
+    pub transaction: Option<bool>,
+    pub destructive_downgrade: Option<String>,
+    pub irreversible: Option<String>,
+    pub up: Section,
+    /// `None` only when the migration is irreversible.
+    pub down: Option<Section>,
+    pub checksum: Checksum,
+    /// Header key (`revises`, `labels`, …) -> its line; also `up` and `down` -> the markers' lines.
+    pub header_lines: BTreeMap<String, usize>,
+}
+
+impl MigrationFile {
+    /// The message, else the slug with spaces, else the id.
+    pub fn message_or_slug(&self) -> String {
+        match &self.message {
+            Some(message) => message.clone(),
+            None if !self.slug.is_empty() => self.slug.replace('_', " "),
+            None => self.id.clone(),
+        }
+    }
+
+    /// `Some(reason)` when the up (or, with `down`, the down) must run outside a transaction: an
+    /// explicit `-- strata:transaction off`, or a statement that cannot run in one (the reason
+    /// names it: `"CREATE INDEX CONCURRENTLY at line 7"`).
+    pub fn non_transactional(&self, down: bool) -> Option<String> {
+        if self.transaction == Some(false) {
+            let line = self.header_lines.get("transaction").copied().unwrap_or(0);
+            return Some(format!("-- strata:transaction off at line {line}"));
+        }
+        let section = if down { self.down.as_ref()? } else { &self.up };
+        section.statements.iter().find_map(|s| {
+            sql::no_transaction_reason(&s.sql).map(|reason| format!("{reason} at line {}", s.line))
+        })
+    }
+}
+
+/// What `strata revision` writes; see [`render_migration`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewMigration {
+    pub id: String,
+    pub slug: String,
+    /// One line; empty writes no `-- strata:message` line.
+    pub message: String,
+    pub revises: Vec<String>,
+    pub labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub up: String,
+    pub down: String,
+}
+
+/// The text of a new migration file. [`parse_migration`] reads it back to the same values.
+pub fn render_migration(m: &NewMigration) -> String {
+    let mut out = String::new();
+    let message = m.message.replace(['\r', '\n'], " ");
+    let message = message.trim();
+    if !message.is_empty() {
+        out.push_str(&format!("-- strata:message {message}\n"));
+    }
+    for (key, ids) in [
+        ("revises", &m.revises),
+        ("labels", &m.labels),
+        ("depends-on", &m.depends_on),
+    ] {
+        if !ids.is_empty() {
+            out.push_str(&format!("-- strata:{key} {}\n", ids.join(" ")));
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    for (marker, body) in [("up", &m.up), ("down", &m.down)] {
+        if marker == "down" {
+            out.push('\n');
+        }
+        out.push_str(&format!("-- strata:{marker}\n"));
+        let body = body.trim_end().trim_start_matches(['\n', '\r']);
+        if !body.is_empty() {
+            out.push_str(body);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A file-name slug for a message: lowercase ASCII letters and digits, every run of anything else
+/// as one `_`, at most 60 characters; `"migration"` when nothing is left.
+pub fn slugify(message: &str) -> String {
+    let mut slug = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    slug.truncate(60);
+    let slug = slug.trim_end_matches('_');
+    if slug.is_empty() {
+        "migration".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+/// Parses one migration file. `path` is how the file is displayed (used in diagnostics and kept in
+/// [`MigrationFile::path`]), `file_name` its bare name (`<id>_<slug>.sql`). Every problem of the
+/// file is reported, not just the first.
+pub fn parse_migration(
+    path: &str,
+    file_name: &str,
+    text: &str,
+) -> Result<MigrationFile, Vec<Diagnostic>> {
+    let mut parser = Parser {
+        path,
+        diagnostics: Vec::new(),
+        header: Header::default(),
+    };
+    let (id, slug) = match parse_file_name(file_name) {
+        Ok(parts) => parts,
+        Err(message) => {
+            parser.error(
+                0,
+                message,
+                "name migration files `<id>_<slug>.sql`, where <id> is letters and digits, e.g. `20261125143000_create_users.sql`",
+            );
+            (String::new(), String::new())
+        }
+    };
+    let layout = parser.read_lines(text);
+    let header = std::mem::take(&mut parser.header);
+
+    let Some(up_marker) = layout.up_marker else {
+        let line = sql::split(&layout.header_sql, 1)
+            .first()
+            .map_or(1, |s| s.line);
+        parser.error(line, "missing the `-- strata:up` marker", MINIMAL_FILE);
+        return Err(parser.finish());
+    };
+    if let Some(first) = sql::split(&layout.header_sql, 1).first() {
+        parser.error(
+            first.line,
+            "SQL before the `-- strata:up` marker",
+            format!("move it below `-- strata:up` (line {up_marker}); only `-- strata:` header lines and comments go above it"),
+        );
+    }
+
+    let section =
+        |range: (usize, usize), marker: usize| Section::new(&text[range.0..range.1], marker + 1);
+    let up = section(layout.up_range, up_marker);
+    let irreversible = header.text("irreversible");
+    let down = match (layout.down_marker, &irreversible) {
+        (Some(marker), None) => Some(section(layout.down_range, marker)),
+        (Some(marker), Some(_)) => {
+            if !section(layout.down_range, marker).is_empty() {
+                parser.error(
+                    marker,
+                    "the migration is marked `-- strata:irreversible` but its down section has SQL",
+                    "remove the down SQL, or remove `-- strata:irreversible` if the migration can be reverted",
+                );
+            }
+            None
+        }
+        (None, Some(_)) => None,
+        (None, None) => {
+            if !layout.misplaced_markers && !header.written.contains_key("irreversible") {
+                parser.error(
+                    up_marker,
+                    "missing the `-- strata:down` section",
+                    "add `-- strata:down` followed by the SQL that undoes the up section, or `-- strata:irreversible <reason>` when it cannot be undone",
+                );
+            }
+            None
+        }
+    };
+
+    let transaction = header.value("transaction").and_then(|v| match v {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    });
+    if transaction == Some(true) {
+        let on_line = header.line("transaction");
+        for s in up
+            .statements
+            .iter()
+            .chain(down.iter().flat_map(|d| d.statements.iter()))
+        {
+            if let Some(reason) = sql::no_transaction_reason(&s.sql) {
+                parser.error(
+                    s.line,
+                    format!("{reason} cannot run inside a transaction, but line {on_line} says `-- strata:transaction on`"),
+                    "use `-- strata:transaction off` (or remove the line: strata then runs the file outside a transaction by itself)",
+                );
+            }
+        }
+    }
+
+    let revises = header.list("revises");
+    let depends_on = header.list("depends-on");
+    for (key, ids) in [("revises", &revises), ("depends-on", &depends_on)] {
+        if !id.is_empty() && ids.contains(&id) {
+            parser.error(
+                header.line(key),
+                format!("the migration lists its own id `{id}` in `-- strata:{key}`"),
+                "list the ids of other migrations",
+            );
+        }
+    }
+
+    if !parser.diagnostics.is_empty() {
+        return Err(parser.finish());
+    }
+    let mut header_lines: BTreeMap<String, usize> = header
+        .entries
+        .iter()
+        .map(|(k, (line, _))| (k.clone(), *line))
+        .collect();
+    header_lines.insert("up".to_owned(), up_marker);
+    if let Some(line) = layout.down_marker {
+        header_lines.insert("down".to_owned(), line);
+    }
+    Ok(MigrationFile {
+        id,
+        slug,
+        path: path.to_owned(),
+        message: header.text("message"),
+        revises,
+        labels: header.list("labels"),
+        depends_on,
+        transaction,
+        destructive_downgrade: header.text("destructive-downgrade"),
+        irreversible,
+        up,
+        down,
+        checksum: Checksum::of_text(text),
+        header_lines,
+    })
+}
+
+/// `<id>_<slug>.sql` or `<id>.sql` -> (id, slug).
+fn parse_file_name(file_name: &str) -> Result<(String, String), String> {
+    let Some(stem) = file_name.strip_suffix(".sql") else {
+        return Err(format!("`{file_name}` is not a `.sql` migration file name"));
+    };
+    let (id, slug) = stem.split_once('_').unwrap_or((stem, ""));
+    if !is_id(id) {
+        return Err(format!(
+            "file name `{file_name}` does not start with a revision id (letters and digits, then `_` or `.sql`)"
+        ));
+    }
+    Ok((id.to_owned(), slug.to_owned()))
+}
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn is_label(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[derive(Default)]
+struct Header {
+    /// key -> (line, value), for valid lines.
+    entries: BTreeMap<String, (usize, String)>,
+    /// Every key written, valid or not (so that an invalid line causes no follow-up errors).
+    written: BTreeMap<String, usize>,
+}
+
+impl Header {
+    fn value(&self, key: &str) -> Option<&str> {
+        self.entries.get(key).map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.value(key).map(str::to_owned)
+    }
+
+    fn line(&self, key: &str) -> usize {
+        self.entries.get(key).map_or(0, |(line, _)| *line)
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        self.value(key)
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Where the markers and sections are.
+struct Layout {
+    up_marker: Option<usize>,
+    down_marker: Option<usize>,
+    /// Byte ranges of the sections' text.
+    up_range: (usize, usize),
+    down_range: (usize, usize),
+    /// The non-directive lines before `-- strata:up` (directive lines blanked, so lines match).
+    header_sql: String,
+    /// A `-- strata:down` before `-- strata:up` (already reported).
+    early_down: Option<usize>,
+    /// A marker was repeated or out of order (already reported).
+    misplaced_markers: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Header,
+    /// After a `-- strata:down` that came before `-- strata:up` (an error): lines are skipped.
+    EarlyDown,
+    Up,
+    Down,
+}
+
+struct Parser<'a> {
+    path: &'a str,
+    diagnostics: Vec<Diagnostic>,
+    header: Header,
+}
+
+impl Parser<'_> {
+    fn error(&mut self, line: usize, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::new(self.path, line, message).with_hint(hint));
+    }
+
+    /// The diagnostics in line order.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics.sort_by_key(|d| d.line);
+        self.diagnostics
+    }
+
+    fn read_lines(&mut self, text: &str) -> Layout {
+        let mut layout = Layout {
+            up_marker: None,
+            down_marker: None,
+            up_range: (text.len(), text.len()),
+            down_range: (text.len(), text.len()),
+            header_sql: String::new(),
+            early_down: None,
+            misplaced_markers: false,
+        };
+        let mut state = State::Header;
+        let mut offset = 0;
+        for (index, raw) in text.split_inclusive('\n').enumerate() {
+            let number = index + 1;
+            let start = offset;
+            offset += raw.len();
+            let content = raw.trim_end_matches(['\n', '\r']);
+            // A byte-order mark some editors write is not part of the first line's text.
+            let content = if index == 0 {
+                content.trim_start_matches('\u{feff}')
+            } else {
+                content
+            };
+            let directive = self.directive(number, content);
+            if state == State::Header {
+                if directive.is_none() {
+                    layout.header_sql.push_str(content);
+                }
+                layout.header_sql.push('\n');
+            }
+            let Some((key, value)) = directive else {
+                continue;
+            };
+            match key.as_str() {
+                "up" | "down" => {
+                    if !value.is_empty() {
+                        self.error(
+                            number,
+                            format!("unexpected text after `-- strata:{key}`"),
+                            format!("put the marker alone on its line: `-- strata:{key}`"),
+                        );
+                    }
+                    state = self.marker(&key, number, start, offset, state, &mut layout);
+                }
+                _ if LINT_DIRECTIVES.contains(&key.as_str()) => {}
+                _ if state == State::Header => self.header_line(number, &key, &value),
+                _ if HEADER_KEYS.contains(&key.as_str()) => self.error(
+                    number,
+                    format!("header key `-- strata:{key}` after the `-- strata:up` marker"),
+                    "move it above `-- strata:up`, with the other header lines",
+                ),
+                _ => {
+                    let mut hint = "inside a section only `-- strata:lint-ignore RULE reason`, `-- strata:lint-ignore-file RULE reason` and the `-- strata:down` marker are allowed".to_owned();
+                    if let Some(close) = did_you_mean(&key, &[LINT_DIRECTIVES, MARKERS].concat()) {
+                        hint = format!("did you mean `-- strata:{close}`? {hint}");
+                    }
+                    self.error(number, format!("unknown directive `-- strata:{key}`"), hint);
+                }
+            }
+        }
+        match state {
+            State::Up => layout.up_range.1 = text.len(),
+            State::Down => layout.down_range.1 = text.len(),
+            State::Header | State::EarlyDown => {}
+        }
+        layout
+    }
+
+    /// Handles an up/down marker at `line` (bytes `start..end`); returns the new state.
+    fn marker(
+        &mut self,
+        key: &str,
+        line: usize,
+        start: usize,
+        end: usize,
+        state: State,
+        layout: &mut Layout,
+    ) -> State {
+        match (key, state) {
+            ("up", State::Header | State::EarlyDown) => {
+                layout.up_marker = Some(line);
+                layout.up_range = (end, end);
+                State::Up
+            }
+            ("down", State::Up) => {
+                layout.up_range.1 = start;
+                layout.down_marker = Some(line);
+                layout.down_range = (end, end);
+                State::Down
+            }
+            ("down", State::Header) => {
+                layout.misplaced_markers = true;
+                layout.early_down = Some(line);
+                self.error(
+                    line,
+                    "`-- strata:down` before `-- strata:up`",
+                    "put the up section first: `-- strata:up`, its SQL, then `-- strata:down` and its SQL",
+                );
+                State::EarlyDown
+            }
+            ("up", State::Down) => {
+                layout.misplaced_markers = true;
+                let down = layout.down_marker.unwrap_or(0);
+                self.error(
+                    line,
+                    format!("`-- strata:up` after `-- strata:down` (line {down})"),
+                    "a migration has one up section and one down section, in that order; remove this marker",
+                );
+                State::Down
+            }
+            (_, state) => {
+                layout.misplaced_markers = true;
+                let first = if key == "up" {
+                    layout.up_marker
+                } else {
+                    layout.down_marker.or(layout.early_down)
+                };
+                self.error(
+                    line,
+                    format!("second `-- strata:{key}` marker (the first is at line {})", first.unwrap_or(0)),
+                    "a migration has one up section and one down section; remove one of the markers",
+                );
+                state
+            }
+        }
+    }
+
+    /// The directive on a line, as (key, value): `-- strata:<key> <value>`. A near miss (wrong
+    /// case or spacing around a known key) is reported and still read as that directive.
+    fn directive(&mut self, number: usize, content: &str) -> Option<(String, String)> {
+        let line = content.trim();
+        if let Some(rest) = line.strip_prefix("-- strata:") {
+            let (key, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            return Some((key.to_owned(), value.trim().to_owned()));
+        }
+        let rest = line.strip_prefix("--")?.trim_start();
+        let rest = rest
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("strata:"))
+            .map(|_| &rest[7..])?;
+        let rest = rest.trim_start();
+        let (key, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let key = key.to_ascii_lowercase();
+        if !(HEADER_KEYS.contains(&key.as_str())
+            || MARKERS.contains(&key.as_str())
+            || LINT_DIRECTIVES.contains(&key.as_str()))
+        {
+            return None;
+        }
+        self.error(
+            number,
+            format!("malformed directive `{line}`"),
+            format!("write it as `-- strata:{key}`: lowercase, one space after `--`, none after the colon"),
+        );
+        Some((key, value.trim().to_owned()))
+    }
+
+    fn header_line(&mut self, number: usize, key: &str, value: &str) {
+        if !HEADER_KEYS.contains(&key) {
+            let mut hint = format!("valid header keys: {}", HEADER_KEYS.join(", "));
+            let alias = match key {
+                "parent" | "parents" | "down_revision" | "down-revision" => Some("revises"),
+                "branch_labels" | "branch-labels" | "label" => Some("labels"),
+                _ => did_you_mean(key, HEADER_KEYS),
+            };
+            if let Some(close) = alias {
+                hint = format!("did you mean `-- strata:{close}`? {hint}");
+            }
+            let shown = if key.is_empty() {
+                "-- strata:".to_owned()
+            } else {
+                format!("-- strata:{key}")
+            };
+            self.error(number, format!("unknown header key `{shown}`"), hint);
+            return;
+        }
+        if let Some(&first) = self.header.written.get(key) {
+            self.error(
+                number,
+                format!("duplicate `-- strata:{key}` (the first is at line {first})"),
+                format!(
+                    "keep one `-- strata:{key}` line; lists go on one line, separated by spaces"
+                ),
+            );
+            return;
+        }
+        self.header.written.insert(key.to_owned(), number);
+        let valid = match key {
+            "message" | "destructive-downgrade" | "irreversible" if value.is_empty() => {
+                let what = match key {
+                    "message" => "a one-line description",
+                    "irreversible" => "the reason why the migration cannot be reverted",
+                    _ => "a note acknowledging the data the downgrade loses",
+                };
+                self.error(
+                    number,
+                    format!("`-- strata:{key}` needs a text"),
+                    format!("write {what} after it: `-- strata:{key} <text>`"),
+                );
+                false
+            }
+            "revises" | "depends-on" => self.check_list(
+                number,
+                key,
+                value,
+                is_id,
+                "revision id",
+                "letters and digits only",
+            ),
+            "labels" => self.check_list(
+                number,
+                key,
+                value,
+                is_label,
+                "label",
+                "letters, digits, `_` and `-` only",
+            ),
+            "transaction" => {
+                if value == "on" || value == "off" {
+                    true
+                } else {
+                    self.error(
+                        number,
+                        format!("`-- strata:transaction` must be `on` or `off`, not `{value}`"),
+                        "write `-- strata:transaction off` to run the migration outside a transaction (`on` is the default)",
+                    );
+                    false
+                }
+            }
+            _ => true,
+        };
+        if valid {
+            self.header
+                .entries
+                .insert(key.to_owned(), (number, value.to_owned()));
+        }
+    }
+
+    fn check_list(
+        &mut self,
+        number: usize,
+        key: &str,
+        value: &str,
+        valid: fn(&str) -> bool,
+        what: &str,
+        rule: &str,
+    ) -> bool {
+        let mut ok = true;
+        let mut seen = Vec::new();
+        for item in value.split_whitespace() {
+            if !valid(item) {
+                let hint = if item.contains(',') {
+                    format!("separate items with spaces, not commas; a {what} has {rule}")
+                } else {
+                    format!("a {what} has {rule}")
+                };
+                self.error(
+                    number,
+                    format!("`{item}` in `-- strata:{key}` is not a valid {what}"),
+                    hint,
+                );
+                ok = false;
+            } else if seen.contains(&item) {
+                self.error(
+                    number,
+                    format!("`{item}` is listed twice in `-- strata:{key}`"),
+                    "list it once",
+                );
+                ok = false;
+            }
+            seen.push(item);
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<MigrationFile, Vec<Diagnostic>> {
+        parse_migration(
+            "migrations/20261125143000_add_users.sql",
+            "20261125143000_add_users.sql",
+            text,
+        )
+    }
+
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        match parse(text) {
+            Ok(_) => panic!("expected errors for:\n{text}"),
+            Err(diags) => {
+                for d in &diags {
+                    assert_eq!(d.file, "migrations/20261125143000_add_users.sql");
+                    assert!(d.hint.is_some(), "no hint: {d}");
+                }
+                diags.into_iter().map(|d| (d.line, d.message)).collect()
+            }
+        }
+    }
+
+    fn one_error(text: &str) -> (usize, String) {
+        let errors = errors(text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_file_with_every_key() {
+        let text = "\
+-- strata:message add users and emails
+-- strata:revises 20261120100000
+-- strata:labels accounts core-v2
+-- strata:depends-on 20261101000000 abc123
+-- strata:transaction on
+-- strata:destructive-downgrade drops the users table
+-- An ordinary comment.
+
+-- strata:up
+CREATE TABLE users (id bigint PRIMARY KEY);
+-- strata:lint-ignore prefer-text because reasons
+CREATE TABLE emails (
+  address text
+);
+
+-- strata:down
+DROP TABLE emails;
+DROP TABLE users;
+";
+        let m = parse(text).unwrap();
+        assert_eq!(m.id, "20261125143000");
+        assert_eq!(m.slug, "add_users");
+        assert_eq!(m.path, "migrations/20261125143000_add_users.sql");
+        assert_eq!(m.message.as_deref(), Some("add users and emails"));
+        assert_eq!(m.revises, ["20261120100000"]);
+        assert_eq!(m.labels, ["accounts", "core-v2"]);
+        assert_eq!(m.depends_on, ["20261101000000", "abc123"]);
+        assert_eq!(m.transaction, Some(true));
+        assert_eq!(
+            m.destructive_downgrade.as_deref(),
+            Some("drops the users table")
+        );
+        assert_eq!(m.irreversible, None);
+        assert_eq!(m.up.line, 10);
+        assert!(m.up.sql.starts_with("CREATE TABLE users"));
+        assert!(m.up.sql.contains("-- strata:lint-ignore prefer-text"));
+        assert_eq!(m.up.statements.len(), 2);
+        assert_eq!(
+            (m.up.statements[1].line, m.up.statements[1].column),
+            (12, 1)
+        );
+        let down = m.down.as_ref().unwrap();
+        assert_eq!(down.line, 17);
+        assert_eq!(
+            down.statements.iter().map(|s| s.line).collect::<Vec<_>>(),
+            [17, 18]
+        );
+        assert_eq!(m.checksum, Checksum::of_text(text));
+        assert_eq!(m.header_lines["revises"], 2);
+        assert_eq!(m.header_lines["depends-on"], 4);
+        assert_eq!(m.header_lines["up"], 9);
+        assert_eq!(m.header_lines["down"], 16);
+        assert_eq!(m.message_or_slug(), "add users and emails");
+        assert_eq!(m.non_transactional(false), None);
+    }
+
+    #[test]
+    fn a_root_without_header() {
+        let m = parse("-- strata:up\nCREATE TABLE t (a int);\n-- strata:down\nDROP TABLE t;\n")
+            .unwrap();
+        assert!(m.revises.is_empty());
+        assert_eq!(m.message, None);
+        assert_eq!(m.message_or_slug(), "add users");
+        assert_eq!(m.up.line, 2);
+        assert_eq!(m.up.sql, "CREATE TABLE t (a int);\n");
+        assert_eq!(m.down.unwrap().line, 4);
+    }
+
+    #[test]
+    fn a_merge_with_two_parents_and_empty_sections() {
+        let m = parse(
+            "-- strata:message merge\n-- strata:revises a1 b2\n-- strata:up\n-- strata:down\n",
+        )
+        .unwrap();
+        assert_eq!(m.revises, ["a1", "b2"]);
+        assert!(m.up.is_empty());
+        assert!(m.down.as_ref().unwrap().is_empty());
+        assert_eq!(m.down.unwrap().line, 5);
+    }
+
+    #[test]
+    fn an_irreversible_migration() {
+        let m = parse("-- strata:irreversible drops data for good\n-- strata:up\nDROP TABLE t;\n")
+            .unwrap();
+        assert_eq!(m.irreversible.as_deref(), Some("drops data for good"));
+        assert_eq!(m.down, None);
+        let m = parse("-- strata:irreversible no way back\n-- strata:up\nDROP TABLE t;\n-- strata:down\n-- nothing\n").unwrap();
+        assert_eq!(m.down, None);
+    }
+
+    #[test]
+    fn irreversible_with_a_down_is_an_error() {
+        let (line, message) =
+            one_error("-- strata:irreversible no way back\n-- strata:up\nDROP TABLE t;\n-- strata:down\nSELECT 1;\n");
+        assert_eq!(line, 4);
+        assert!(message.contains("irreversible"), "{message}");
+    }
+
+    #[test]
+    fn a_crlf_file() {
+        let text = "-- strata:message crlf  \r\n-- strata:revises a1 \r\n\r\n-- strata:up \r\nCREATE TABLE t (a int);\r\n\r\n-- strata:down\r\nDROP TABLE t;\r\n";
+        let m = parse(text).unwrap();
+        assert_eq!(m.message.as_deref(), Some("crlf"));
+        assert_eq!(m.revises, ["a1"]);
+        assert_eq!(m.up.line, 5);
+        assert_eq!(m.up.statements[0].sql, "CREATE TABLE t (a int);");
+        assert_eq!(m.down.as_ref().unwrap().statements[0].line, 8);
+        assert_eq!(m.checksum, Checksum::of_text(&text.replace("\r\n", "\n")));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let m = parse("\u{feff}-- strata:message bom\n-- strata:up\nSELECT 1;\n-- strata:down\n")
+            .unwrap();
+        assert_eq!(m.message.as_deref(), Some("bom"));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(
+            parse_file_name("20261125143000_create_users.sql").unwrap(),
+            ("20261125143000".into(), "create_users".into())
+        );
+        assert_eq!(
+            parse_file_name("abc.sql").unwrap(),
+            ("abc".into(), "".into())
+        );
+        assert_eq!(
+            parse_file_name("a1_x_y.sql").unwrap(),
+            ("a1".into(), "x_y".into())
+        );
+        assert_eq!(
+            parse_file_name("a1_.sql").unwrap(),
+            ("a1".into(), "".into())
+        );
+        for bad in [
+            "_x.sql",
+            "a-b_x.sql",
+            ".sql",
+            "a1_x.SQL",
+            "a1_x.txt",
+            "été_x.sql",
+        ] {
+            assert!(parse_file_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_file_name_is_reported_at_line_zero_with_the_other_errors() {
+        let diags = parse_migration(
+            "m/x-y.sql",
+            "x-y.sql",
+            "-- strata:revize a\n-- strata:up\n-- strata:down\n",
+        )
+        .unwrap_err();
+        assert_eq!(diags.iter().map(|d| d.line).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(diags[0].file, "m/x-y.sql");
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("<id>_<slug>.sql"));
+    }
+
+    #[test]
+    fn unknown_header_key_with_suggestion() {
+        let diags =
+            parse("-- strata:message m\n-- strata:revise a1\n-- strata:up\n-- strata:down\n")
+                .unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, 2);
+        assert!(
+            diags[0].message.contains("`-- strata:revise`"),
+            "{}",
+            diags[0].message
+        );
+        let hint = diags[0].hint.as_deref().unwrap();
+        assert!(hint.contains("did you mean `-- strata:revises`?"), "{hint}");
+        assert!(hint.contains("depends-on"), "{hint}");
+        let diags = parse("-- strata:parents a1\n-- strata:up\n-- strata:down\n").unwrap_err();
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("`-- strata:revises`"));
+    }
+
+    #[test]
+    fn duplicate_key_is_reported_at_the_second_line() {
+        let (line, message) = one_error("-- strata:revises a1\n-- strata:message m\n-- strata:revises b2\n-- strata:up\n-- strata:down\n");
+        assert_eq!(line, 3);
+        assert!(message.contains("line 1"), "{message}");
+    }
+
+    #[test]
+    fn bad_ids_and_labels() {
+        assert_eq!(
+            one_error("-- strata:revises a1 b-2\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        assert_eq!(
+            one_error("\n-- strata:depends-on a1,b2\n-- strata:up\n-- strata:down\n").0,
+            2
+        );
+        assert_eq!(
+            one_error("-- strata:labels ok bad.label\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        assert_eq!(
+            one_error("-- strata:revises a1 a1\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        let (line, message) =
+            one_error("-- strata:revises 20261125143000\n-- strata:up\n-- strata:down\n");
+        assert_eq!(line, 1);
+        assert!(message.contains("its own id"), "{message}");
+    }
+
+    #[test]
+    fn bad_values() {
+        assert_eq!(
+            one_error("-- strata:transaction maybe\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        assert_eq!(
+            one_error("-- strata:message\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        assert_eq!(
+            one_error("\n\n-- strata:irreversible   \n-- strata:up\n").0,
+            3
+        );
+        assert_eq!(
+            one_error("-- strata:destructive-downgrade\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        assert_eq!(one_error("-- strata:up now\n-- strata:down\n").0, 1);
+    }
+
+    #[test]
+    fn sql_before_the_up_marker() {
+        let (line, message) = one_error("-- strata:message m\n\n-- fine\nCREATE TABLE t (a int);\n-- strata:up\n-- strata:down\n");
+        assert_eq!(line, 4);
+        assert!(
+            message.contains("before the `-- strata:up` marker"),
+            "{message}"
+        );
+        // Block comments are comments.
+        assert!(parse("/* licence\n   text */\n-- strata:up\n-- strata:down\n").is_ok());
+    }
+
+    #[test]
+    fn missing_up_marker() {
+        let (line, message) = one_error("-- strata:message m\n");
+        assert_eq!(line, 1);
+        assert!(message.contains("-- strata:up"));
+        assert_eq!(
+            one_error("-- strata:message m\n\nCREATE TABLE t (a int);\n").0,
+            3
+        );
+        assert_eq!(one_error("").0, 1);
+    }
+
+    #[test]
+    fn missing_down_section() {
+        let diags =
+            parse("-- strata:message m\n-- strata:up\nCREATE TABLE t (a int);\n").unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, 2);
+        let hint = diags[0].hint.as_deref().unwrap();
+        assert!(
+            hint.contains("-- strata:down") && hint.contains("-- strata:irreversible"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn misplaced_markers() {
+        assert_eq!(
+            one_error("-- strata:down\nDROP TABLE t;\n-- strata:up\nCREATE TABLE t (a int);\n").0,
+            1
+        );
+        let (line, message) = one_error("-- strata:up\nSELECT 1;\n-- strata:up\n-- strata:down\n");
+        assert_eq!(line, 3);
+        assert!(message.contains("line 1"), "{message}");
+        assert_eq!(
+            one_error("-- strata:up\n-- strata:down\n-- strata:down\n").0,
+            3
+        );
+        assert_eq!(
+            one_error("-- strata:up\n-- strata:down\nSELECT 1;\n-- strata:up\n").0,
+            4
+        );
+    }
+
+    #[test]
+    fn directives_inside_sections() {
+        let text = "-- strata:up\n-- strata:lint-ignore-file prefer-text legacy\nSELECT 1;\n-- strata:down\n-- strata:lint-ignore drop-table ok\nSELECT 2;\n";
+        assert!(parse(text).is_ok());
+        let diags =
+            parse("-- strata:up\n-- strata:lint-ignor x y\n-- strata:revises a1\n-- strata:down\n")
+                .unwrap_err();
+        assert_eq!(diags.iter().map(|d| d.line).collect::<Vec<_>>(), [2, 3]);
+        assert!(diags[0]
+            .message
+            .contains("unknown directive `-- strata:lint-ignor`"));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `-- strata:lint-ignore`?"));
+        assert!(diags[1].message.contains("after the `-- strata:up` marker"));
+    }
+
+    #[test]
+    fn near_miss_directives_are_reported() {
+        assert_eq!(one_error("-- STRATA:UP\n-- strata:down\n").0, 1);
+        assert_eq!(one_error("-- strata:up\n--strata:down\n").0, 2);
+        // `-- strata:` followed by no key is a directive with an unknown key...
+        assert_eq!(
+            one_error("-- strata: the tool\n-- strata:up\n-- strata:down\n").0,
+            1
+        );
+        // ...but other comments that mention strata are fine.
+        assert!(
+            parse("-- Strata:Rocks\n-- about strata:up\n-- strata:up\n-- strata:down\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn all_errors_of_a_file_at_once() {
+        let text =
+            "-- strata:revise a1\n-- strata:labels a,b\nSELECT 1;\n-- strata:up\n-- strata:foo\n";
+        let lines: Vec<usize> = errors(text).into_iter().map(|(line, _)| line).collect();
+        assert_eq!(lines, [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn non_transactional_migrations() {
+        let m = parse("-- strata:up\nCREATE TABLE t (a int);\n\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- strata:down\nDROP INDEX CONCURRENTLY i;\n").unwrap();
+        assert_eq!(
+            m.non_transactional(false).as_deref(),
+            Some("CREATE INDEX CONCURRENTLY at line 4")
+        );
+        assert_eq!(
+            m.non_transactional(true).as_deref(),
+            Some("DROP INDEX CONCURRENTLY at line 6")
+        );
+        let m = parse(
+            "-- strata:transaction off\n-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 2;\n",
+        )
+        .unwrap();
+        assert_eq!(m.transaction, Some(false));
+        assert_eq!(
+            m.non_transactional(false).as_deref(),
+            Some("-- strata:transaction off at line 1")
+        );
+        assert_eq!(
+            m.non_transactional(true).as_deref(),
+            Some("-- strata:transaction off at line 1")
+        );
+        let m = parse("-- strata:irreversible x\n-- strata:up\nSELECT 1;\n").unwrap();
+        assert_eq!(m.non_transactional(true), None);
+    }
+
+    #[test]
+    fn transaction_on_with_a_concurrent_index_is_an_error() {
+        let diags = parse("-- strata:transaction on\n-- strata:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- strata:down\nDROP INDEX i;\n").unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, 3);
+        assert!(diags[0]
+            .message
+            .contains("CREATE INDEX CONCURRENTLY cannot run inside a transaction"));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("-- strata:transaction off"));
+    }
+
+    #[test]
+    fn render_round_trips() {
+        let m = NewMigration {
+            id: "20261125143000".into(),
+            slug: "add_users".into(),
+            message: "add users".into(),
+            revises: vec!["a1".into(), "b2".into()],
+            labels: vec!["core".into()],
+            depends_on: vec!["c3".into()],
+            up: "CREATE TABLE users (id bigint PRIMARY KEY);\n".into(),
+            down: "DROP TABLE users;".into(),
+        };
+        let text = render_migration(&m);
+        assert_eq!(
+            text,
+            "-- strata:message add users\n-- strata:revises a1 b2\n-- strata:labels core\n-- strata:depends-on c3\n\n-- strata:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- strata:down\nDROP TABLE users;\n"
+        );
+        let parsed = parse_migration("x", "20261125143000_add_users.sql", &text).unwrap();
+        assert_eq!(parsed.id, m.id);
+        assert_eq!(parsed.slug, m.slug);
+        assert_eq!(parsed.message.as_deref(), Some("add users"));
+        assert_eq!(parsed.revises, m.revises);
+        assert_eq!(parsed.labels, m.labels);
+        assert_eq!(parsed.depends_on, m.depends_on);
+        assert_eq!(parsed.up.sql.trim(), m.up.trim());
+        assert_eq!(parsed.down.unwrap().sql.trim(), m.down.trim());
+    }
+
+    #[test]
+    fn render_a_bare_root_and_an_empty_merge() {
+        let root = NewMigration {
+            id: "a1".into(),
+            up: "SELECT 1;".into(),
+            down: "SELECT 2;".into(),
+            ..Default::default()
+        };
+        let text = render_migration(&root);
+        assert_eq!(
+            text,
+            "-- strata:up\nSELECT 1;\n\n-- strata:down\nSELECT 2;\n"
+        );
+        let parsed = parse_migration("x", "a1.sql", &text).unwrap();
+        assert!(parsed.revises.is_empty() && parsed.message.is_none());
+        let merge = NewMigration {
+            id: "m1".into(),
+            message: "merge\nheads".into(),
+            revises: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        let parsed = parse_migration("x", "m1_merge.sql", &render_migration(&merge)).unwrap();
+        assert_eq!(parsed.message.as_deref(), Some("merge heads"));
+        assert!(parsed.up.is_empty() && parsed.down.unwrap().is_empty());
+    }
+
+    #[test]
+    fn never_panics_on_odd_files() {
+        let lines = [
+            "-- strata:up",
+            "-- strata:down",
+            "-- strata:revises a1",
+            "-- strata:revises",
+            "-- strata:labels x,y",
+            "-- strata:transaction on",
+            "-- strata:transaction off",
+            "-- strata:irreversible x",
+            "-- strata:",
+            "-- STRATA:",
+            "--strata:up",
+            "-- strata:lint-ignore",
+            "SELECT 1;",
+            "CREATE INDEX CONCURRENTLY i ON t (a);",
+            "/*",
+            "*/",
+            "$$",
+            "'",
+            "",
+            "\r",
+            "é日本",
+            "-- strata:message é",
+            "\u{feff}",
+            "-- strata:foo",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut s = seed;
+            for _ in 0..(seed % 12) {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(lines[(s >> 33) as usize % lines.len()]);
+                text.push_str(if s & 1 == 0 { "\n" } else { "\r\n" });
+            }
+            if let Ok(m) = parse_migration("p", "a1_x.sql", &text) {
+                assert!(text.contains(&m.up.sql));
+            }
+            let _ = parse_migration("p", "é.sql", &text);
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Add users!"), "add_users");
+        assert_eq!(
+            slugify("  rename  users.name -> full_name "),
+            "rename_users_name_full_name"
+        );
+        assert_eq!(slugify("Ünïcode ok"), "n_code_ok");
+        assert_eq!(slugify("!!!"), "migration");
+        assert_eq!(slugify(""), "migration");
+        let long = slugify(&"abc ".repeat(40));
+        assert!(long.len() <= 60 && !long.ends_with('_'), "{long}");
+    }
+}
