@@ -136,7 +136,7 @@ fn write_project(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
     let mut rollback = Vec::new();
     for i in 0..n {
         let id = format!("{:014}", 20260000000000u64 + i as u64);
-        let create = format!("CREATE TABLE bench_t{i} (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());");
+        let create = format!("CREATE TABLE bench_t{i} (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP);");
         let drop = format!("DROP TABLE bench_t{i};");
         let revises = if i == 0 {
             String::new()

@@ -196,3 +196,23 @@ fn a_password_never_appears_in_any_output() {
     let errors = db.strings("SELECT error FROM strata_history WHERE kind = 'failed'");
     assert!(errors.iter().all(|e| !e.contains(secret)));
 }
+
+#[test]
+fn the_error_position_points_at_the_failing_line() {
+    let db = Db::pg();
+    let p = Project::new();
+    // Line 4 is the statement's first line; the unknown type is on line 6.
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE x (\n    id integer,\n    oops no_such_type\n);\nCREATE TABLE y (id integer);",
+        "DROP TABLE y;\nDROP TABLE x;",
+    );
+    let out = strata(p.path(), Some(db.url()), &["upgrade"]);
+    assert_exit(&out, 3);
+    let t = text(&out);
+    assert!(t.contains("a1_m.sql:6"), "{t}");
+    assert!(t.contains("6 |     oops no_such_type"), "shows the source line: {t}");
+    assert!(t.contains("42704"), "{t}");
+    assert!(!db.table_exists("x"));
+}

@@ -45,9 +45,31 @@ pub fn client_identity() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".to_owned());
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     format!("{user}@{host}")
+}
+
+/// The login name of this process's uid, for environments without `$USER` (cron, CI, containers).
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
 }
 
 /// What the engine tells the user while it works. The CLI renders it; the engine never prints.
@@ -370,39 +392,38 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         let file = self.file(&step.revision);
         let started = Instant::now();
         let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::Own);
-        let (begin, rest) = ops.split_first().expect("a step has a BEGIN");
-        self.db
-            .execute(begin.sql())
-            .map_err(|error| StepError::Db {
+        let mut rest = ops.as_slice();
+        if self.db.lock_is_per_transaction() {
+            // SQLite: BEGIN IMMEDIATE takes the write lock; then re-read what another runner may
+            // have applied meanwhile.
+            let (begin, after) = ops.split_first().expect("a step has a BEGIN");
+            rest = after;
+            let db_error = |error| StepError::Db {
                 error,
                 statement: None,
-            })?;
-        if self.db.lock_is_per_transaction() {
-            let current =
-                self.db
-                    .read_heads(&self.settings.tables)
-                    .map_err(|error| StepError::Db {
-                        error,
-                        statement: None,
-                    })?;
+            };
+            self.db.execute(begin.sql()).map_err(db_error)?;
+            let current = self
+                .db
+                .read_heads(&self.settings.tables)
+                .map_err(db_error)?;
             if !same_set(&current, &step.heads_before) {
                 self.rollback();
                 return Ok(StepOutcome::StateMoved(current));
             }
         }
         reporter.step_started(step, file);
-        for op in rest {
-            if let Op::User(statement) = op {
-                reporter.statement_started(statement);
-            }
-            if let Err(error) = self.db.execute(op.sql()) {
-                self.rollback();
-                let statement = match op {
-                    Op::User(statement) => Some(failed_statement(statement, &error)),
-                    Op::Control(_) => None,
-                };
-                return Err(StepError::Db { error, statement });
-            }
+        if let Err((error, statement)) = self.execute_ops(
+            step,
+            file,
+            Wrap::Own,
+            rest,
+            started,
+            reporter,
+            &mut Vec::new(),
+        ) {
+            self.rollback();
+            return Err(StepError::Db { error, statement });
         }
         let elapsed = started.elapsed();
         reporter.step_finished(step, file, elapsed);
@@ -420,21 +441,11 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::None);
         reporter.step_started(step, file);
         let mut ran = Vec::new();
-        for op in &ops {
-            if let Op::User(statement) = op {
-                reporter.statement_started(statement);
-            }
-            if let Err(error) = self.db.execute(op.sql()) {
-                self.rollback();
-                let statement = match op {
-                    Op::User(statement) => Some(failed_statement(statement, &error)),
-                    Op::Control(_) => None,
-                };
-                return Err(self.fail(step, applied.to_vec(), statement, error, Some(ran)));
-            }
-            if let Op::User(statement) = op {
-                ran.push(statement.line);
-            }
+        if let Err((error, statement)) =
+            self.execute_ops(step, file, Wrap::None, &ops, started, reporter, &mut ran)
+        {
+            self.rollback();
+            return Err(self.fail(step, applied.to_vec(), statement, error, Some(ran)));
         }
         let elapsed = started.elapsed();
         reporter.step_finished(step, file, elapsed);
@@ -455,19 +466,19 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             let file = self.file(&step.revision);
             let started = Instant::now();
             reporter.step_started(step, file);
-            for op in step_ops(self.dialect(), &self.settings, step, file, Wrap::Outer) {
-                if let Op::User(statement) = &op {
-                    reporter.statement_started(statement);
-                }
-                if let Err(error) = self.db.execute(op.sql()) {
-                    self.rollback();
-                    let statement = match &op {
-                        Op::User(statement) => Some(failed_statement(statement, &error)),
-                        Op::Control(_) => None,
-                    };
-                    // The whole run rolled back: nothing stays applied.
-                    return Err(self.fail(step, Vec::new(), statement, error, None));
-                }
+            let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::Outer);
+            if let Err((error, statement)) = self.execute_ops(
+                step,
+                file,
+                Wrap::Outer,
+                &ops,
+                started,
+                reporter,
+                &mut Vec::new(),
+            ) {
+                self.rollback();
+                // The whole run rolled back: nothing stays applied.
+                return Err(self.fail(step, Vec::new(), statement, error, None));
             }
             let elapsed = started.elapsed();
             reporter.step_finished(step, file, elapsed);
@@ -477,6 +488,46 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             .execute("COMMIT;")
             .map_err(db("could not commit the run's transaction"))?;
         Ok(applied)
+    }
+
+    /// Executes a step's ops in order, reporting each statement. On failure returns the error and
+    /// the statement it came from; `ran` collects the lines of the statements that succeeded.
+    #[allow(clippy::too_many_arguments)]
+    fn execute_ops(
+        &mut self,
+        step: &Step,
+        file: &MigrationFile,
+        wrap: Wrap,
+        ops: &[Op<'_>],
+        started: Instant,
+        reporter: &mut dyn Reporter,
+        ran: &mut Vec<usize>,
+    ) -> Result<(), (DbError, Option<FailedStatement>)> {
+        let dialect = self.dialect();
+        // PostgreSQL, own transaction: strata's SQL rides along with the first and last statements,
+        // so a one-statement migration is one round trip. Elsewhere each op goes on its own (SQLite
+        // has no round trips to save and measures time client-side; outside a transaction every
+        // statement must be a query of its own).
+        let coalesce = dialect == Dialect::Postgres && wrap == Wrap::Own;
+        let last = ops.len().saturating_sub(1);
+        for batch in batches(ops, coalesce) {
+            if let Some(statement) = batch.statement {
+                reporter.statement_started(statement);
+            }
+            let measured = if batch.ends_at == last {
+                live_sql(dialect, &self.settings, step, file, wrap, started)
+            } else {
+                None
+            };
+            let text = measured.unwrap_or_else(|| batch.sql(ops));
+            if let Err(error) = self.db.execute(&text) {
+                return Err(batch.attribute(error));
+            }
+            if let Some(statement) = batch.statement {
+                ran.push(statement.line);
+            }
+        }
+        Ok(())
     }
 
     fn rollback(&mut self) {
@@ -744,20 +795,141 @@ fn step_ops<'a>(
     for statement in section.map(|s| s.statements.as_slice()).unwrap_or(&[]) {
         ops.push(Op::User(statement));
     }
+    ops.push(Op::Control(finish_sql(
+        dialect, settings, step, file, wrap, None,
+    )));
+    ops
+}
+
+/// What closes a step: the history row and version rows (and `COMMIT`), as the last op of
+/// [`step_ops`]. `execution_ms`: `None` lets PostgreSQL measure it within the transaction (the form
+/// `--sql` prints); a live run passes its own measure where the database cannot (SQLite, a
+/// migration outside a transaction, or inside the run's single transaction).
+fn finish_sql(
+    dialect: Dialect,
+    settings: &Settings,
+    step: &Step,
+    file: &MigrationFile,
+    wrap: Wrap,
+    execution_ms: Option<i64>,
+) -> String {
+    let begin = match dialect {
+        Dialect::Postgres => "BEGIN",
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+    };
     let mut record = String::new();
     if wrap == Wrap::None {
-        if let Some((_, reset)) = &timeouts {
-            record.push_str(reset);
+        if let Some((_, reset)) = session_timeouts(dialect, settings) {
+            record.push_str(&reset);
             record.push('\n');
         }
         record.push_str(&format!("{begin};\n"));
     }
-    record.push_str(&record_sql(dialect, settings, step, file, None));
+    record.push_str(&record_sql(dialect, settings, step, file, execution_ms));
     if wrap != Wrap::Outer {
         record.push_str("\nCOMMIT;");
     }
-    ops.push(Op::Control(record));
-    ops
+    record
+}
+
+/// Ops sent to the database in one round trip: at most one statement of the file, with (when
+/// coalescing) strata's own SQL before and after it.
+struct Batch<'o> {
+    starts_at: usize,
+    ends_at: usize,
+    statement: Option<&'o Statement>,
+    /// Characters of strata's SQL (and separators) before the statement in the batch's text.
+    prefix_chars: usize,
+}
+
+impl Batch<'_> {
+    fn sql(&self, ops: &[Op<'_>]) -> String {
+        let parts: Vec<&str> = ops[self.starts_at..=self.ends_at]
+            .iter()
+            .map(Op::sql)
+            .collect();
+        parts.join("\n")
+    }
+
+    /// The failing statement of an error in this batch. strata's own SQL around a statement
+    /// (`BEGIN`, `SET LOCAL`, the state rows) does not fail on its own, so the error is the
+    /// statement's; a position is rebased from the batch's text onto the statement's.
+    fn attribute(&self, mut error: DbError) -> (DbError, Option<FailedStatement>) {
+        let Some(statement) = self.statement else {
+            return (error, None);
+        };
+        error.position = error
+            .position
+            .and_then(|p| p.checked_sub(self.prefix_chars))
+            .filter(|p| *p > 0);
+        let failed = failed_statement(statement, &error);
+        (error, Some(failed))
+    }
+}
+
+/// Groups a step's ops into round trips. Without coalescing, one op each.
+fn batches<'o>(ops: &'o [Op<'_>], coalesce: bool) -> Vec<Batch<'o>> {
+    let statement_at = |i: usize| match &ops[i] {
+        Op::User(statement) => Some(*statement),
+        Op::Control(_) => None,
+    };
+    if !coalesce {
+        return (0..ops.len())
+            .map(|i| Batch {
+                starts_at: i,
+                ends_at: i,
+                statement: statement_at(i),
+                prefix_chars: 0,
+            })
+            .collect();
+    }
+    let users: Vec<usize> = (0..ops.len())
+        .filter(|i| statement_at(*i).is_some())
+        .collect();
+    let (Some(&first), Some(&last)) = (users.first(), users.last()) else {
+        // No statements (a merge): strata's SQL alone, in one round trip.
+        return vec![Batch {
+            starts_at: 0,
+            ends_at: ops.len().saturating_sub(1),
+            statement: None,
+            prefix_chars: 0,
+        }];
+    };
+    users
+        .iter()
+        .map(|&i| {
+            let starts_at = if i == first { 0 } else { i };
+            let ends_at = if i == last { ops.len() - 1 } else { i };
+            let prefix_chars = ops[starts_at..i]
+                .iter()
+                .map(|op| op.sql().chars().count() + 1)
+                .sum();
+            Batch {
+                starts_at,
+                ends_at,
+                statement: statement_at(i),
+                prefix_chars,
+            }
+        })
+        .collect()
+}
+
+/// The SQL a live run sends instead of a step's last op of a step gets the measured execution time
+/// where the database cannot measure it itself.
+fn live_sql(
+    dialect: Dialect,
+    settings: &Settings,
+    step: &Step,
+    file: &MigrationFile,
+    wrap: Wrap,
+    started: Instant,
+) -> Option<String> {
+    let db_measures = dialect == Dialect::Postgres && wrap == Wrap::Own;
+    if db_measures {
+        return None;
+    }
+    let ms = started.elapsed().as_millis() as i64;
+    Some(finish_sql(dialect, settings, step, file, wrap, Some(ms)))
 }
 
 /// The history row and version rows of a step.
