@@ -103,7 +103,7 @@ impl Project {
                     &url,
                     &strata_postgres::ConnectOptions::default(),
                 )
-                .map_err(db_err("could not connect"))?;
+                .map_err(db_err(""))?;
                 Ok(Box::new(db))
             }
             Dialect::Sqlite => {
@@ -128,8 +128,18 @@ fn read_config(path: &Path) -> Result<Config, CliError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
     let root = std::fs::canonicalize(&root).unwrap_or(root);
-    let shown = path.display().to_string();
+    let shown = display_path(path);
     Ok(strata_files::parse_config(&shown, root, &text)?)
+}
+
+/// A path as the user should read it: relative to the current directory when it is below it.
+pub fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 pub fn dialect_of(url: &str) -> Result<Dialect, CliError> {

@@ -40,8 +40,12 @@ fn init_revision_upgrade_downgrade_upgrade(db: Db) {
         &["revision", "-m", "create users", "--rev-id", "a1"],
     );
     assert_exit(&out, 0);
-    let path = stdout(&out).trim().to_owned();
-    assert!(path.ends_with("a1_create_users.sql"), "{path}");
+    let path = dir.join(stdout(&out).trim());
+    assert!(
+        path.ends_with("migrations/a1_create_users.sql"),
+        "{}",
+        path.display()
+    );
     std::fs::write(
         &path,
         "-- strata:message create users\n\n-- strata:up\nCREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);\n\n-- strata:down\nDROP TABLE users;\n",
@@ -53,7 +57,7 @@ fn init_revision_upgrade_downgrade_upgrade(db: Db) {
         &["revision", "-m", "add posts", "--rev-id", "b2"],
     );
     assert_exit(&out, 0);
-    let path = stdout(&out).trim().to_owned();
+    let path = dir.join(stdout(&out).trim());
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(
         written.contains("-- strata:revises a1"),
@@ -149,7 +153,7 @@ fn two_heads_merge_and_downgrade_past_merge(db: Db) {
         &["merge", "heads", "-m", "join", "--rev-id", "m1"],
     );
     assert_exit(&out, 0);
-    let merge_file = std::fs::read_to_string(stdout(&out).trim()).unwrap();
+    let merge_file = std::fs::read_to_string(p.path().join(stdout(&out).trim())).unwrap();
     assert!(
         merge_file.contains("-- strata:revises b1 c1"),
         "{merge_file}"

@@ -212,7 +212,10 @@ fn the_error_position_points_at_the_failing_line() {
     assert_exit(&out, 3);
     let t = text(&out);
     assert!(t.contains("a1_m.sql:6"), "{t}");
-    assert!(t.contains("6 |     oops no_such_type"), "shows the source line: {t}");
+    assert!(
+        t.contains("6 |     oops no_such_type"),
+        "shows the source line: {t}"
+    );
     assert!(t.contains("42704"), "{t}");
     assert!(!db.table_exists("x"));
 }

@@ -1,7 +1,7 @@
 //! `revision` and `merge`: write new migration files.
 
 use crate::cli::RevisionArgs;
-use crate::context::Project;
+use crate::context::{display_path, Project};
 use crate::error::{io_err, CliError};
 use crate::output::Printer;
 use strata_files::{Migrations, NewMigration};
@@ -50,7 +50,7 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
         up: "-- Write the SQL that applies this change.\n".to_owned(),
         down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
     };
-    write_file(project, &migrations, &new, printer)
+    write_file(project, &new, printer)
 }
 
 pub fn merge(
@@ -94,7 +94,7 @@ pub fn merge(
         up: String::new(),
         down: String::new(),
     };
-    write_file(project, &migrations, &new, printer)
+    write_file(project, &new, printer)
 }
 
 /// A target that names exactly one revision: an id or prefix, `head`, `LABEL@head`.
@@ -141,13 +141,7 @@ fn new_id(migrations: &Migrations, explicit: Option<&str>) -> Result<String, Cli
     }
 }
 
-fn write_file(
-    project: &Project,
-    migrations: &Migrations,
-    new: &NewMigration,
-    printer: &Printer,
-) -> Result<(), CliError> {
-    let _ = migrations;
+fn write_file(project: &Project, new: &NewMigration, printer: &Printer) -> Result<(), CliError> {
     let dir = project.migrations_dir();
     std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
     let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
@@ -160,9 +154,9 @@ fn write_file(
     file.and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(io_err(format!("cannot write {}", path.display())))?;
     if printer.json {
-        printer.json_value(&serde_json::json!({ "path": path.display().to_string(), "id": new.id, "revises": new.revises }));
+        printer.json_value(&serde_json::json!({ "path": display_path(&path), "id": new.id, "revises": new.revises }));
     } else {
-        printer.result(&path.display().to_string());
+        printer.result(&display_path(&path));
     }
     Ok(())
 }
