@@ -99,9 +99,11 @@ pub enum Command {
     Log,
 
     /// Show the head revisions of the graph (no database needed)
+    #[command(after_help = "Example:\n  strata heads --json")]
     Heads,
 
     /// Show the branch points of the graph (no database needed)
+    #[command(after_help = "Example:\n  strata branches")]
     Branches,
 
     /// Show one revision (no database needed)

@@ -317,7 +317,7 @@ fn malformed_inputs_exit_2_with_file_line_and_touch_nothing(db: Db) {
     let out = strata(p.path(), Some(&url), &["upgrade"]);
     assert_exit(&out, 2);
     assert!(
-        text(&out).contains("a1_again.sql") && text(&out).contains("a1_m.sql"),
+        text(&out).contains("a1_again.sql:1") && text(&out).contains("a1_m.sql:1"),
         "{}",
         text(&out)
     );

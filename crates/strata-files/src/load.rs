@@ -142,11 +142,14 @@ fn build_tree(
         match unique.last() {
             Some(first) if first.id == file.id => {
                 let message = |other: &MigrationFile| {
-                    format!("revision id {} is also used by {}", file.id, other.path)
+                    format!(
+                        "revision id {} (from the file name) is also used by {}",
+                        file.id, other.path
+                    )
                 };
                 let hint = "every migration needs its own id: rename one of the files with a new id (and update the `-- strata:revises` lines that point at it)";
-                diagnostics.push(Diagnostic::new(&first.path, 0, message(&file)).with_hint(hint));
-                diagnostics.push(Diagnostic::new(&file.path, 0, message(first)).with_hint(hint));
+                diagnostics.push(Diagnostic::new(&first.path, 1, message(&file)).with_hint(hint));
+                diagnostics.push(Diagnostic::new(&file.path, 1, message(first)).with_hint(hint));
             }
             _ => unique.push(file),
         }
@@ -350,8 +353,8 @@ mod tests {
         assert_eq!(
             lines(&diags),
             [
-                ("migrations/a1_x.sql".into(), 0),
-                ("migrations/a1_y.sql".into(), 0)
+                ("migrations/a1_x.sql".into(), 1),
+                ("migrations/a1_y.sql".into(), 1)
             ]
         );
         assert!(diags[0].message.contains("migrations/a1_y.sql"));
