@@ -1,0 +1,64 @@
+//! What the linter reports. Rendering (human, JSON, SARIF, GitHub) is the CLI's job.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding, in the JSON shape of SPEC §8.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub file: String,
+    /// 1-based file line and column (in characters) of what the finding is about.
+    pub line: usize,
+    pub column: usize,
+    /// The statement's text (empty for findings about the whole file).
+    pub statement: String,
+    pub message: String,
+    /// The lock it takes and for how long, e.g. "ACCESS EXCLUSIVE on orders for a full table rewrite".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
+    /// The safe alternative, as SQL where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// A section that the PostgreSQL parser rejected: bad input (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ParseFailure {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}

@@ -1,0 +1,8 @@
+//! `non-concurrent-index`: `CREATE INDEX` without `CONCURRENTLY`.
+
+use super::{Hit, SectionCx};
+
+pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
+    let _ = cx;
+    Vec::new()
+}

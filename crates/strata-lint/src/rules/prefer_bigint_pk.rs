@@ -1,0 +1,8 @@
+//! `prefer-bigint-pk`: `int`/`serial` primary key (new tables too).
+
+use super::{Hit, SectionCx};
+
+pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
+    let _ = cx;
+    Vec::new()
+}

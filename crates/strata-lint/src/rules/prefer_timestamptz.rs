@@ -1,0 +1,8 @@
+//! `prefer-timestamptz`: `timestamp without time zone` (new tables too).
+
+use super::{Hit, SectionCx};
+
+pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
+    let _ = cx;
+    Vec::new()
+}

@@ -1,0 +1,8 @@
+//! `volatile-default`: `ADD COLUMN … DEFAULT` volatile expression (rewrite).
+
+use super::{Hit, SectionCx};
+
+pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
+    let _ = cx;
+    Vec::new()
+}
