@@ -20,7 +20,10 @@ pub struct Report {
 
 impl Report {
     pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
     }
 }
 
@@ -32,9 +35,16 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
         let mut parsed = Vec::new();
         for (i, section) in source.sections.iter().enumerate() {
             match parse::parse_section(&section.sql, section.first_line) {
-                Ok(statements) => parsed.push((i, ParsedSection { section, statements })),
+                Ok(statements) => parsed.push((
+                    i,
+                    ParsedSection {
+                        section,
+                        statements,
+                    },
+                )),
                 Err(error) => {
-                    let (line, _) = LineIndex::new(&section.sql, section.first_line).position(&section.sql, error.offset);
+                    let (line, _) = LineIndex::new(&section.sql, section.first_line)
+                        .position(&section.sql, error.offset);
                     report.failures.push(ParseFailure {
                         file: source.section_path(i).to_owned(),
                         line,
@@ -48,8 +58,13 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
             .filter(|(_, p)| p.section.kind == SectionKind::Up)
             .flat_map(|(_, p)| p.statements.iter().flat_map(created_objects))
             .collect();
-        let sections: Vec<ParsedSection<'_>> =
-            parsed.iter().map(|(_, p)| ParsedSection { section: p.section, statements: p.statements.clone() }).collect();
+        let sections: Vec<ParsedSection<'_>> = parsed
+            .iter()
+            .map(|(_, p)| ParsedSection {
+                section: p.section,
+                statements: p.statements.clone(),
+            })
+            .collect();
         let file_waivers: Vec<Waiver> = source
             .sections
             .iter()
@@ -66,11 +81,28 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                 known.extend(up_created.iter().cloned());
             }
             let created_before = created_before_each(&p.statements, &known);
-            let cx = SectionCx { source, section: p.section, statements: &p.statements, file: &sections, options };
+            let cx = SectionCx {
+                source,
+                section: p.section,
+                statements: &p.statements,
+                file: &sections,
+                options,
+            };
             let lines = LineIndex::new(&p.section.sql, p.section.first_line);
-            let statement_waivers: Vec<Vec<Waiver>> =
-                p.statements.iter().map(|s| waiver::find(&s.leading).into_iter().filter(|w| !w.file_wide).collect()).collect();
-            let mut statement_waiver_used: Vec<Vec<bool>> = statement_waivers.iter().map(|w| vec![false; w.len()]).collect();
+            let statement_waivers: Vec<Vec<Waiver>> = p
+                .statements
+                .iter()
+                .map(|s| {
+                    waiver::find(&s.leading)
+                        .into_iter()
+                        .filter(|w| !w.file_wide)
+                        .collect()
+                })
+                .collect();
+            let mut statement_waiver_used: Vec<Vec<bool>> = statement_waivers
+                .iter()
+                .map(|w| vec![false; w.len()])
+                .collect();
             for rule in RULES {
                 let severity = match options.levels.get(rule.id) {
                     Some(None) => continue,
@@ -79,7 +111,9 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                 };
                 for hit in (rule.check)(&cx) {
                     let known_here = hit.statement.map(|i| &created_before[i]).unwrap_or(&known);
-                    if matches!(rule.kind, RuleKind::Locking | RuleKind::Destructive) && is_new(&hit, known_here) {
+                    if matches!(rule.kind, RuleKind::Locking | RuleKind::Destructive)
+                        && is_new(&hit, known_here)
+                    {
                         continue;
                     }
                     let mut severity = severity;
@@ -88,7 +122,9 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                     }
                     // Waivers: the statement's own, then the file's.
                     if let Some(i) = hit.statement {
-                        if let Some(w) = statement_waivers[i].iter().position(|w| waives(w, rule.id)) {
+                        if let Some(w) =
+                            statement_waivers[i].iter().position(|w| waives(w, rule.id))
+                        {
                             statement_waiver_used[i][w] = true;
                             continue;
                         }
@@ -97,23 +133,47 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                         file_waiver_used[w] = true;
                         continue;
                     }
-                    report.findings.push(place(rule.id, severity, path, &p.section.sql, &lines, &p.statements, hit));
+                    report.findings.push(place(
+                        rule.id,
+                        severity,
+                        path,
+                        &p.section.sql,
+                        &lines,
+                        &p.statements,
+                        hit,
+                    ));
                 }
             }
             for (i, waivers) in statement_waivers.iter().enumerate() {
-                let leading_lines = LineIndex::new(&p.statements[i].leading, p.statements[i].leading_line);
+                let leading_lines =
+                    LineIndex::new(&p.statements[i].leading, p.statements[i].leading_line);
                 for (w, waiver) in waivers.iter().enumerate() {
-                    let (line, column) = leading_lines.position(&p.statements[i].leading, waiver.offset);
-                    report.findings.extend(waiver_problem(waiver, statement_waiver_used[i][w], path, line, column));
+                    let (line, column) =
+                        leading_lines.position(&p.statements[i].leading, waiver.offset);
+                    report.findings.extend(waiver_problem(
+                        waiver,
+                        statement_waiver_used[i][w],
+                        path,
+                        line,
+                        column,
+                    ));
                 }
             }
         }
         for (w, waiver) in file_waivers.iter().enumerate() {
-            report.findings.extend(waiver_problem(waiver, file_waiver_used[w], &source.path, 0, 0));
+            report.findings.extend(waiver_problem(
+                waiver,
+                file_waiver_used[w],
+                &source.path,
+                0,
+                0,
+            ));
         }
         created_in_run.extend(up_created);
     }
-    report.findings.sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
+    report.findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    });
     report
 }
 
@@ -122,29 +182,54 @@ fn waives(waiver: &Waiver, rule: &str) -> bool {
 }
 
 /// A waiver without a reason, naming an unknown rule, or waiving nothing, is itself a finding.
-fn waiver_problem(waiver: &Waiver, used: bool, file: &str, line: usize, column: usize) -> Option<Finding> {
-    let kind = if waiver.file_wide { "lint-ignore-file" } else { "lint-ignore" };
-    let unknown: Vec<&str> =
-        waiver.rules.iter().map(String::as_str).filter(|r| *r != "all" && crate::rules::rule(r).is_none()).collect();
+fn waiver_problem(
+    waiver: &Waiver,
+    used: bool,
+    file: &str,
+    line: usize,
+    column: usize,
+) -> Option<Finding> {
+    let kind = if waiver.file_wide {
+        "lint-ignore-file"
+    } else {
+        "lint-ignore"
+    };
+    let unknown: Vec<&str> = waiver
+        .rules
+        .iter()
+        .map(String::as_str)
+        .filter(|r| *r != "all" && crate::rules::rule(r).is_none())
+        .collect();
     let (rule, severity, message, help) = if waiver.rules.is_empty() || waiver.reason.is_empty() {
         (
             "invalid-waiver",
             Severity::Error,
-            format!("`-- strata:{kind}` needs rule ids and a reason; it waives nothing without them"),
-            format!("-- strata:{kind} {} <why this is safe here>", waiver.rules.first().map_or("RULE", String::as_str)),
+            format!(
+                "`-- strata:{kind}` needs rule ids and a reason; it waives nothing without them"
+            ),
+            format!(
+                "-- strata:{kind} {} <why this is safe here>",
+                waiver.rules.first().map_or("RULE", String::as_str)
+            ),
         )
     } else if !unknown.is_empty() {
         (
             "invalid-waiver",
             Severity::Error,
-            format!("`-- strata:{kind}` names unknown rule(s): {}", unknown.join(", ")),
+            format!(
+                "`-- strata:{kind}` names unknown rule(s): {}",
+                unknown.join(", ")
+            ),
             "rule ids are listed in docs/rules/ (e.g. non-concurrent-index)".to_owned(),
         )
     } else if !used {
         (
             "unused-waiver",
             Severity::Warning,
-            format!("`-- strata:{kind} {}` waives nothing here", waiver.rules.join(",")),
+            format!(
+                "`-- strata:{kind} {}` waives nothing here",
+                waiver.rules.join(",")
+            ),
             if waiver.file_wide {
                 "remove it: no statement in this file triggers these rules".to_owned()
             } else {
@@ -167,7 +252,15 @@ fn waiver_problem(waiver: &Waiver, used: bool, file: &str, line: usize, column: 
     })
 }
 
-fn place(rule: &'static str, severity: Severity, file: &str, sql: &str, lines: &LineIndex, statements: &[Statement], hit: Hit) -> Finding {
+fn place(
+    rule: &'static str,
+    severity: Severity,
+    file: &str,
+    sql: &str,
+    lines: &LineIndex,
+    statements: &[Statement],
+    hit: Hit,
+) -> Finding {
     let statement = hit.statement.map(|i| &statements[i]);
     let offset = hit.location.or(statement.map(|s| s.offset)).unwrap_or(0);
     let (line, column) = lines.position(sql, offset);
@@ -186,7 +279,10 @@ fn place(rule: &'static str, severity: Severity, file: &str, sql: &str, lines: &
 
 /// Whether a hit is about something created earlier in the file or run.
 fn is_new(hit: &Hit, known: &BTreeSet<Object>) -> bool {
-    let table_new = hit.table.as_ref().is_some_and(|t| known.contains(&Object::Table(t.clone())) || known.contains(&Object::Table(bare(t).to_owned())));
+    let table_new = hit.table.as_ref().is_some_and(|t| {
+        known.contains(&Object::Table(t.clone()))
+            || known.contains(&Object::Table(bare(t).to_owned()))
+    });
     let object_new = hit.object.as_ref().is_some_and(|o| known.contains(o));
     table_new || object_new
 }
@@ -196,13 +292,20 @@ fn bare(table: &str) -> &str {
 }
 
 fn is_small(hit: &Hit, options: &Options) -> bool {
-    let (Some(rows), Some(table)) = (&options.table_rows, &hit.table) else { return false };
-    rows.get(table).or_else(|| rows.get(bare(table))).is_some_and(|n| *n < options.small_table_rows)
+    let (Some(rows), Some(table)) = (&options.table_rows, &hit.table) else {
+        return false;
+    };
+    rows.get(table)
+        .or_else(|| rows.get(bare(table)))
+        .is_some_and(|n| *n < options.small_table_rows)
 }
 
 /// For each statement, what exists as "new" before it: `known` plus what earlier statements of
 /// the section created.
-fn created_before_each(statements: &[Statement], known: &BTreeSet<Object>) -> Vec<BTreeSet<Object>> {
+fn created_before_each(
+    statements: &[Statement],
+    known: &BTreeSet<Object>,
+) -> Vec<BTreeSet<Object>> {
     let mut current = known.clone();
     let mut out = Vec::with_capacity(statements.len());
     for statement in statements {
@@ -226,7 +329,10 @@ pub(crate) fn created_objects(statement: &Statement) -> Vec<Object> {
             }
             for constraint in constraints {
                 if !constraint.conname.is_empty() {
-                    out.push(Object::Constraint(table.clone(), constraint.conname.clone()));
+                    out.push(Object::Constraint(
+                        table.clone(),
+                        constraint.conname.clone(),
+                    ));
                 }
             }
             out.push(Object::Table(table));
@@ -237,9 +343,17 @@ pub(crate) fn created_objects(statement: &Statement) -> Vec<Object> {
             }
         }
         NodeEnum::IndexStmt(stmt) => {
-            let schema = stmt.relation.as_ref().map(|r| r.schemaname.clone()).unwrap_or_default();
+            let schema = stmt
+                .relation
+                .as_ref()
+                .map(|r| r.schemaname.clone())
+                .unwrap_or_default();
             if !stmt.idxname.is_empty() {
-                out.push(Object::Index(if schema.is_empty() { stmt.idxname.clone() } else { format!("{schema}.{}", stmt.idxname) }));
+                out.push(Object::Index(if schema.is_empty() {
+                    stmt.idxname.clone()
+                } else {
+                    format!("{schema}.{}", stmt.idxname)
+                }));
                 out.push(Object::Index(stmt.idxname.clone()));
             }
         }
@@ -253,7 +367,10 @@ pub(crate) fn created_objects(statement: &Statement) -> Vec<Object> {
                 }
                 if let Some(constraint) = walk::command_constraint(cmd) {
                     if !constraint.conname.is_empty() {
-                        out.push(Object::Constraint(table.clone(), constraint.conname.clone()));
+                        out.push(Object::Constraint(
+                            table.clone(),
+                            constraint.conname.clone(),
+                        ));
                     }
                 }
             }

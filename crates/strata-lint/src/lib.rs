@@ -10,6 +10,7 @@
 pub mod finding;
 pub mod locks;
 pub mod parse;
+pub mod render;
 pub mod rules;
 pub mod source;
 pub mod walk;

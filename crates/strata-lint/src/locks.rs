@@ -36,8 +36,12 @@ impl LockLevel {
             LockLevel::AccessExclusive => "blocks all reads and writes",
             LockLevel::Exclusive => "blocks writes and most reads that lock rows",
             LockLevel::ShareRowExclusive | LockLevel::Share => "blocks writes",
-            LockLevel::ShareUpdateExclusive => "blocks other schema changes and VACUUM, not reads or writes",
-            LockLevel::RowExclusive | LockLevel::RowShare | LockLevel::AccessShare => "blocks only schema changes",
+            LockLevel::ShareUpdateExclusive => {
+                "blocks other schema changes and VACUUM, not reads or writes"
+            }
+            LockLevel::RowExclusive | LockLevel::RowShare | LockLevel::AccessShare => {
+                "blocks only schema changes"
+            }
         }
     }
 }

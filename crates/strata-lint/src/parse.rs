@@ -68,16 +68,27 @@ pub fn parse_section(sql: &str, first_line: usize) -> Result<Vec<Statement>, Par
     let mut previous_end = 0;
     for raw in &parsed.protobuf.stmts {
         let start = (raw.stmt_location.max(0) as usize).min(sql.len());
-        let end = if raw.stmt_len > 0 { start + raw.stmt_len as usize } else { sql.len() };
+        let end = if raw.stmt_len > 0 {
+            start + raw.stmt_len as usize
+        } else {
+            sql.len()
+        };
         let end = end.min(sql.len());
         let chunk = sql.get(start..end).unwrap_or("");
         let skip = skip_trivia(chunk);
         let gap_start = previous_end.min(start);
         let gap = &sql[gap_start..start];
         let after_space = gap.len() - gap.trim_start().len();
-        let gap_start = gap_start + if gap[after_space..].starts_with(';') { after_space + 1 } else { 0 };
+        let gap_start = gap_start
+            + if gap[after_space..].starts_with(';') {
+                after_space + 1
+            } else {
+                0
+            };
         previous_end = end;
-        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else { continue };
+        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else {
+            continue;
+        };
         out.push(Statement {
             node,
             sql: chunk[skip..].trim_end().to_owned(),
@@ -97,10 +108,16 @@ fn locate_error(sql: &str, error: pg_query::Error) -> ParseError {
         other => other.to_string(),
     };
     for statement in strata_core::sql::split(sql, 1) {
-        if let Err(pg_query::Error::Parse(m)) = pg_query::parse(&statement.sql, pg_query::ParserOptions::DEFAULT) {
+        if let Err(pg_query::Error::Parse(m)) =
+            pg_query::parse(&statement.sql, pg_query::ParserOptions::DEFAULT)
+        {
             let mut offset = statement.offset;
             // "syntax error at or near "foo"": point at the token when it is in the statement.
-            if let Some(token) = m.split("at or near \"").nth(1).and_then(|t| t.strip_suffix('"')) {
+            if let Some(token) = m
+                .split("at or near \"")
+                .nth(1)
+                .and_then(|t| t.strip_suffix('"'))
+            {
                 if let Some(at) = statement.sql.find(token) {
                     offset += at;
                 }

@@ -74,7 +74,10 @@ impl Source {
 
 impl Source {
     pub fn section_path(&self, index: usize) -> &str {
-        self.section_paths.get(index).and_then(|p| p.as_deref()).unwrap_or(&self.path)
+        self.section_paths
+            .get(index)
+            .and_then(|p| p.as_deref())
+            .unwrap_or(&self.path)
     }
 }
 

@@ -27,7 +27,12 @@ pub fn find(text: &str) -> Vec<Waiver> {
                 let rest = rest.trim();
                 let (rules, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
                 out.push(Waiver {
-                    rules: rules.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect(),
+                    rules: rules
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                     reason: reason.trim().to_owned(),
                     file_wide,
                     offset: offset + pos,

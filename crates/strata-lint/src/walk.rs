@@ -35,7 +35,13 @@ pub fn type_display(type_name: &Option<TypeName>) -> String {
     let base = type_base(type_name);
     let mods: Vec<String> = type_name
         .as_ref()
-        .map(|t| t.typmods.iter().filter_map(integer_value).map(|i| i.to_string()).collect())
+        .map(|t| {
+            t.typmods
+                .iter()
+                .filter_map(integer_value)
+                .map(|i| i.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let pretty = match base.as_str() {
         "int4" => "integer",
@@ -67,7 +73,9 @@ pub fn integer_value(node: &Node) -> Option<i64> {
 }
 
 /// The column definitions and table constraints of a `CREATE TABLE`.
-pub fn create_table_parts(stmt: &protobuf::CreateStmt) -> (Vec<&protobuf::ColumnDef>, Vec<&protobuf::Constraint>) {
+pub fn create_table_parts(
+    stmt: &protobuf::CreateStmt,
+) -> (Vec<&protobuf::ColumnDef>, Vec<&protobuf::Constraint>) {
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
     for element in &stmt.table_elts {
@@ -121,7 +129,10 @@ pub fn command_constraint(cmd: &protobuf::AlterTableCmd) -> Option<&protobuf::Co
 
 /// Names of a list of `String` nodes (column lists, qualified names).
 pub fn names(list: &[Node]) -> Vec<String> {
-    list.iter().filter_map(string_value).map(str::to_owned).collect()
+    list.iter()
+        .filter_map(string_value)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Whether an object type is a table-like relation (`ALTER TABLE`, not `ALTER INDEX`/`VIEW`).

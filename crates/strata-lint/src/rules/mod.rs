@@ -5,34 +5,34 @@
 //! run (and, in a down, on what the file's own up created), lowers locking hits on small tables to
 //! `info`, applies `[lint]` levels and waivers, and maps locations to `file:line:column`.
 
+pub mod add_serial_or_identity;
 pub mod adding_not_null_column;
-pub mod setting_not_null;
-pub mod non_concurrent_index;
-pub mod non_concurrent_drop_index;
+pub mod column_type_change;
 pub mod concurrently_in_transaction;
 pub mod constraint_without_not_valid;
-pub mod unique_constraint_directly;
-pub mod rename_column;
-pub mod rename_table;
-pub mod column_type_change;
-pub mod volatile_default;
 pub mod drop_column;
 pub mod drop_table;
 pub mod empty_downgrade;
-pub mod unbatched_backfill;
-pub mod missing_lock_timeout;
-pub mod table_rewrite;
-pub mod add_serial_or_identity;
-pub mod transaction_control;
-pub mod mixed_nontransactional;
-pub mod prefer_jsonb;
-pub mod prefer_timestamptz;
-pub mod prefer_text;
-pub mod float_for_money;
-pub mod prefer_bigint_pk;
 pub mod fk_without_index;
-pub mod table_without_primary_key;
+pub mod float_for_money;
+pub mod missing_lock_timeout;
+pub mod mixed_nontransactional;
 pub mod modified_applied_migration;
+pub mod non_concurrent_drop_index;
+pub mod non_concurrent_index;
+pub mod prefer_bigint_pk;
+pub mod prefer_jsonb;
+pub mod prefer_text;
+pub mod prefer_timestamptz;
+pub mod rename_column;
+pub mod rename_table;
+pub mod setting_not_null;
+pub mod table_rewrite;
+pub mod table_without_primary_key;
+pub mod transaction_control;
+pub mod unbatched_backfill;
+pub mod unique_constraint_directly;
+pub mod volatile_default;
 
 use crate::finding::Severity;
 use crate::parse::Statement;
@@ -287,7 +287,11 @@ pub struct Hit {
 
 impl Hit {
     pub fn at(statement: usize, message: impl Into<String>) -> Hit {
-        Hit { statement: Some(statement), message: message.into(), ..Hit::default() }
+        Hit {
+            statement: Some(statement),
+            message: message.into(),
+            ..Hit::default()
+        }
     }
 
     pub fn lock(mut self, lock: impl Into<String>) -> Hit {
@@ -352,7 +356,10 @@ impl SectionCx<'_> {
 
     /// The statements of the file's section of the given kind, when it parsed.
     pub fn sibling(&self, kind: SectionKind) -> Option<&[Statement]> {
-        self.file.iter().find(|p| p.section.kind == kind).map(|p| p.statements.as_slice())
+        self.file
+            .iter()
+            .find(|p| p.section.kind == kind)
+            .map(|p| p.statements.as_slice())
     }
 
     /// The text of statement `i` (for messages).
@@ -373,7 +380,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for rule in RULES {
             assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
-            assert!(rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id);
+            assert!(
+                rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.id
+            );
         }
         assert_eq!(RULES.len(), 28);
     }

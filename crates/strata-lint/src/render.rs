@@ -1,0 +1,174 @@
+//! Findings as text: `human` (source snippet with a caret), `json` (SPEC §8), `sarif` (2.1.0) and
+//! `github` (workflow annotations). Pure functions: the caller supplies the files' text.
+
+use crate::finding::{Finding, ParseFailure, Severity};
+use crate::rules;
+
+/// Looks up a file's text by its display path, for snippets.
+pub type Texts<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Human output: one block per finding, then a summary line.
+pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    for f in findings {
+        let (code, label) = match f.severity {
+            Severity::Error => ("1;31", "error"),
+            Severity::Warning => ("1;33", "warning"),
+            Severity::Info => ("1;36", "info"),
+        };
+        out.push_str(&format!(
+            "{}: {}\n",
+            paint(code, &format!("{label}[{}]", f.rule)),
+            paint("1", &f.message)
+        ));
+        let location = if f.line > 0 {
+            format!("{}:{}:{}", f.file, f.line, f.column)
+        } else {
+            f.file.clone()
+        };
+        out.push_str(&format!("  --> {location}\n"));
+        if f.line > 0 {
+            if let Some(source) =
+                texts(&f.file).and_then(|t| t.lines().nth(f.line - 1).map(str::to_owned))
+            {
+                let gutter = f.line.to_string().len();
+                let pad = " ".repeat(gutter);
+                let caret_pad: String = source
+                    .chars()
+                    .take(f.column.saturating_sub(1))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                out.push_str(&format!(
+                    "  {pad} |\n  {} | {}\n  {pad} | {caret_pad}{}\n",
+                    f.line,
+                    source.trim_end(),
+                    paint(code, "^")
+                ));
+            }
+        }
+        if let Some(lock) = &f.lock {
+            out.push_str(&format!("  = lock: {lock}\n"));
+        }
+        if let Some(help) = &f.help {
+            let mut lines = help.lines();
+            out.push_str(&format!("  = help: {}\n", lines.next().unwrap_or("")));
+            for line in lines {
+                out.push_str(&format!("          {line}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    out.push_str(&format!(
+        "{} error(s), {} warning(s), {} info\n",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    ));
+    out
+}
+
+/// `{"findings": [...]}` as in SPEC §8 (plus `parse_errors` when there are any).
+pub fn json(findings: &[Finding], failures: &[ParseFailure]) -> String {
+    let mut value = serde_json::json!({ "findings": findings });
+    if !failures.is_empty() {
+        value["parse_errors"] = serde_json::json!(failures);
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// SARIF 2.1.0, for code-scanning dashboards.
+pub fn sarif(findings: &[Finding]) -> String {
+    let rules: Vec<serde_json::Value> = rules::RULES
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "shortDescription": { "text": r.summary },
+                "helpUri": format!("docs/rules/{}.md", r.id),
+                "defaultConfiguration": { "level": sarif_level(r.default) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let mut text = f.message.clone();
+            if let Some(lock) = &f.lock {
+                text.push_str(&format!(" Lock: {lock}."));
+            }
+            if let Some(help) = &f.help {
+                text.push_str(&format!(" Instead: {help}"));
+            }
+            serde_json::json!({
+                "ruleId": f.rule,
+                "level": sarif_level(f.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": f.file },
+                        "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
+                    }
+                }],
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "strata", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` line per finding.
+pub fn github(findings: &[Finding]) -> String {
+    let escape_data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for f in findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut message = f.message.clone();
+        if let Some(lock) = &f.lock {
+            message.push_str(&format!("\nLock: {lock}"));
+        }
+        if let Some(help) = &f.help {
+            message.push_str(&format!("\nInstead: {help}"));
+        }
+        out.push_str(&format!(
+            "::{level} file={},line={},col={},title={}::{}\n",
+            escape_prop(&f.file),
+            f.line.max(1),
+            f.column.max(1),
+            escape_prop(&format!("strata {}", f.rule)),
+            escape_data(&message)
+        ));
+    }
+    out
+}
