@@ -137,66 +137,79 @@ impl<'p> RunReporter<'p> {
     }
 }
 
+impl RunReporter<'_> {
+    /// The run's spinner (one per run, on a terminal only), showing the statement running now and
+    /// for how long.
+    fn spinner(&mut self) -> Option<&ProgressBar> {
+        if !self.printer.tty || self.printer.quiet || self.printer.json {
+            return None;
+        }
+        if self.spinner.is_none() {
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_style(
+                ProgressStyle::with_template("  {spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            self.spinner = Some(spinner);
+        }
+        self.spinner.as_ref()
+    }
+
+    /// Prints a line without tearing the spinner.
+    fn say(&mut self, print: impl FnOnce(&Printer)) {
+        let printer = self.printer;
+        match &self.spinner {
+            Some(spinner) => spinner.suspend(|| print(printer)),
+            None => print(printer),
+        }
+    }
+}
+
 impl Reporter for RunReporter<'_> {
     fn lock_wait(&mut self, holder: &str) {
-        self.printer.notice(&format!(
-            "another strata is running here; waiting for its lock (held by {holder})"
-        ));
+        let text =
+            format!("another strata is running here; waiting for its lock (held by {holder})");
+        self.say(|p| p.notice(&text));
     }
 
     fn notice(&mut self, text: &str) {
-        self.printer.notice(text);
+        self.say(|p| p.notice(text));
     }
 
     fn statement_started(&mut self, statement: &Statement) {
-        self.printer.verbose(&format!(
-            "  line {}: {}",
-            statement.line,
-            first_line(&statement.sql)
-        ));
-        if self.printer.tty && !self.printer.quiet && !self.printer.json {
-            self.stop_spinner();
-            let spinner = ProgressBar::new_spinner();
-            spinner.set_style(
-                ProgressStyle::with_template("  {spinner} {elapsed} line {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            spinner.set_message(format!(
-                "{}: {}",
-                statement.line,
-                first_line(&statement.sql)
-            ));
-            // Only statements that take a while deserve a spinner: show it after a short delay.
-            spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            spinner.enable_steady_tick(Duration::from_millis(250));
-            self.spinner = Some(spinner);
+        let line = format!("line {}: {}", statement.line, first_line(&statement.sql));
+        self.say(|p| p.verbose(&format!("  {line}")));
+        if let Some(spinner) = self.spinner() {
+            spinner.set_message(line);
+            spinner.reset_elapsed();
         }
     }
 
     fn step_finished(&mut self, step: &Step, file: &MigrationFile, elapsed: Duration) {
-        self.stop_spinner();
+        let p = self.printer;
         let arrow = if step.direction == Direction::Up {
-            self.printer.green("▲")
+            p.green("▲")
         } else {
-            self.printer.yellow("▼")
+            p.yellow("▼")
         };
-        let ms = elapsed.as_millis();
-        self.printer.line(&format!(
+        let text = format!(
             "{arrow} {} {}  {}",
-            self.printer.bold(&step.revision),
+            p.bold(&step.revision),
             file.message_or_slug(),
-            self.printer.dim(&format!("{ms} ms"))
-        ));
+            p.dim(&format!("{} ms", elapsed.as_millis()))
+        );
+        self.say(|p| p.line(&text));
     }
 
     fn retrying(&mut self, step: &Step, attempt: u32, wait: Duration, error: &DbError) {
-        self.stop_spinner();
-        self.printer.notice(&format!(
+        let text = format!(
             "{}: lock timeout ({}); retry {attempt} in {} ms",
             step.revision,
             error.message,
             wait.as_millis()
-        ));
+        );
+        self.say(|p| p.notice(&text));
     }
 }
 

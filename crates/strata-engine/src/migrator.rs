@@ -363,20 +363,18 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         }
         let mut attempt = 0;
         loop {
-            match self.apply_in_transaction(step, reporter, applied) {
-                Err(StepError::Db { error, statement })
+            match self.apply_in_transaction(step, reporter) {
+                Err(StepFailure { error, .. })
                     if error.is_lock_timeout() && attempt < self.settings.lock_retries =>
                 {
                     attempt += 1;
                     let wait = Duration::from_millis(500u64 << (attempt - 1).min(6));
                     reporter.retrying(step, attempt, wait, &error);
-                    let _ = statement;
                     std::thread::sleep(wait);
                 }
-                Err(StepError::Db { error, statement }) => {
+                Err(StepFailure { error, statement }) => {
                     return Err(self.fail(step, applied.to_vec(), statement, error, None));
                 }
-                Err(StepError::Engine(e)) => return Err(e),
                 Ok(outcome) => return Ok(outcome),
             }
         }
@@ -386,9 +384,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         &mut self,
         step: &Step,
         reporter: &mut dyn Reporter,
-        applied: &[Applied],
-    ) -> Result<StepOutcome, StepError> {
-        let _ = applied;
+    ) -> Result<StepOutcome, StepFailure> {
         let file = self.file(&step.revision);
         let started = Instant::now();
         let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::Own);
@@ -398,7 +394,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             // have applied meanwhile.
             let (begin, after) = ops.split_first().expect("a step has a BEGIN");
             rest = after;
-            let db_error = |error| StepError::Db {
+            let db_error = |error| StepFailure {
                 error,
                 statement: None,
             };
@@ -423,7 +419,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             &mut Vec::new(),
         ) {
             self.rollback();
-            return Err(StepError::Db { error, statement });
+            return Err(StepFailure { error, statement });
         }
         let elapsed = started.elapsed();
         reporter.step_finished(step, file, elapsed);
@@ -618,13 +614,10 @@ enum StepOutcome {
     StateMoved(Vec<String>),
 }
 
-enum StepError {
-    Db {
-        error: DbError,
-        statement: Option<FailedStatement>,
-    },
-    #[allow(dead_code)]
-    Engine(EngineError),
+/// A statement (or strata's own SQL around it) failed; the transaction is rolled back.
+struct StepFailure {
+    error: DbError,
+    statement: Option<FailedStatement>,
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
