@@ -30,7 +30,9 @@ impl Report {
 /// Lints `sources` as one run, in order: what an earlier file creates is new for later ones.
 pub fn lint(sources: &[Source], options: &Options) -> Report {
     let mut report = Report::default();
-    let mut created_in_run: BTreeSet<Object> = BTreeSet::new();
+    // First parse everything, so rules can see the whole run (an index created in a later file
+    // of the run, a table created in an earlier one).
+    let mut all_parsed: Vec<Vec<(usize, ParsedSection<'_>)>> = Vec::with_capacity(sources.len());
     for source in sources {
         let mut parsed = Vec::new();
         for (i, section) in source.sections.iter().enumerate() {
@@ -53,6 +55,24 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                 }
             }
         }
+        all_parsed.push(parsed);
+    }
+    // Every up statement of the run, in order, and where each file's begin and end.
+    let mut run_ups: Vec<Statement> = Vec::new();
+    let mut spans = Vec::with_capacity(sources.len());
+    for parsed in &all_parsed {
+        let start = run_ups.len();
+        for (_, p) in parsed
+            .iter()
+            .filter(|(_, p)| p.section.kind == SectionKind::Up)
+        {
+            run_ups.extend(p.statements.iter().cloned());
+        }
+        spans.push((start, run_ups.len()));
+    }
+
+    let mut created_in_run: BTreeSet<Object> = BTreeSet::new();
+    for ((source, parsed), (span_start, span_end)) in sources.iter().zip(&all_parsed).zip(spans) {
         let up_created: BTreeSet<Object> = parsed
             .iter()
             .filter(|(_, p)| p.section.kind == SectionKind::Up)
@@ -73,7 +93,7 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
             .filter(|w| w.file_wide)
             .collect();
         let mut file_waiver_used = vec![false; file_waivers.len()];
-        for (index, p) in &parsed {
+        for (index, p) in parsed {
             let path = source.section_path(*index);
             report.statements += p.statements.len();
             let mut known: BTreeSet<Object> = created_in_run.clone();
@@ -86,6 +106,8 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                 section: p.section,
                 statements: &p.statements,
                 file: &sections,
+                run_before: &run_ups[..span_start],
+                run_after: &run_ups[span_end..],
                 options,
             };
             let lines = LineIndex::new(&p.section.sql, p.section.first_line);

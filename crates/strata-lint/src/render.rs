@@ -86,6 +86,11 @@ pub fn json(findings: &[Finding], failures: &[ParseFailure]) -> String {
 
 /// SARIF 2.1.0, for code-scanning dashboards.
 pub fn sarif(findings: &[Finding]) -> String {
+    sarif_report(findings, &[])
+}
+
+/// SARIF 2.1.0 with the files that did not parse as `parse-error` results (level `error`).
+pub fn sarif_report(findings: &[Finding], failures: &[ParseFailure]) -> String {
     let rules: Vec<serde_json::Value> = rules::RULES
         .iter()
         .map(|r| {
@@ -119,6 +124,19 @@ pub fn sarif(findings: &[Finding]) -> String {
                 }],
             })
         })
+        .chain(failures.iter().map(|f| {
+            serde_json::json!({
+                "ruleId": "parse-error",
+                "level": "error",
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": f.file },
+                        "region": { "startLine": f.line.max(1) },
+                    }
+                }],
+            })
+        }))
         .collect();
     let value = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -141,6 +159,11 @@ fn sarif_level(severity: Severity) -> &'static str {
 
 /// GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` line per finding.
 pub fn github(findings: &[Finding]) -> String {
+    github_report(findings, &[])
+}
+
+/// GitHub annotations for the findings, then one `::error` per file that did not parse.
+pub fn github_report(findings: &[Finding], failures: &[ParseFailure]) -> String {
     let escape_data = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")
@@ -168,6 +191,15 @@ pub fn github(findings: &[Finding]) -> String {
             f.column.max(1),
             escape_prop(&format!("strata {}", f.rule)),
             escape_data(&message)
+        ));
+    }
+    for f in failures {
+        out.push_str(&format!(
+            "::error file={},line={},title={}::{}\n",
+            escape_prop(&f.file),
+            f.line.max(1),
+            escape_prop("strata parse error"),
+            escape_data(&f.message)
         ));
     }
     out

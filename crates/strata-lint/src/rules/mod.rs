@@ -346,6 +346,10 @@ pub struct SectionCx<'a> {
     pub statements: &'a [Statement],
     /// Every section of the file that parsed (for rules that compare up and down).
     pub file: &'a [ParsedSection<'a>],
+    /// The up statements of the files before this one in the run (what they create is new).
+    pub run_before: &'a [Statement],
+    /// The up statements of the files after this one in the run.
+    pub run_after: &'a [Statement],
     pub options: &'a Options,
 }
 
