@@ -45,6 +45,7 @@ export STRATA_TEST_PG_ADMIN_URL="${STRATA_TEST_PG_ADMIN_URL:-postgres://strata_t
 
 # 4. The tests.
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -q -- -D warnings
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

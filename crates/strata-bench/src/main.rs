@@ -5,11 +5,19 @@
 //! cargo build --release -p strata-cli -p strata-bench
 //! target/release/strata-bench core [--migrations 1000] [--rounds 5] [--strata target/release/strata]
 //!                                  [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
+//! target/release/strata-bench lint [--files 1000] [--statements 10] [--rounds 5]
+//!                                  [--strata target/release/strata] [--squawk PATH] [--dir DIR]
 //! ```
 //!
 //! `core`: apply and roll back N one-table migrations with strata and with `psql` running the same
 //! statements each in its own transaction in one session, on the same server; `strata --version`;
 //! `strata heads` over N files.
+//!
+//! `lint`: `strata lint --format json DIR` against `squawk --reporter json 'DIR/*.sql'` (squawk-cli
+//! from PyPI: `pip install squawk-cli`) over the same generated files, whole processes, in the same
+//! run; medians, the ratio, and how many findings each reported.
+
+mod inspect;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +28,11 @@ struct Options {
     rounds: usize,
     strata: PathBuf,
     admin_url: String,
+    files: usize,
+    statements: usize,
+    squawk: Option<PathBuf>,
+    /// `lint`: write the files here and keep them (for profiling), instead of a temporary folder.
+    dir: Option<PathBuf>,
 }
 
 fn main() {
@@ -27,12 +40,21 @@ fn main() {
     let Some(suite) = args.first().cloned() else {
         usage();
     };
+    // The schema suites need no strata binary (see inspect.rs).
+    if suite.starts_with("inspect") {
+        inspect::main(&suite, &args[1..]);
+        return;
+    }
     let mut opts = Options {
         migrations: 1000,
         rounds: 5,
         strata: default_strata(),
         admin_url: std::env::var("STRATA_TEST_PG_ADMIN_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        files: 1000,
+        statements: 10,
+        squawk: None,
+        dir: None,
     };
     let mut i = 1;
     while i < args.len() {
@@ -42,6 +64,10 @@ fn main() {
             "--rounds" => opts.rounds = value.parse().unwrap_or_else(|_| usage()),
             "--strata" => opts.strata = PathBuf::from(value),
             "--admin-url" => opts.admin_url = value,
+            "--files" => opts.files = value.parse().unwrap_or_else(|_| usage()),
+            "--statements" => opts.statements = value.parse().unwrap_or_else(|_| usage()),
+            "--squawk" => opts.squawk = Some(PathBuf::from(value)),
+            "--dir" => opts.dir = Some(PathBuf::from(value)),
             _ => usage(),
         }
         i += 2;
@@ -53,15 +79,18 @@ fn main() {
         );
         std::process::exit(2);
     }
+    // Commands run in temporary folders: make the path absolute.
+    opts.strata = std::fs::canonicalize(&opts.strata).unwrap_or(opts.strata);
     match suite.as_str() {
         "core" => core(&opts),
+        "lint" => lint(&opts),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: strata-bench core [--migrations N] [--rounds N] [--strata PATH] [--admin-url URL]"
+        "usage: strata-bench core [--migrations N] [--rounds N] [--strata PATH] [--admin-url URL]\n       strata-bench lint [--files N] [--statements N] [--rounds N] [--strata PATH] [--squawk PATH] [--dir DIR]"
     );
     std::process::exit(2);
 }
@@ -257,4 +286,178 @@ fn core(o: &Options) {
         o.migrations,
         ms(history_sqlite)
     );
+}
+
+/// The statements of the lint benchmark, cycled through: what real migrations do to an existing
+/// `orders`/`accounts` schema and to tables they create. `{i}` is a unique number.
+const LINT_STATEMENTS: &[&str] = &[
+    "CREATE TABLE items_{i} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    order_id bigint NOT NULL REFERENCES orders (id),\n    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n)",
+    "ALTER TABLE orders ADD COLUMN note_{i} text",
+    "CREATE INDEX orders_note_{i}_idx ON orders (note_{i})",
+    "UPDATE orders SET note_{i} = 'n/a' WHERE id BETWEEN 1 AND 1000",
+    "ALTER TABLE orders DROP COLUMN legacy_{i}",
+    "ALTER TABLE accounts ADD COLUMN flag_{i} boolean NOT NULL DEFAULT false",
+    "CREATE INDEX CONCURRENTLY accounts_email_{i}_idx ON accounts (lower(email))",
+    "ALTER TABLE orders ADD CONSTRAINT orders_account_{i}_fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID",
+    "ALTER TABLE orders VALIDATE CONSTRAINT orders_account_{i}_fk",
+    "ALTER TABLE orders ALTER COLUMN total_{i} TYPE numeric(12, 2)",
+    "INSERT INTO settings (key, value) VALUES ('feature_{i}', 'on')",
+    "ALTER TABLE accounts ALTER COLUMN name_{i} SET NOT NULL",
+    "DROP INDEX orders_old_{i}_idx",
+    "COMMENT ON COLUMN orders.note_{i} IS 'free text from support'",
+    "ALTER TABLE accounts RENAME COLUMN nick_{i} TO handle_{i}",
+    "DELETE FROM sessions WHERE expires_at < now() - interval '30 days'",
+    "CREATE TABLE audit_{i} (id serial PRIMARY KEY, payload json, at timestamp)",
+    "ALTER TABLE items_{i} ADD COLUMN price real",
+];
+
+/// Writes `files` plain SQL files of `statements` statements each into `dir`.
+fn write_lint_files(dir: &Path, files: usize, statements: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut n = 0usize;
+    for f in 0..files {
+        let mut text = format!("-- migration {f}\n");
+        for _ in 0..statements {
+            let template = LINT_STATEMENTS[n % LINT_STATEMENTS.len()];
+            // Statements that refer to a table created by an earlier one use that one's number.
+            let i = if template.starts_with("ALTER TABLE items_") {
+                n - 1
+            } else {
+                n
+            };
+            text.push_str(&template.replace("{i}", &i.to_string()));
+            text.push_str(";\n\n");
+            n += 1;
+        }
+        std::fs::write(dir.join(format!("{:06}_m{f}.sql", f + 1)), text).unwrap();
+    }
+}
+
+/// The squawk binary: `--squawk`, else `squawk` on PATH (through a pyenv shim to the real binary,
+/// so the shim's own start-up is not timed).
+fn find_squawk(explicit: &Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return path
+            .exists()
+            .then(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
+    }
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|dir| dir.join("squawk"))
+        .find(|p| p.is_file())?;
+    let is_script = std::fs::read(&found)
+        .map(|bytes| bytes.starts_with(b"#!"))
+        .unwrap_or(false);
+    if is_script {
+        if let Ok(out) = Command::new("pyenv").args(["which", "squawk"]).output() {
+            let real = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if out.status.success() && !real.is_empty() {
+                return Some(PathBuf::from(real));
+            }
+        }
+    }
+    Some(found)
+}
+
+/// Runs a linter: exit 0 (nothing found) and 1 (findings) are both success. Returns the time and
+/// stdout.
+fn run_linter(cmd: &mut Command) -> (Duration, Vec<u8>) {
+    let started = Instant::now();
+    let out = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run command");
+    let elapsed = started.elapsed();
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        eprintln!(
+            "strata-bench: {:?} failed ({}):\n{}",
+            cmd,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::process::exit(3);
+    }
+    (elapsed, out.stdout)
+}
+
+fn lint(o: &Options) {
+    let Some(squawk) = find_squawk(&o.squawk) else {
+        eprintln!(
+            "strata-bench: squawk not found on PATH; install it with `pip install squawk-cli` (or pass --squawk PATH)"
+        );
+        std::process::exit(2);
+    };
+    eprintln!("squawk: {}", squawk.display());
+    let temp = tempfile::tempdir().unwrap();
+    let dir = match &o.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::canonicalize(dir).unwrap()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let files = dir.join("migrations");
+    if files.exists() {
+        std::fs::remove_dir_all(&files).unwrap();
+    }
+    write_lint_files(&files, o.files, o.statements);
+    let strata_cmd = || {
+        let mut cmd = Command::new(&o.strata);
+        cmd.current_dir(&dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("GITHUB_ACTIONS")
+            .args(["lint", "--format", "json", "migrations"]);
+        cmd
+    };
+    let squawk_cmd = || {
+        let mut cmd = Command::new(&squawk);
+        cmd.current_dir(&dir)
+            .args(["--reporter", "json", "migrations/*.sql"]);
+        cmd
+    };
+
+    // Warm the page cache and count findings once.
+    let (_, strata_out) = run_linter(&mut strata_cmd());
+    let (_, squawk_out) = run_linter(&mut squawk_cmd());
+    let strata_findings = serde_json::from_slice::<serde_json::Value>(&strata_out)
+        .ok()
+        .and_then(|v| v["findings"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    let squawk_findings = serde_json::from_slice::<serde_json::Value>(&squawk_out)
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len))
+        .unwrap_or(0);
+
+    let (mut strata_times, mut squawk_times) = (vec![], vec![]);
+    for round in 0..o.rounds {
+        // Alternate who goes first, so drift in the machine's load does not favour one side.
+        if round % 2 == 0 {
+            strata_times.push(run_linter(&mut strata_cmd()).0);
+            squawk_times.push(run_linter(&mut squawk_cmd()).0);
+        } else {
+            squawk_times.push(run_linter(&mut squawk_cmd()).0);
+            strata_times.push(run_linter(&mut strata_cmd()).0);
+        }
+        eprintln!(
+            "round {}: strata {} squawk {}",
+            round + 1,
+            ms(strata_times[round]),
+            ms(squawk_times[round])
+        );
+    }
+    let (st, sq) = (median(strata_times), median(squawk_times));
+    let total = o.files * o.statements;
+    println!(
+        "| lint {} files x {} statements = {total} statements (median of {} rounds) | squawk | strata | ratio | bar |",
+        o.files, o.statements, o.rounds
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| whole process, JSON output | {} | {} | {:.3}x | <= 1.00x |",
+        ms(sq),
+        ms(st),
+        st.as_secs_f64() / sq.as_secs_f64()
+    );
+    println!("| findings reported | {squawk_findings} | {strata_findings} | | |");
 }

@@ -1,10 +1,11 @@
 //! The command line: parsed raw by clap here, validated into settings in `context`.
 
+use crate::commands::inspect::InspectFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 problems found (verify mismatches, ...); 2 bad input (usage, config,
+Exit codes: 0 success; 1 problems found (lint errors, verify mismatches, ...); 2 bad input (usage, config,
 migration files, unresolvable target); 3 database or runtime failure.
 
 Get started:  strata init && strata revision -m \"create users\" && strata upgrade
@@ -147,11 +148,34 @@ pub enum Command {
     )]
     Verify,
 
+    /// Check migrations for statements that lock, rewrite or lose data (SPEC §8)
+    #[command(
+        after_help = "With no PATHS: the project's pending migrations (needs the database; --all: every migration).\n\
+PATHS may be strata files, plain .sql files, diesel folders (up.sql/down.sql), N_name.up.sql/.down.sql\n\
+pairs, or folders of any of these.\n\n\
+Exit codes: 0 no error finding; 1 error findings; 2 a file does not parse or cannot be read.\n\n\
+Examples:\n  strata lint\n  strata lint --all --format sarif > lint.sarif\n  strata lint migrations/20261125143000_add_index.sql\n  strata lint --format json path/to/diesel/migrations\n\n\
+Docs: docs/lint.md"
+    )]
+    Lint(LintArgs),
+
     /// Print the revision graph as Mermaid or Graphviz dot
     #[command(after_help = "Example:\n  strata graph --format dot | dot -Tsvg > graph.svg")]
     Graph {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
+    },
+
+    /// Print the live schema as SQL that re-creates it, or as the JSON model (SPEC §7)
+    #[command(
+        after_help = "PostgreSQL only for now. strata's own tables and extensions' objects are left out.\n\n\
+Examples:\n  strata inspect > schema.sql\n  strata inspect --format json\n\n\
+Docs: docs/schema.md"
+    )]
+    Inspect {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = InspectFormat::Sql)]
+        format: InspectFormat,
     },
 }
 
@@ -159,6 +183,31 @@ pub enum Command {
 pub enum GraphFormat {
     Mermaid,
     Dot,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings with a source snippet (default; `github` when GITHUB_ACTIONS=true)
+    Human,
+    /// `{"findings": [...]}` (also: --json)
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
+    /// GitHub Actions annotations (`::error file=...`)
+    Github,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or folders to lint (default: the project's pending migrations)
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Lint every migration of the project, in graph order
+    #[arg(long, conflicts_with = "paths")]
+    pub all: bool,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<LintFormat>,
 }
 
 #[derive(Args, Debug)]

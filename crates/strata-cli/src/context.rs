@@ -91,26 +91,85 @@ impl Project {
     }
 
     pub fn connect(&self) -> Result<Box<dyn Database>, CliError> {
-        let url = self.url()?;
+        Ok(match self.open()? {
+            Connection::Postgres(db) => Box::new(db),
+            Connection::Sqlite(db) => Box::new(db),
+        })
+    }
+
+    /// Connects, keeping the concrete type (for queries beyond the [`Database`] trait).
+    pub fn open(&self) -> Result<Connection, CliError> {
+        self.open_url(&self.url()?)
+    }
+
+    fn open_url(&self, url: &str) -> Result<Connection, CliError> {
         let busy = self
             .env()
             .and_then(|e| e.lock_timeout)
             .unwrap_or(Duration::from_secs(60))
             .max(Duration::from_secs(60));
-        match dialect_of(&url)? {
+        match dialect_of(url)? {
             Dialect::Postgres => {
                 let db = strata_postgres::Postgres::connect(
-                    &url,
+                    url,
                     &strata_postgres::ConnectOptions::default(),
                 )
                 .map_err(db_err(""))?;
-                Ok(Box::new(db))
+                Ok(Connection::Postgres(db))
             }
             Dialect::Sqlite => {
-                let db = strata_sqlite::Sqlite::open(&url, busy)
+                let db = strata_sqlite::Sqlite::open(url, busy)
                     .map_err(db_err("could not open the database"))?;
-                Ok(Box::new(db))
+                Ok(Connection::Sqlite(db))
             }
+        }
+    }
+
+    /// The database when one is at hand, for what only it knows (pending revisions, row
+    /// estimates, applied checksums): `None` when the URL names no existing SQLite file (nothing is
+    /// created) and when it cannot be resolved. Connection failures are errors.
+    pub fn open_existing(&self) -> Result<Option<Connection>, CliError> {
+        let Ok(url) = self.url() else {
+            return Ok(None);
+        };
+        if dialect_of(&url)? == Dialect::Sqlite {
+            let file = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or("");
+            if file.is_empty() || file == ":memory:" || !Path::new(file).is_file() {
+                return Ok(None);
+            }
+        }
+        self.open_url(&url).map(Some)
+    }
+
+    /// The environment sets `lock_timeout`, so strata sets it for every migration.
+    pub fn lock_timeout_configured(&self) -> bool {
+        self.env().is_some_and(|e| e.lock_timeout.is_some())
+    }
+
+    /// What `upgrade` does with lint findings: the environment's `lint`, by default `warn`.
+    pub fn lint_mode(&self) -> strata_files::LintMode {
+        self.env()
+            .and_then(|e| e.lint)
+            .unwrap_or(strata_files::LintMode::Warn)
+    }
+}
+
+/// An open database, of its concrete type.
+// One per process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Connection {
+    Postgres(strata_postgres::Postgres),
+    Sqlite(strata_sqlite::Sqlite),
+}
+
+impl Connection {
+    pub fn db(&mut self) -> &mut dyn Database {
+        match self {
+            Connection::Postgres(db) => db,
+            Connection::Sqlite(db) => db,
         }
     }
 }

@@ -17,11 +17,17 @@ pub enum CliError {
     /// Problems in files, each at file:line (exit 2).
     Diagnostics(Vec<Diagnostic>),
     /// The database failed (exit 3).
-    Database { context: String, error: DbError },
+    Database {
+        context: String,
+        error: Box<DbError>,
+    },
     /// An engine error (exit 2 or 3).
     Engine(EngineError),
     /// The command ran and found problems it has already printed (exit 1).
     Problems,
+    /// The command has printed what went wrong itself (with its own output, e.g. lint's JSON);
+    /// exit with this code.
+    Reported(u8),
     /// A file could not be written, a folder could not be created (exit 3).
     Io {
         context: String,
@@ -50,6 +56,7 @@ impl CliError {
             CliError::Database { .. } | CliError::Io { .. } => EXIT_RUNTIME,
             CliError::Engine(e) => e.exit_code(),
             CliError::Problems => EXIT_PROBLEMS,
+            CliError::Reported(code) => *code,
         }
     }
 }
@@ -75,7 +82,7 @@ impl From<Diagnostic> for CliError {
 pub fn db_err(context: &str) -> impl FnOnce(DbError) -> CliError + '_ {
     move |error| CliError::Database {
         context: context.to_owned(),
-        error,
+        error: Box::new(error),
     }
 }
 

@@ -18,19 +18,21 @@ pub struct Printer {
     pub quiet: bool,
     pub verbose: bool,
     color: bool,
+    /// Colors for what goes to stdout (lint's human report): stdout is a terminal.
+    color_stdout: bool,
     tty: bool,
 }
 
 impl Printer {
     pub fn new(global: &Global) -> Printer {
         let tty = std::io::stderr().is_terminal();
-        let color =
-            tty && !global.no_color && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty());
+        let allowed = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Printer {
             json: global.json,
             quiet: global.quiet,
             verbose: global.verbose,
-            color,
+            color: tty && allowed,
+            color_stdout: allowed && std::io::stdout().is_terminal(),
             tty,
         }
     }
@@ -40,6 +42,22 @@ impl Printer {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.to_owned()
+        }
+    }
+
+    /// Whether text for stdout (`true`) or stderr (`false`) may be colored.
+    pub fn colors(&self, stdout: bool) -> bool {
+        if stdout {
+            self.color_stdout
+        } else {
+            self.color
+        }
+    }
+
+    /// Text on stderr as it is (already rendered; suppressed by --quiet).
+    pub fn stderr(&self, text: &str) {
+        if !self.quiet {
+            eprint!("{}", mask_url(text));
         }
     }
 
@@ -74,7 +92,12 @@ impl Printer {
     /// Output that is the point of the command (a path, a graph, SQL): printed even with --quiet.
     pub fn result(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", mask_url(text));
+        // Large outputs (lint's JSON) rarely hold anything to mask: look before copying.
+        if may_hold_secret(text) {
+            let _ = writeln!(out, "{}", mask_url(text));
+        } else {
+            let _ = writeln!(out, "{text}");
+        }
     }
 
     pub fn json_value(&self, value: &serde_json::Value) {
@@ -96,7 +119,7 @@ impl Printer {
     }
 
     pub fn error(&self, error: &CliError) {
-        if matches!(error, CliError::Problems) {
+        if matches!(error, CliError::Problems | CliError::Reported(_)) {
             // The command has printed its findings (and its JSON) already.
             return;
         }
@@ -111,9 +134,20 @@ impl Printer {
     pub fn plain(&self) -> Printer {
         Printer {
             color: false,
+            color_stdout: false,
             ..self.clone()
         }
     }
+}
+
+/// Whether `text` has anything [`mask_url`] could change: a URL's `://`, or `password=` (which
+/// also covers `sslpassword=`) in any case.
+fn may_hold_secret(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.contains("://")
+        || text
+            .match_indices('=')
+            .any(|(at, _)| at >= 8 && bytes[at - 8..at].eq_ignore_ascii_case(b"password"))
 }
 
 /// Reports a run as it happens: a line per migration, a spinner for long statements on a terminal.
@@ -226,5 +260,20 @@ fn first_line(sql: &str) -> String {
         format!("{cut}…")
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_hold_secret;
+
+    #[test]
+    fn secrets_are_looked_for_before_masking() {
+        assert!(may_hold_secret("postgres://u:p@h/db"));
+        assert!(may_hold_secret("host=x PASSWORD=y"));
+        assert!(may_hold_secret("a sslpassword=y"));
+        assert!(!may_hold_secret("{\"line\": 1, \"sql\": \"a = 1\"}"));
+        assert!(may_hold_secret("my_password=3"));
+        assert!(!may_hold_secret("password_hint = 3"));
     }
 }

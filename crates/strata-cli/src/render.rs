@@ -24,11 +24,14 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
             }
             out.join("\n")
         }
+        CliError::Database { context, error } if context.is_empty() => {
+            format!("{label} {}", db_error_text(error))
+        }
         CliError::Database { context, error } => {
             format!("{label} {context}: {}", db_error_text(error))
         }
         CliError::Io { context, error } => format!("{label} {context}: {error}"),
-        CliError::Problems => String::new(),
+        CliError::Problems | CliError::Reported(_) => String::new(),
         CliError::Engine(e) => engine_error_text(p, e),
     }
 }
@@ -84,16 +87,17 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
         EngineError::Database { context, error } => {
             format!("{label} {context}: {}", db_error_text(error))
         }
-        EngineError::MigrationFailed {
-            applied,
-            revision,
-            file,
-            direction,
-            statement,
-            error,
-            ran_outside_transaction,
-            recorded,
-        } => {
+        EngineError::MigrationFailed(failure) => {
+            let strata_engine::migrator::MigrationFailure {
+                applied,
+                revision,
+                file,
+                direction,
+                statement,
+                error,
+                ran_outside_transaction,
+                recorded,
+            } = failure.as_ref();
             let mut out = format!(
                 "{label} migration {} ({direction}) failed",
                 p.bold(revision)

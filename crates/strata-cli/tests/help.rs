@@ -21,6 +21,8 @@ fn every_command_has_help_with_an_example() {
         "stamp",
         "verify",
         "graph",
+        "inspect",
+        "lint",
     ];
     for command in commands {
         let out = strata(dir.path(), None, &[command, "--help"]);

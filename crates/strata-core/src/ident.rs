@@ -35,8 +35,11 @@ pub fn quote_literal(value: &str) -> String {
     out
 }
 
-/// An optionally schema-qualified name, displayed quoted: `"schema"."name"`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An optionally schema-qualified name, displayed quoted: `"schema"."name"`. In JSON:
+/// `{"schema": "app", "name": "users"}` (`schema` is `null` when unqualified).
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct QualifiedName {
     pub schema: Option<String>,
     pub name: String,

@@ -120,30 +120,37 @@ pub enum EngineError {
 
     /// The database failed outside any migration (exit 3).
     #[error("{context}: {error}")]
-    Database { context: String, error: DbError },
+    Database {
+        context: String,
+        error: Box<DbError>,
+    },
 
     /// A migration failed (exit 3). Migrations in `applied` stay applied.
-    #[error("migration {revision} ({file}) failed: {error}")]
-    MigrationFailed {
-        applied: Vec<Applied>,
-        revision: String,
-        file: String,
-        direction: &'static str,
-        statement: Option<FailedStatement>,
-        error: DbError,
-        /// For a migration run outside a transaction: the lines of the statements that ran and
-        /// stay applied.
-        ran_outside_transaction: Option<Vec<usize>>,
-        /// False when even the `failed` history row could not be written.
-        recorded: bool,
-    },
+    #[error("migration {} ({}) failed: {}", .0.revision, .0.file, .0.error)]
+    MigrationFailed(Box<MigrationFailure>),
+}
+
+/// What the user needs to know about a failed migration.
+#[derive(Debug)]
+pub struct MigrationFailure {
+    pub applied: Vec<Applied>,
+    pub revision: String,
+    pub file: String,
+    pub direction: &'static str,
+    pub statement: Option<FailedStatement>,
+    pub error: DbError,
+    /// For a migration run outside a transaction: the lines of the statements that ran and
+    /// stay applied.
+    pub ran_outside_transaction: Option<Vec<usize>>,
+    /// False when even the `failed` history row could not be written.
+    pub recorded: bool,
 }
 
 impl EngineError {
     pub fn exit_code(&self) -> u8 {
         match self {
             EngineError::Invalid { .. } => 2,
-            EngineError::Database { .. } | EngineError::MigrationFailed { .. } => 3,
+            EngineError::Database { .. } | EngineError::MigrationFailed(_) => 3,
         }
     }
 
@@ -158,7 +165,7 @@ impl EngineError {
 fn db(context: &str) -> impl FnOnce(DbError) -> EngineError + '_ {
     move |error| EngineError::Database {
         context: context.to_owned(),
-        error,
+        error: Box::new(error),
     }
 }
 
@@ -278,7 +285,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             (Ok(applied), Ok(())) => Ok(applied),
             (Ok(_), Err(error)) => Err(EngineError::Database {
                 context: "could not release the runner lock".into(),
-                error,
+                error: Box::new(error),
             }),
             (Err(e), _) => Err(e),
         }
@@ -380,6 +387,8 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         }
     }
 
+    // The error path is cold (one failure ends the run); boxing it would buy nothing.
+    #[allow(clippy::result_large_err)]
     fn apply_in_transaction(
         &mut self,
         step: &Step,
@@ -488,7 +497,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
 
     /// Executes a step's ops in order, reporting each statement. On failure returns the error and
     /// the statement it came from; `ran` collects the lines of the statements that succeeded.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::result_large_err)]
     fn execute_ops(
         &mut self,
         step: &Step,
@@ -566,7 +575,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         if !recorded {
             self.rollback();
         }
-        EngineError::MigrationFailed {
+        EngineError::MigrationFailed(Box::new(MigrationFailure {
             applied,
             revision: step.revision.clone(),
             file: file.path.clone(),
@@ -575,7 +584,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             error,
             ran_outside_transaction: ran,
             recorded,
-        }
+        }))
     }
 
     /// Sets the version rows to `new_heads` without running any migration, recording one `stamp`
@@ -700,7 +709,7 @@ pub fn check_plan(
             }
             Direction::Up => {}
         }
-        let down_empty = file.down.as_ref().map_or(true, |d| d.is_empty());
+        let down_empty = file.down.as_ref().is_none_or(|d| d.is_empty());
         if file.irreversible.is_none() && down_empty && changes_schema(&file.up.statements) {
             return Err(EngineError::invalid(
                 format!("{}: the up changes the schema but the down section is empty (empty-downgrade)", file.path),

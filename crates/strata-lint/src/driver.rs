@@ -2,11 +2,11 @@
 
 use crate::finding::{Finding, ParseFailure, Severity};
 use crate::parse::{self, LineIndex, Statement};
-use crate::rules::{Hit, Object, ParsedSection, RuleKind, SectionCx, RULES};
+use crate::rules::{Hit, Object, ParsedSection, RuleKind, RunCache, SectionCx, RULES};
 use crate::source::{Options, SectionKind, Source};
 use crate::waiver::{self, Waiver};
 use pg_query::NodeEnum;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The result of a lint run.
 #[derive(Clone, Debug, Default)]
@@ -27,23 +27,57 @@ impl Report {
     }
 }
 
+type Parsed = Result<Vec<Statement>, parse::ParseError>;
+
+/// Parses every section of every source, on all cores: parsing is most of a lint's work and each
+/// section parses on its own. Results keep the sources' order.
+fn parse_all(sources: &[Source]) -> Vec<Vec<Parsed>> {
+    let parse_source = |source: &Source| -> Vec<Parsed> {
+        source
+            .sections
+            .iter()
+            .map(|s| parse::parse_section(&s.sql, s.first_line))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || sources.len() < 16 {
+        return sources.iter().map(parse_source).collect();
+    }
+    let chunk = sources.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse_source).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("the parser does not panic"))
+            .collect()
+    })
+}
+
 /// Lints `sources` as one run, in order: what an earlier file creates is new for later ones.
 pub fn lint(sources: &[Source], options: &Options) -> Report {
     let mut report = Report::default();
     // First parse everything, so rules can see the whole run (an index created in a later file
     // of the run, a table created in an earlier one).
-    let mut all_parsed: Vec<Vec<(usize, ParsedSection<'_>)>> = Vec::with_capacity(sources.len());
-    for source in sources {
-        let mut parsed = Vec::new();
-        for (i, section) in source.sections.iter().enumerate() {
-            match parse::parse_section(&section.sql, section.first_line) {
-                Ok(statements) => parsed.push((
-                    i,
-                    ParsedSection {
+    // Per source: the index of each section that parsed, and the parsed sections.
+    let mut all_parsed: Vec<(Vec<usize>, Vec<ParsedSection<'_>>)> =
+        Vec::with_capacity(sources.len());
+    for (source, parsed) in sources.iter().zip(parse_all(sources)) {
+        let mut indices = Vec::new();
+        let mut sections = Vec::new();
+        for (i, (section, result)) in source.sections.iter().zip(parsed).enumerate() {
+            match result {
+                Ok(statements) => {
+                    indices.push(i);
+                    sections.push(ParsedSection {
                         section,
                         statements,
-                    },
-                )),
+                    });
+                }
                 Err(error) => {
                     let (line, _) = LineIndex::new(&section.sql, section.first_line)
                         .position(&section.sql, error.offset);
@@ -55,144 +89,71 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                 }
             }
         }
-        all_parsed.push(parsed);
+        all_parsed.push((indices, sections));
     }
-    // Every up statement of the run, in order, and where each file's begin and end.
-    let mut run_ups: Vec<Statement> = Vec::new();
-    let mut spans = Vec::with_capacity(sources.len());
-    for parsed in &all_parsed {
-        let start = run_ups.len();
-        for (_, p) in parsed
-            .iter()
-            .filter(|(_, p)| p.section.kind == SectionKind::Up)
-        {
-            run_ups.extend(p.statements.iter().cloned());
+    // Every up statement of the run, in order.
+    let mut run_ups: Vec<&Statement> = Vec::new();
+    for (_, parsed) in &all_parsed {
+        for p in parsed.iter().filter(|p| p.section.kind == SectionKind::Up) {
+            run_ups.extend(p.statements.iter());
         }
-        spans.push((start, run_ups.len()));
     }
 
-    let mut created_in_run: BTreeSet<Object> = BTreeSet::new();
-    for ((source, parsed), (span_start, span_end)) in sources.iter().zip(&all_parsed).zip(spans) {
-        let up_created: BTreeSet<Object> = parsed
+    // Where each object was first created in the run (file index), so every file can be checked
+    // on its own — and the files in parallel.
+    let mut created_in_run: BTreeMap<Object, usize> = BTreeMap::new();
+    for (file, (_, sections)) in all_parsed.iter().enumerate() {
+        for p in sections
             .iter()
-            .filter(|(_, p)| p.section.kind == SectionKind::Up)
-            .flat_map(|(_, p)| p.statements.iter().flat_map(created_objects))
-            .collect();
-        let sections: Vec<ParsedSection<'_>> = parsed
-            .iter()
-            .map(|(_, p)| ParsedSection {
-                section: p.section,
-                statements: p.statements.clone(),
-            })
-            .collect();
-        let file_waivers: Vec<Waiver> = source
-            .sections
-            .iter()
-            .flat_map(|s| waiver::find(&s.sql))
-            .chain(waiver::find(&source.text))
-            .filter(|w| w.file_wide)
-            .collect();
-        let mut file_waiver_used = vec![false; file_waivers.len()];
-        for (index, p) in parsed {
-            let path = source.section_path(*index);
-            report.statements += p.statements.len();
-            let mut known: BTreeSet<Object> = created_in_run.clone();
-            if p.section.kind == SectionKind::Down {
-                known.extend(up_created.iter().cloned());
+            .filter(|p| p.section.kind == SectionKind::Up)
+        {
+            for object in p.statements.iter().flat_map(created_objects) {
+                created_in_run.entry(object).or_insert(file);
             }
-            let created_before = created_before_each(&p.statements, &known);
-            let cx = SectionCx {
-                source,
-                section: p.section,
-                statements: &p.statements,
-                file: &sections,
-                run_before: &run_ups[..span_start],
-                run_after: &run_ups[span_end..],
-                options,
-            };
-            let lines = LineIndex::new(&p.section.sql, p.section.first_line);
-            let statement_waivers: Vec<Vec<Waiver>> = p
-                .statements
-                .iter()
-                .map(|s| {
-                    waiver::find(&s.leading)
-                        .into_iter()
-                        .filter(|w| !w.file_wide)
-                        .collect()
+        }
+    }
+    let cache = RunCache::default();
+    let run = Run {
+        sources,
+        parsed: &all_parsed,
+        run_ups: &run_ups,
+        created_in_run: &created_in_run,
+        cache: &cache,
+        options,
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let files: Vec<usize> = (0..sources.len()).collect();
+    let parts: Vec<FileReport> = if threads < 2 || sources.len() < 16 {
+        files.iter().map(|&f| run.check_file(f)).collect()
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    let run = &run;
+                    scope.spawn(move || part.iter().map(|&f| run.check_file(f)).collect::<Vec<_>>())
                 })
                 .collect();
-            let mut statement_waiver_used: Vec<Vec<bool>> = statement_waivers
-                .iter()
-                .map(|w| vec![false; w.len()])
-                .collect();
-            for rule in RULES {
-                let severity = match options.levels.get(rule.id) {
-                    Some(None) => continue,
-                    Some(Some(level)) => *level,
-                    None => rule.default,
-                };
-                for hit in (rule.check)(&cx) {
-                    let known_here = hit.statement.map(|i| &created_before[i]).unwrap_or(&known);
-                    if matches!(rule.kind, RuleKind::Locking | RuleKind::Destructive)
-                        && is_new(&hit, known_here)
-                    {
-                        continue;
-                    }
-                    let mut severity = severity;
-                    if rule.kind == RuleKind::Locking && is_small(&hit, options) {
-                        severity = Severity::Info;
-                    }
-                    // Waivers: the statement's own, then the file's.
-                    if let Some(i) = hit.statement {
-                        if let Some(w) =
-                            statement_waivers[i].iter().position(|w| waives(w, rule.id))
-                        {
-                            statement_waiver_used[i][w] = true;
-                            continue;
-                        }
-                    }
-                    if let Some(w) = file_waivers.iter().position(|w| waives(w, rule.id)) {
-                        file_waiver_used[w] = true;
-                        continue;
-                    }
-                    report.findings.push(place(
-                        rule.id,
-                        severity,
-                        path,
-                        &p.section.sql,
-                        &lines,
-                        &p.statements,
-                        hit,
-                    ));
-                }
-            }
-            for (i, waivers) in statement_waivers.iter().enumerate() {
-                let leading_lines =
-                    LineIndex::new(&p.statements[i].leading, p.statements[i].leading_line);
-                for (w, waiver) in waivers.iter().enumerate() {
-                    let (line, column) =
-                        leading_lines.position(&p.statements[i].leading, waiver.offset);
-                    report.findings.extend(waiver_problem(
-                        waiver,
-                        statement_waiver_used[i][w],
-                        path,
-                        line,
-                        column,
-                    ));
-                }
-            }
-        }
-        for (w, waiver) in file_waivers.iter().enumerate() {
-            report.findings.extend(waiver_problem(
-                waiver,
-                file_waiver_used[w],
-                &source.path,
-                0,
-                0,
-            ));
-        }
-        created_in_run.extend(up_created);
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("rules do not panic"))
+                .collect()
+        })
+    };
+    for part in parts {
+        report.statements += part.statements;
+        report.findings.extend(part.findings);
     }
+    // Freeing thousands of parse trees takes a while; nothing waits for it.
+    drop(run_ups);
+    let trees: Vec<Vec<Statement>> = all_parsed
+        .into_iter()
+        .flat_map(|(_, sections)| sections.into_iter().map(|p| p.statements))
+        .collect();
+    std::thread::spawn(move || drop(trees));
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
     });
@@ -299,13 +260,182 @@ fn place(
     }
 }
 
+/// Everything the checks of one file need to know about the whole run.
+struct Run<'r> {
+    sources: &'r [Source],
+    parsed: &'r [(Vec<usize>, Vec<ParsedSection<'r>>)],
+    run_ups: &'r [&'r Statement],
+    created_in_run: &'r BTreeMap<Object, usize>,
+    cache: &'r RunCache,
+    options: &'r Options,
+}
+
+/// The findings of one file.
+#[derive(Default)]
+struct FileReport {
+    findings: Vec<Finding>,
+    statements: usize,
+}
+
+impl Run<'_> {
+    fn check_file(&self, file: usize) -> FileReport {
+        let mut out = FileReport::default();
+        let source = &self.sources[file];
+        let (indices, sections) = &self.parsed[file];
+        let (created_in_run, options, run_ups, cache) =
+            (self.created_in_run, self.options, self.run_ups, self.cache);
+        let up_created: BTreeSet<Object> = sections
+            .iter()
+            .filter(|p| p.section.kind == SectionKind::Up)
+            .flat_map(|p| p.statements.iter().flat_map(created_objects))
+            .collect();
+        let file_waivers: Vec<Waiver> = source
+            .sections
+            .iter()
+            .flat_map(|s| waiver::find(&s.sql))
+            .chain(waiver::find(&source.text))
+            .filter(|w| w.file_wide)
+            .collect();
+        let mut file_waiver_used = vec![false; file_waivers.len()];
+        for (index, p) in indices.iter().zip(sections) {
+            let path = source.section_path(*index);
+            out.statements += p.statements.len();
+            // What the section's own statements create, with the first statement creating it:
+            // looked up, instead of copying the run's set for every statement.
+            let mut created_at: BTreeMap<Object, usize> = BTreeMap::new();
+            for (i, statement) in p.statements.iter().enumerate() {
+                for object in created_objects(statement) {
+                    created_at.entry(object).or_insert(i);
+                }
+            }
+            let known = Known {
+                run: (created_in_run, file),
+                up: (p.section.kind == SectionKind::Down).then_some(&up_created),
+                section: &created_at,
+            };
+            let cx = SectionCx {
+                source,
+                section: p.section,
+                statements: &p.statements,
+                file: sections,
+                run: run_ups,
+                created_in_run,
+                file_index: file,
+                cache,
+                options,
+            };
+            let lines = LineIndex::new(&p.section.sql, p.section.first_line);
+            let statement_waivers: Vec<Vec<Waiver>> = p
+                .statements
+                .iter()
+                .map(|s| {
+                    waiver::find(&s.leading)
+                        .into_iter()
+                        .filter(|w| !w.file_wide)
+                        .collect()
+                })
+                .collect();
+            let mut statement_waiver_used: Vec<Vec<bool>> = statement_waivers
+                .iter()
+                .map(|w| vec![false; w.len()])
+                .collect();
+            for rule in RULES {
+                let severity = match options.levels.get(rule.id) {
+                    Some(None) => continue,
+                    Some(Some(level)) => *level,
+                    None => rule.default,
+                };
+                for hit in (rule.check)(&cx) {
+                    if matches!(rule.kind, RuleKind::Locking | RuleKind::Destructive)
+                        && is_new(&hit, &known, hit.statement)
+                    {
+                        continue;
+                    }
+                    let mut severity = severity;
+                    if rule.kind == RuleKind::Locking && is_small(&hit, options) {
+                        severity = Severity::Info;
+                    }
+                    // Waivers: the statement's own, then the file's.
+                    if let Some(i) = hit.statement {
+                        if let Some(w) =
+                            statement_waivers[i].iter().position(|w| waives(w, rule.id))
+                        {
+                            statement_waiver_used[i][w] = true;
+                            continue;
+                        }
+                    }
+                    if let Some(w) = file_waivers.iter().position(|w| waives(w, rule.id)) {
+                        file_waiver_used[w] = true;
+                        continue;
+                    }
+                    out.findings.push(place(
+                        rule.id,
+                        severity,
+                        path,
+                        &p.section.sql,
+                        &lines,
+                        &p.statements,
+                        hit,
+                    ));
+                }
+            }
+            for (i, waivers) in statement_waivers.iter().enumerate() {
+                let leading_lines =
+                    LineIndex::new(&p.statements[i].leading, p.statements[i].leading_line);
+                for (w, waiver) in waivers.iter().enumerate() {
+                    let (line, column) =
+                        leading_lines.position(&p.statements[i].leading, waiver.offset);
+                    out.findings.extend(waiver_problem(
+                        waiver,
+                        statement_waiver_used[i][w],
+                        path,
+                        line,
+                        column,
+                    ));
+                }
+            }
+        }
+        for (w, waiver) in file_waivers.iter().enumerate() {
+            out.findings.extend(waiver_problem(
+                waiver,
+                file_waiver_used[w],
+                &source.path,
+                0,
+                0,
+            ));
+        }
+        out
+    }
+}
+
+/// What exists as "new" at a statement: what the run created before this file, what the file's
+/// up created (in a down), and what earlier statements of the section created.
+struct Known<'a> {
+    /// Objects first created in the run, by file index, and the file being checked.
+    run: (&'a BTreeMap<Object, usize>, usize),
+    up: Option<&'a BTreeSet<Object>>,
+    section: &'a BTreeMap<Object, usize>,
+}
+
+impl Known<'_> {
+    /// Whether `object` exists as new before statement `before` (`None`: before the section).
+    fn contains(&self, object: &Object, before: Option<usize>) -> bool {
+        self.run.0.get(object).is_some_and(|&f| f < self.run.1)
+            || self.up.is_some_and(|up| up.contains(object))
+            || before.is_some_and(|i| self.section.get(object).is_some_and(|&at| at < i))
+    }
+}
+
 /// Whether a hit is about something created earlier in the file or run.
-fn is_new(hit: &Hit, known: &BTreeSet<Object>) -> bool {
+fn is_new(hit: &Hit, known: &Known<'_>, before: Option<usize>) -> bool {
     let table_new = hit.table.as_ref().is_some_and(|t| {
-        known.contains(&Object::Table(t.clone()))
-            || known.contains(&Object::Table(bare(t).to_owned()))
+        known.contains(&Object::Table(t.clone()), before)
+            || known.contains(&Object::Table(bare(t).to_owned()), before)
     });
-    let object_new = hit.object.as_ref().is_some_and(|o| known.contains(o));
+    let object_new = hit
+        .object
+        .as_ref()
+        .is_some_and(|o| known.contains(o, before));
     table_new || object_new
 }
 
@@ -320,21 +450,6 @@ fn is_small(hit: &Hit, options: &Options) -> bool {
     rows.get(table)
         .or_else(|| rows.get(bare(table)))
         .is_some_and(|n| *n < options.small_table_rows)
-}
-
-/// For each statement, what exists as "new" before it: `known` plus what earlier statements of
-/// the section created.
-fn created_before_each(
-    statements: &[Statement],
-    known: &BTreeSet<Object>,
-) -> Vec<BTreeSet<Object>> {
-    let mut current = known.clone();
-    let mut out = Vec::with_capacity(statements.len());
-    for statement in statements {
-        out.push(current.clone());
-        current.extend(created_objects(statement));
-    }
-    out
 }
 
 /// The objects a statement creates: tables (and their columns and constraints), added columns,

@@ -66,7 +66,7 @@ pub fn parse_section(sql: &str, first_line: usize) -> Result<Vec<Statement>, Par
     let mut out = Vec::new();
     // The gap between the previous statement and this one holds its comments (and waivers).
     let mut previous_end = 0;
-    for raw in &parsed.protobuf.stmts {
+    for raw in parsed.protobuf.stmts {
         let start = (raw.stmt_location.max(0) as usize).min(sql.len());
         let end = if raw.stmt_len > 0 {
             start + raw.stmt_len as usize
@@ -86,7 +86,7 @@ pub fn parse_section(sql: &str, first_line: usize) -> Result<Vec<Statement>, Par
                 0
             };
         previous_end = end;
-        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else {
+        let Some(node) = raw.stmt.and_then(|n| n.node) else {
             continue;
         };
         out.push(Statement {

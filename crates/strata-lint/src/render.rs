@@ -75,13 +75,20 @@ pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
     out
 }
 
-/// `{"findings": [...]}` as in SPEC §8 (plus `parse_errors` when there are any).
+/// `{"findings": [...]}` as in SPEC §8 (plus `parse_errors` when there are any). Serialized
+/// straight from the findings, keys in the order of SPEC §8.
 pub fn json(findings: &[Finding], failures: &[ParseFailure]) -> String {
-    let mut value = serde_json::json!({ "findings": findings });
-    if !failures.is_empty() {
-        value["parse_errors"] = serde_json::json!(failures);
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        findings: &'a [Finding],
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        parse_errors: &'a [ParseFailure],
     }
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    serde_json::to_string_pretty(&Output {
+        findings,
+        parse_errors: failures,
+    })
+    .unwrap_or_default()
 }
 
 /// SARIF 2.1.0, for code-scanning dashboards.

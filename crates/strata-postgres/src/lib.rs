@@ -9,6 +9,8 @@
 //! - `client_connection_check_interval` (PostgreSQL 14+) makes the server notice a killed strata
 //!   within a second, roll back its transaction and release its lock.
 //! - Every message passes through [`strata_core::mask_url`] and is scrubbed of the password.
+//! - [`introspect()`] reads the schema model (`strata_schema::Schema`) from the catalogs, one
+//!   query per kind of object.
 //!
 //! # TLS
 //!
@@ -18,8 +20,11 @@
 //! `verify-full` checks the chain and the host name. Roots: `sslrootcert=PATH` (PEM), or the
 //! Mozilla root store when absent or `system`.
 
+pub mod introspect;
 mod tls;
 mod url;
+
+pub use introspect::{introspect, IntrospectOptions};
 
 use postgres::error::ErrorPosition;
 use postgres::types::Type;

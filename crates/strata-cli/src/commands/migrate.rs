@@ -64,14 +64,20 @@ fn run(
         ));
     }
 
-    let mut db = project.connect()?;
-    printer.verbose(&format!("connected to {}", db.describe()));
-    let mut migrator = Migrator::new(db.as_mut(), &migrations, settings);
-
-    if flags.dry_run {
-        let steps = migrator.dry_run(direction, target)?;
-        return print_plan(&migrations, &steps, printer);
+    let mut connection = project.open()?;
+    printer.verbose(&format!("connected to {}", connection.db().describe()));
+    if direction == Direction::Up || flags.dry_run {
+        let steps = Migrator::new(connection.db(), &migrations, settings.clone())
+            .dry_run(direction, target)?;
+        if direction == Direction::Up {
+            // Lint what is about to run; under `lint = "enforce"` error findings stop here.
+            super::lint::before_upgrade(project, &migrations, &steps, &mut connection, printer)?;
+        }
+        if flags.dry_run {
+            return print_plan(&migrations, &steps, printer);
+        }
     }
+    let mut migrator = Migrator::new(connection.db(), &migrations, settings);
 
     let started = Instant::now();
     let mut reporter = RunReporter::new(printer);

@@ -2,6 +2,8 @@
 
 mod graph;
 mod init;
+pub(crate) mod inspect;
+pub(crate) mod lint;
 mod migrate;
 mod revision;
 mod status;
@@ -35,5 +37,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Branches => graph::branches(&project, printer),
         Command::Show { rev } => graph::show(&project, &rev, printer),
         Command::Graph { format } => graph::graph(&project, format, printer),
+        Command::Lint(args) => lint::lint(&project, &args, printer),
+        Command::Inspect { format } => inspect::inspect(&project, format, printer),
     }
 }

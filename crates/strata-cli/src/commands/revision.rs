@@ -158,5 +158,5 @@ fn write_file(project: &Project, new: &NewMigration, printer: &Printer) -> Resul
     } else {
         printer.result(&display_path(&path));
     }
-    Ok(())
+    super::lint::after_revision(project, &path, printer)
 }

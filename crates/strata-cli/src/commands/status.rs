@@ -102,7 +102,7 @@ pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Res
     let order: Vec<&str> = graph
         .topo_order()
         .into_iter()
-        .filter(|id| selected.as_ref().map_or(true, |s| s.contains(*id)))
+        .filter(|id| selected.as_ref().is_none_or(|s| s.contains(*id)))
         .collect();
     if printer.json {
         let items: Vec<_> = order

@@ -13,10 +13,12 @@
 //! the migration: when the index already exists in the database, waive the finding and name it.
 //! Design rule: not in a down section, which restores what an earlier migration defined.
 
-use super::{Hit, SectionCx};
+use super::{Hit, IndexPrefixes, SectionCx};
+use crate::parse::Statement;
 use crate::walk;
 use pg_query::protobuf::{AlterTableType, ConstrType, Constraint};
 use pg_query::NodeEnum;
+use std::collections::BTreeMap;
 
 /// A foreign key a statement declares.
 struct ForeignKey<'a> {
@@ -31,11 +33,18 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     if cx.is_down() {
         return hits;
     }
-    let indexes = index_prefixes(cx);
+    let indexes = cx
+        .cache
+        .index_prefixes
+        .get_or_init(|| index_prefixes(cx.run));
     for fk in foreign_keys(cx) {
-        let covered = indexes.iter().any(|(table, columns)| {
-            walk::same_table(table, &fk.table) && leads_with(columns, &fk.columns)
-        });
+        let covered = indexes
+            .get(walk::bare_table(&fk.table))
+            .is_some_and(|candidates| {
+                candidates.iter().any(|(table, columns)| {
+                    walk::same_table(table, &fk.table) && leads_with(columns, &fk.columns)
+                })
+            });
         if covered || fk.columns.is_empty() {
             continue;
         }
@@ -143,20 +152,15 @@ fn foreign_keys<'a>(cx: &'a SectionCx<'_>) -> Vec<ForeignKey<'a>> {
     out
 }
 
-/// `(table, leading columns)` of every index, primary key and unique constraint in the section
-/// and in the ups of the other files of the run.
-fn index_prefixes(cx: &SectionCx<'_>) -> Vec<(String, Vec<String>)> {
+/// `(table, leading columns)` of every index, primary key and unique constraint in the run's
+/// ups, by bare table name.
+fn index_prefixes(run: &[&Statement]) -> IndexPrefixes {
     let mut out = Vec::new();
     let is_key = |c: &Constraint| {
         walk::is_constraint(c, ConstrType::ConstrPrimary)
             || walk::is_constraint(c, ConstrType::ConstrUnique)
     };
-    for statement in cx
-        .statements
-        .iter()
-        .chain(cx.run_before)
-        .chain(cx.run_after)
-    {
+    for statement in run {
         match &statement.node {
             NodeEnum::CreateStmt(stmt) => {
                 let table = walk::table_name(&stmt.relation);
@@ -207,7 +211,14 @@ fn index_prefixes(cx: &SectionCx<'_>) -> Vec<(String, Vec<String>)> {
             _ => {}
         }
     }
-    out
+    let mut by_table: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
+    for (table, columns) in out {
+        by_table
+            .entry(walk::bare_table(&table).to_owned())
+            .or_default()
+            .push((table, columns));
+    }
+    by_table
 }
 
 #[cfg(test)]

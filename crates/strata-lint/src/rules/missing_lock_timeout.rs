@@ -27,11 +27,8 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     // What the file creates before each statement is new: nobody waits on it.
-    let mut known: BTreeSet<Object> = cx
-        .run_before
-        .iter()
-        .flat_map(crate::driver::created_objects)
-        .collect();
+    // What this file creates; `cx.created_before_file` tells what earlier files created.
+    let mut known: BTreeSet<Object> = BTreeSet::new();
     if cx.is_down() {
         for statement in cx.sibling(SectionKind::Up).unwrap_or(&[]) {
             known.extend(crate::driver::created_objects(statement));
@@ -120,11 +117,11 @@ fn blocking_hit(cx: &SectionCx<'_>, i: usize, known: &BTreeSet<Object>) -> Optio
     if lock.lock != LockLevel::AccessExclusive {
         return None;
     }
+    let known = |o: &Object| known.contains(o) || cx.created_before_file(o);
     let is_new_table = |t: &String| {
-        known.contains(&Object::Table(t.clone()))
-            || known.contains(&Object::Table(walk::bare_table(t).to_owned()))
+        known(&Object::Table(t.clone())) || known(&Object::Table(walk::bare_table(t).to_owned()))
     };
-    let is_new_index = |name: &String| known.contains(&Object::Index(name.clone()));
+    let is_new_index = |name: &String| known(&Object::Index(name.clone()));
     let what = lock.what;
     let help = "SET lock_timeout = '5s';\n\
                 (first in the migration: a statement that waits longer fails instead of stalling traffic, and the migration can be retried)\n\

@@ -37,6 +37,7 @@ pub mod volatile_default;
 use crate::finding::Severity;
 use crate::parse::Statement;
 use crate::source::{Options, Section, SectionKind, Source};
+use std::collections::BTreeMap;
 
 /// What a rule is about, which decides how the driver treats its hits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,6 +334,18 @@ pub enum Object {
     Constraint(String, String),
 }
 
+/// Leading columns of indexes by bare table name: `(table as written, columns)`.
+pub type IndexPrefixes = BTreeMap<String, Vec<(String, Vec<String>)>>;
+
+/// Facts about a whole run that more than one section needs: computed once, on first use, so a
+/// run of N files costs N, not N².
+#[derive(Default)]
+pub struct RunCache {
+    /// Leading columns of every index, primary key and unique constraint of the run, by bare
+    /// table name: `(table as written, columns)`.
+    pub index_prefixes: std::sync::OnceLock<IndexPrefixes>,
+}
+
 /// A parsed section of a migration file, with its statements.
 pub struct ParsedSection<'a> {
     pub section: &'a Section,
@@ -346,10 +359,14 @@ pub struct SectionCx<'a> {
     pub statements: &'a [Statement],
     /// Every section of the file that parsed (for rules that compare up and down).
     pub file: &'a [ParsedSection<'a>],
-    /// The up statements of the files before this one in the run (what they create is new).
-    pub run_before: &'a [Statement],
-    /// The up statements of the files after this one in the run.
-    pub run_after: &'a [Statement],
+    /// Every up statement of the run, in order (this file's included).
+    pub run: &'a [&'a Statement],
+    /// Where each object was first created in the run (index of the file whose up created it).
+    pub created_in_run: &'a BTreeMap<Object, usize>,
+    /// Index of this file in the run.
+    pub file_index: usize,
+    /// Facts about the whole run, computed once by the first rule that needs them.
+    pub cache: &'a RunCache,
     pub options: &'a Options,
 }
 
@@ -364,6 +381,13 @@ impl SectionCx<'_> {
             .iter()
             .find(|p| p.section.kind == kind)
             .map(|p| p.statements.as_slice())
+    }
+
+    /// Whether an earlier file of the run created `object` (so nobody waits on it yet).
+    pub fn created_before_file(&self, object: &Object) -> bool {
+        self.created_in_run
+            .get(object)
+            .is_some_and(|&f| f < self.file_index)
     }
 
     /// The text of statement `i` (for messages).

@@ -1,0 +1,959 @@
+//! `strata lint` end to end: the inputs it reads (plain, strata, diesel, up/down pairs), its
+//! formats and exit codes, `[lint]` levels and waivers, the pending/all modes against a real
+//! database, and the lint check of `upgrade` (`lint = "enforce" | "warn"`).
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `strata` in `dir` with extra environment variables (and without GITHUB_ACTIONS from the
+/// environment the tests run in).
+fn strata_env(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env_remove("GITHUB_ACTIONS")
+        .env("NO_COLOR", "1");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("run strata")
+}
+
+fn lint(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["lint"];
+    all.extend_from_slice(args);
+    strata_env(dir, &[], &all)
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", text(output)))
+}
+
+/// The findings of the JSON output, as `rule file:line`.
+fn findings(output: &Output) -> Vec<String> {
+    json(output)["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect()
+}
+
+fn rules_of(output: &Output) -> Vec<String> {
+    json(output)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn write(dir: &Path, relative: &str, text: &str) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const INDEX_SQL: &str =
+    "-- an index for lookups\nCREATE INDEX orders_user_idx ON orders (user_id);\n";
+
+#[test]
+fn plain_file_finding_in_json_shape_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "add_index.sql", INDEX_SQL);
+
+    let out = lint(dir.path(), &["--format", "json", "add_index.sql"]);
+    assert_exit(&out, 1);
+    let value = json(&out);
+    let all = value["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{value:#}");
+    let f = &all[0];
+    assert_eq!(f["rule"], "non-concurrent-index");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["file"], "add_index.sql");
+    assert_eq!(f["line"], 2);
+    assert_eq!(f["column"], 1);
+    assert_eq!(
+        f["statement"],
+        "CREATE INDEX orders_user_idx ON orders (user_id)"
+    );
+    assert!(f["message"].as_str().unwrap().contains("orders"));
+    assert!(f["lock"].as_str().unwrap().contains("SHARE on orders"));
+    assert!(f["help"].as_str().unwrap().contains("CONCURRENTLY"));
+    assert!(
+        value.get("parse_errors").is_none(),
+        "no parse_errors key without failures"
+    );
+
+    // --json is --format json.
+    let out = strata_env(dir.path(), &[], &["--json", "lint", "add_index.sql"]);
+    assert_exit(&out, 1);
+    assert_eq!(rules_of(&out), vec!["non-concurrent-index"]);
+
+    // Human: the rule, the location, a snippet with a caret, the lock and the safe form.
+    let out = lint(dir.path(), &["add_index.sql"]);
+    assert_exit(&out, 1);
+    let human = stdout(&out);
+    assert!(human.contains("error[non-concurrent-index]"), "{human}");
+    assert!(human.contains("--> add_index.sql:2:1"), "{human}");
+    assert!(
+        human.contains("2 | CREATE INDEX orders_user_idx ON orders (user_id);"),
+        "{human}"
+    );
+    assert!(human.contains("= lock: SHARE on orders"), "{human}");
+    assert!(
+        human.contains("= help: CREATE INDEX CONCURRENTLY orders_user_idx"),
+        "{human}"
+    );
+    assert!(!human.contains('\x1b'), "no colors when not on a terminal");
+
+    // A safe file: exit 0.
+    write(
+        dir.path(),
+        "safe.sql",
+        "CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "safe.sql"]);
+    assert_exit(&out, 0);
+    assert!(findings(&out).is_empty(), "{}", text(&out));
+
+    // A plain file runs in a transaction (as sqlx, diesel and dbmate run one), unless its first
+    // line is sqlx's `-- no-transaction`.
+    write(
+        dir.path(),
+        "concurrently.sql",
+        "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "concurrently.sql"]);
+    assert_exit(&out, 1);
+    assert_eq!(rules_of(&out), vec!["concurrently-in-transaction"]);
+    write(
+        dir.path(),
+        "concurrently.sql",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "concurrently.sql"]);
+    assert_exit(&out, 0);
+    assert!(findings(&out).is_empty(), "{}", text(&out));
+}
+
+#[test]
+fn parse_error_is_bad_input_at_file_line_and_the_rest_is_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a_bad.sql",
+        "SELECT 1;\n\nALTER TABLE accounts ADD COLUMN;\n",
+    );
+    write(dir.path(), "b_index.sql", INDEX_SQL);
+
+    let out = lint(dir.path(), &["a_bad.sql", "b_index.sql"]);
+    assert_exit(&out, 2);
+    let all = text(&out);
+    assert!(
+        all.contains("a_bad.sql:3: syntax error at or near"),
+        "{all}"
+    );
+    assert!(all.contains("error[non-concurrent-index]"), "{all}");
+
+    let out = lint(
+        dir.path(),
+        &["--format", "json", "a_bad.sql", "b_index.sql"],
+    );
+    assert_exit(&out, 2);
+    let value = json(&out);
+    assert_eq!(value["parse_errors"][0]["file"], "a_bad.sql");
+    assert_eq!(value["parse_errors"][0]["line"], 3);
+    assert!(value["parse_errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("syntax error"));
+    assert_eq!(findings(&out), vec!["non-concurrent-index b_index.sql:2"]);
+}
+
+#[test]
+fn unreadable_paths_are_bad_input_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lint(dir.path(), &["no_such_file.sql"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("no_such_file.sql"), "{}", text(&out));
+    write(dir.path(), "latin1.sql", "");
+    std::fs::write(dir.path().join("latin1.sql"), b"SELECT '\xe9';\n").unwrap();
+    let out = lint(dir.path(), &["latin1.sql"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("latin1.sql: not UTF-8"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn strata_files_report_file_lines_and_honour_their_header() {
+    let p = Project::new();
+    p.write(
+        "a1_index.sql",
+        "-- strata:message add an index\n\n-- strata:up\n-- comment\n\nCREATE INDEX orders_user_idx ON orders (user_id);\n\n-- strata:down\nDROP INDEX orders_user_idx;\n",
+    );
+    let out = lint(p.path(), &["--format", "json", "migrations/a1_index.sql"]);
+    assert_exit(&out, 1);
+    assert!(
+        findings(&out).contains(&"non-concurrent-index migrations/a1_index.sql:6".to_owned()),
+        "{:?}",
+        findings(&out)
+    );
+    // The same through the project (--all) and through the folder.
+    let out = lint(p.path(), &["--all", "--format", "json"]);
+    assert_exit(&out, 1);
+    assert!(findings(&out).contains(&"non-concurrent-index migrations/a1_index.sql:6".to_owned()));
+    let out = lint(p.path(), &["--format", "json", "migrations"]);
+    assert!(findings(&out).contains(&"non-concurrent-index migrations/a1_index.sql:6".to_owned()));
+
+    // A file-wide waiver in the header (with its reason) silences the rule.
+    p.write(
+        "a1_index.sql",
+        "-- strata:message add an index\n-- strata:lint-ignore-file non-concurrent-index the table is tiny\n\n-- strata:up\nCREATE INDEX orders_user_idx ON orders (user_id);\n\n-- strata:down\nDROP INDEX orders_user_idx;\n",
+    );
+    let out = lint(p.path(), &["--format", "json", "migrations/a1_index.sql"]);
+    assert!(
+        !rules_of(&out).contains(&"non-concurrent-index".to_owned()),
+        "{}",
+        text(&out)
+    );
+
+    // CONCURRENTLY in a strata file: strata runs it outside a transaction by itself.
+    p.write(
+        "a1_index.sql",
+        "-- strata:message add an index\n\n-- strata:up\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n\n-- strata:down\nDROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    let out = lint(p.path(), &["--format", "json", "migrations/a1_index.sql"]);
+    assert!(
+        !rules_of(&out).contains(&"concurrently-in-transaction".to_owned()),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_malformed_strata_file_is_bad_input_with_its_diagnostics() {
+    let p = Project::new();
+    p.write(
+        "a1_x.sql",
+        "-- strata:message x\n\n-- strata:up\nCREATE TABLE t (id bigint PRIMARY KEY);\n",
+    );
+    let out = lint(p.path(), &["migrations/a1_x.sql"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("migrations/a1_x.sql:3: missing the `-- strata:down` section"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn diesel_folders_in_diesel_order_with_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    // diesel orders by version with dashes removed: 20191231000000 runs before 2020-01-01-...,
+    // although '-' sorts before '1' in a plain name sort.
+    write(
+        &m,
+        "20191231000000_create/up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+    );
+    write(&m, "20191231000000_create/down.sql", "DROP TABLE orders;\n");
+    write(
+        &m,
+        "2020-01-01-000000_x/up.sql",
+        "CREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    write(
+        &m,
+        "2020-01-01-000000_x/down.sql",
+        "DROP INDEX orders_user_idx;\n",
+    );
+    write(
+        &m,
+        "2020-02-01-000000_y/up.sql",
+        "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\n",
+    );
+    write(
+        &m,
+        "2020-02-01-000000_y/down.sql",
+        "DROP INDEX CONCURRENTLY accounts_email_idx;\n",
+    );
+    write(
+        &m,
+        "2020-02-01-000000_y/metadata.toml",
+        "run_in_transaction = false\n",
+    );
+    write(
+        &m,
+        "2020-03-01-000000_z/up.sql",
+        "\nCREATE INDEX accounts_name_idx ON accounts (name);\n",
+    );
+    // No down.sql at all.
+    write(&m, "README.md", "notes\n");
+    write(&m, "seed_data.sql", "INSERT INTO accounts VALUES (1);\n");
+
+    let out = lint(dir.path(), &["--format", "json", "migrations"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec!["non-concurrent-index migrations/2020-03-01-000000_z/up.sql:2"],
+        "the index on orders is on a table created earlier in the run; {}",
+        text(&out)
+    );
+    assert!(
+        !rules_of(&out).contains(&"concurrently-in-transaction".to_owned()),
+        "metadata.toml says run_in_transaction = false: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("seed_data.sql"),
+        "the loose file is named as skipped: {}",
+        text(&out)
+    );
+
+    // One diesel migration named on its own.
+    let out = lint(
+        dir.path(),
+        &["--format", "json", "migrations/2020-01-01-000000_x"],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec!["non-concurrent-index migrations/2020-01-01-000000_x/up.sql:1"]
+    );
+}
+
+#[test]
+fn diesel_parse_error_in_a_down_names_the_down_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    write(&m, "2020-01-01-000000_x/up.sql", "SELECT 1;\n");
+    write(
+        &m,
+        "2020-01-01-000000_x/down.sql",
+        "SELECT 1;\nSELECT FROM WHERE;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "m"]);
+    assert_exit(&out, 2);
+    let value = json(&out);
+    assert_eq!(
+        value["parse_errors"][0]["file"],
+        "m/2020-01-01-000000_x/down.sql"
+    );
+    assert_eq!(value["parse_errors"][0]["line"], 2);
+}
+
+#[test]
+fn up_down_pairs_pair_up_in_numeric_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("db");
+    write(
+        &m,
+        "2_create.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n",
+    );
+    write(&m, "2_create.down.sql", "DROP TABLE t;\n");
+    // 10 runs after 2: t is new, its index needs no CONCURRENTLY.
+    write(&m, "10_t_index.up.sql", "CREATE INDEX t_a_idx ON t (a);\n");
+    write(&m, "10_t_index.down.sql", "DROP INDEX t_a_idx;\n");
+    write(
+        &m,
+        "11_accounts_index.up.sql",
+        "-- accounts exists already\nCREATE INDEX accounts_a_idx ON accounts (a);\n",
+    );
+    write(
+        &m,
+        "11_accounts_index.down.sql",
+        "DROP INDEX accounts_a_idx;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "db"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec!["non-concurrent-index db/11_accounts_index.up.sql:2"],
+        "{}",
+        text(&out)
+    );
+
+    // The pair named file by file is the same migration.
+    let out = lint(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "db/11_accounts_index.up.sql",
+            "db/11_accounts_index.down.sql",
+        ],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec!["non-concurrent-index db/11_accounts_index.up.sql:2"]
+    );
+}
+
+#[test]
+fn sarif_is_2_1_0() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "add_index.sql", INDEX_SQL);
+    let out = lint(dir.path(), &["--format", "sarif", "add_index.sql"]);
+    assert_exit(&out, 1);
+    let value = json(&out);
+    assert_eq!(value["version"], "2.1.0");
+    let result = &value["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "non-concurrent-index");
+    assert_eq!(result["level"], "error");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "add_index.sql"
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let rules = value["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), 28);
+}
+
+#[test]
+fn github_annotations_explicit_and_automatic() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "add_index.sql", INDEX_SQL);
+    let expected = "::error file=add_index.sql,line=2,col=1,title=strata non-concurrent-index::";
+
+    let out = lint(dir.path(), &["--format", "github", "add_index.sql"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).starts_with(expected), "{}", text(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "one line per finding");
+
+    let out = strata_env(
+        dir.path(),
+        &[("GITHUB_ACTIONS", "true")],
+        &["lint", "add_index.sql"],
+    );
+    assert_exit(&out, 1);
+    assert!(stdout(&out).starts_with(expected), "{}", text(&out));
+
+    // An explicit format wins.
+    let out = strata_env(
+        dir.path(),
+        &[("GITHUB_ACTIONS", "true")],
+        &["lint", "--format", "json", "add_index.sql"],
+    );
+    assert_eq!(rules_of(&out), vec!["non-concurrent-index"]);
+
+    // Parse errors are annotations too.
+    write(dir.path(), "bad.sql", "SELECT FROM WHERE;\n");
+    let out = lint(dir.path(), &["--format", "github", "bad.sql"]);
+    assert_exit(&out, 2);
+    assert!(
+        stdout(&out).starts_with("::error file=bad.sql,line=1,title=strata parse error::"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn lint_table_levels_override_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "add_index.sql", INDEX_SQL);
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\npg_version = 13\nsmall_table_rows = 5000\n\"non-concurrent-index\" = \"warning\"\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "add_index.sql"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["findings"][0]["severity"], "warning");
+    let out = lint(dir.path(), &["add_index.sql"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("warning[non-concurrent-index]"),
+        "{}",
+        text(&out)
+    );
+
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\n\"non-concurrent-index\" = \"off\"\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "add_index.sql"]);
+    assert_exit(&out, 0);
+    assert!(findings(&out).is_empty(), "{}", text(&out));
+
+    // An unknown rule id, at its line, with a suggestion.
+    write(
+        dir.path(),
+        "strata.toml",
+        "migrations_dir = \"migrations\"\n\n[lint]\npg_version = 15\nnon_concurrent_index = \"off\"\n",
+    );
+    let out = lint(dir.path(), &["add_index.sql"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("strata.toml:5: unknown rule `non_concurrent_index` in [lint]"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("did you mean `non-concurrent-index`"),
+        "{}",
+        text(&out)
+    );
+
+    // A level that is not one.
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\n\"drop-table\" = \"fatal\"\n",
+    );
+    let out = lint(dir.path(), &["add_index.sql"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("strata.toml:2:"), "{}", text(&out));
+}
+
+#[test]
+fn waivers_need_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "waived.sql",
+        "-- strata:lint-ignore non-concurrent-index orders has 200 rows\nCREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "waived.sql"]);
+    assert_exit(&out, 0);
+    assert!(findings(&out).is_empty(), "{}", text(&out));
+
+    write(
+        dir.path(),
+        "unreasoned.sql",
+        "-- strata:lint-ignore non-concurrent-index\nCREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "unreasoned.sql"]);
+    assert_exit(&out, 1);
+    let rules = rules_of(&out);
+    assert!(
+        rules.contains(&"invalid-waiver".to_owned()),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        rules.contains(&"non-concurrent-index".to_owned()),
+        "a waiver without a reason waives nothing: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn revision_lints_the_file_it_writes() {
+    let p = Project::new();
+    let out = strata(
+        p.path(),
+        None,
+        &["revision", "-m", "first", "--rev-id", "a1"],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out).contains("error["),
+        "the template has nothing to report: {}",
+        text(&out)
+    );
+}
+
+fn pg_project(url: &str, mode: &str) -> Project {
+    let p = Project::new();
+    p.config(&format!(
+        "migrations_dir = \"migrations\"\ndefault_env = \"ci\"\n\n[env.ci]\nurl = \"{url}\"\nlint = \"{mode}\"\n"
+    ));
+    p
+}
+
+#[test]
+fn pending_lints_only_what_is_not_applied_and_all_lints_everything() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "off");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, state text);",
+        "DROP TABLE orders;",
+    );
+    assert_exit(&strata(p.path(), None, &["upgrade"]), 0);
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP INDEX orders_user_idx;",
+    );
+
+    let out = lint(p.path(), &["--format", "json"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec!["non-concurrent-index migrations/b1_m.sql:5"]
+    );
+    let out = lint(p.path(), &[]);
+    assert!(
+        stdout(&out).contains("checked 1 migration(s)"),
+        "{}",
+        text(&out)
+    );
+
+    // --all: both files, in graph order (orders is created earlier in the same run).
+    let out = lint(p.path(), &["--all"]);
+    assert!(
+        stdout(&out).contains("checked 2 migration(s)"),
+        "{}",
+        text(&out)
+    );
+
+    // Nothing pending.
+    assert_exit(&strata(p.path(), None, &["upgrade"]), 0);
+    let out = lint(p.path(), &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("nothing pending to lint"),
+        "{}",
+        text(&out)
+    );
+    let out = lint(p.path(), &["--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out), serde_json::json!({ "findings": [] }));
+}
+
+#[test]
+fn pending_without_a_database_is_a_runtime_error_with_a_hint() {
+    let p = Project::new();
+    p.migration("a1", &[], "SELECT 1;", "SELECT 1;");
+    let out = strata_env(
+        p.path(),
+        &[],
+        &[
+            "--url",
+            "postgres://strata@127.0.0.1:1/nothing?connect_timeout=2",
+            "lint",
+        ],
+    );
+    assert_exit(&out, 3);
+    assert!(text(&out).contains("--all"), "{}", text(&out));
+    // With paths or --all no database is needed; an unreachable one is a notice.
+    let out = strata_env(
+        p.path(),
+        &[],
+        &[
+            "--url",
+            "postgres://strata@127.0.0.1:1/nothing?connect_timeout=2",
+            "lint",
+            "--all",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("without the database"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn sqlite_project_pending_without_a_database_file_lints_everything() {
+    let p = Project::new();
+    p.migration("a1", &[], "CREATE INDEX i ON t (a);", "DROP INDEX i;");
+    let out = lint(p.path(), &["--format", "json"]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .count(),
+        1
+    );
+    assert!(
+        !p.path().join("strata.db").exists(),
+        "lint creates no database"
+    );
+}
+
+#[test]
+fn upgrade_under_enforce_is_blocked_by_error_findings() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "enforce");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);",
+        "DROP TABLE orders;",
+    );
+    assert_exit(&strata(p.path(), None, &["upgrade"]), 0);
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP INDEX orders_user_idx;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out).contains("error[non-concurrent-index]"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("nothing was applied"), "{}", text(&out));
+    assert_eq!(db.heads(), vec!["a1"]);
+
+    // --dry-run says the same; --json gets the findings on stdout.
+    assert_exit(&strata(p.path(), None, &["upgrade", "--dry-run"]), 1);
+    let out = strata(p.path(), None, &["upgrade", "--json"]);
+    assert_exit(&out, 1);
+    assert_eq!(rules_of(&out), vec!["non-concurrent-index"]);
+    // Offline SQL runs nothing: no lint.
+    assert_exit(&strata(p.path(), None, &["upgrade", "--sql"]), 0);
+
+    // Under warn the findings are printed and the upgrade goes on.
+    let p_warn = pg_project(db.url(), "warn");
+    for name in ["a1_m.sql", "b1_m.sql"] {
+        std::fs::copy(
+            p.path().join("migrations").join(name),
+            p_warn.path().join("migrations").join(name),
+        )
+        .unwrap();
+    }
+    let out = strata(p_warn.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error[non-concurrent-index]"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).contains("▲ b1"), "{}", text(&out));
+    assert_eq!(db.heads(), vec!["b1"]);
+}
+
+#[test]
+fn upgrade_lints_by_default_as_warn_and_not_when_off() {
+    let db = Db::pg();
+    let p = Project::new();
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);",
+        "DROP TABLE orders;",
+    );
+    let url = db.url().to_owned();
+    assert_exit(&strata(p.path(), Some(&url), &["upgrade"]), 0);
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP INDEX orders_user_idx;",
+    );
+    let out = strata(p.path(), Some(&url), &["upgrade"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("non-concurrent-index"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("going on"), "{}", text(&out));
+    assert_eq!(db.heads(), vec!["b1"]);
+}
+
+#[test]
+fn upgrade_on_sqlite_is_not_linted() {
+    let db = Db::sqlite();
+    let p = Project::new();
+    p.config(&format!(
+        "migrations_dir = \"migrations\"\ndefault_env = \"dev\"\n\n[env.dev]\nurl = \"{}\"\nlint = \"enforce\"\n",
+        db.url()
+    ));
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id integer PRIMARY KEY, user_id integer);\nCREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP TABLE orders;",
+    );
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx2 ON orders (user_id);",
+        "DROP INDEX orders_user_idx2;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert_eq!(db.heads(), vec!["b1"]);
+}
+
+/// The acceptance test of SPEC §8's upgrade integration. Needs the `adding-not-null-column` rule.
+#[test]
+fn acceptance_enforce_blocks_a_not_null_column_until_waived() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "enforce");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);",
+        "DROP TABLE accounts;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert_eq!(db.heads(), vec!["a1"]);
+
+    p.migration(
+        "b1",
+        &["a1"],
+        "ALTER TABLE accounts ADD COLUMN plan text NOT NULL;",
+        "ALTER TABLE accounts DROP COLUMN plan;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out).contains("adding-not-null-column"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("migrations/b1_m.sql:5"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(db.heads(), vec!["a1"], "nothing applied");
+    assert!(db
+        .strings("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'plan'")
+        .is_empty());
+
+    p.migration(
+        "b1",
+        &["a1"],
+        "-- strata:lint-ignore adding-not-null-column table is empty at deploy time\nALTER TABLE accounts ADD COLUMN plan text NOT NULL;",
+        "ALTER TABLE accounts DROP COLUMN plan;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert_eq!(db.heads(), vec!["b1"]);
+}
+
+/// Needs the `modified-applied-migration` rule.
+#[test]
+fn modified_applied_migration_with_the_database() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "off");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);",
+        "DROP TABLE accounts;",
+    );
+    assert_exit(&strata(p.path(), None, &["upgrade"]), 0);
+    let out = lint(p.path(), &["--all", "--format", "json"]);
+    assert!(
+        !rules_of(&out).contains(&"modified-applied-migration".to_owned()),
+        "{}",
+        text(&out)
+    );
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);",
+        "DROP TABLE accounts;",
+    );
+    let out = lint(p.path(), &["--all", "--format", "json"]);
+    assert_exit(&out, 1);
+    assert!(
+        rules_of(&out).contains(&"modified-applied-migration".to_owned()),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Needs the `empty-downgrade` rule: a diesel migration with an empty down, and a plain file
+/// (which has no down to be empty).
+#[test]
+fn empty_downgrade_in_diesel_but_not_for_plain_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    write(
+        &m,
+        "2020-01-01-000000_x/up.sql",
+        "ALTER TABLE accounts ADD COLUMN note text;\n",
+    );
+    write(&m, "2020-01-01-000000_x/down.sql", "-- Not reversible\n");
+    let out = lint(dir.path(), &["--format", "json", "m"]);
+    assert_exit(&out, 1);
+    assert!(
+        rules_of(&out).contains(&"empty-downgrade".to_owned()),
+        "{}",
+        text(&out)
+    );
+    write(
+        dir.path(),
+        "plain.sql",
+        "ALTER TABLE accounts ADD COLUMN note text;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "plain.sql"]);
+    assert!(
+        !rules_of(&out).contains(&"empty-downgrade".to_owned()),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Needs the `concurrently-in-transaction` rule: diesel runs a migration without
+/// `run_in_transaction = false` in a transaction.
+#[test]
+fn concurrently_in_a_diesel_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    write(
+        &m,
+        "2020-01-01-000000_x/up.sql",
+        "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\n",
+    );
+    write(
+        &m,
+        "2020-01-01-000000_x/down.sql",
+        "DROP INDEX CONCURRENTLY accounts_email_idx;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "m"]);
+    assert_exit(&out, 1);
+    let found = findings(&out);
+    assert!(
+        found.contains(&"concurrently-in-transaction m/2020-01-01-000000_x/up.sql:1".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"concurrently-in-transaction m/2020-01-01-000000_x/down.sql:1".to_owned()),
+        "{found:?}"
+    );
+}

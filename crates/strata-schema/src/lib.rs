@@ -1,0 +1,19 @@
+//! strata's schema model (SPEC §7), with no I/O.
+//!
+//! - [`model`]: [`Schema`], every object kind PostgreSQL schemas hold that strata manages, each
+//!   with a stable key ([`ObjectRef`]), sorted deterministically ([`Schema::normalize`]),
+//!   serializable to JSON.
+//! - [`render`]: [`to_sql`], the DDL script that re-creates a model.
+//! - [`compare`]: [`differences`], a readable list of what differs between two models (for
+//!   checks and tests; the migration diff builds on the model, not on this).
+//!
+//! Reading a model from a live database is the engine crates' job
+//! (`strata_postgres::introspect`).
+
+pub mod compare;
+pub mod model;
+pub mod render;
+
+pub use compare::differences;
+pub use model::*;
+pub use render::to_sql;
