@@ -112,13 +112,21 @@ fn locate_error(sql: &str, error: pg_query::Error) -> ParseError {
             pg_query::parse(&statement.sql, pg_query::ParserOptions::DEFAULT)
         {
             let mut offset = statement.offset;
-            // "syntax error at or near "foo"": point at the token when it is in the statement.
+            // "syntax error at or near "foo"": point at the occurrence of the token that the
+            // parser stopped at — the first one where the text cut just after it fails the same
+            // way (cut before the culprit, the parser only complains about the end of input).
             if let Some(token) = m
                 .split("at or near \"")
                 .nth(1)
                 .and_then(|t| t.strip_suffix('"'))
             {
-                if let Some(at) = statement.sql.find(token) {
+                let sql = &statement.sql;
+                let culprit = sql.match_indices(token).map(|(at, _)| at).find(|&at| {
+                    let cut = &sql[..at + token.len()];
+                    matches!(pg_query::parse(cut, pg_query::ParserOptions::DEFAULT),
+                        Err(pg_query::Error::Parse(e)) if e == m)
+                });
+                if let Some(at) = culprit.or_else(|| sql.find(token)) {
                     offset += at;
                 }
             }
@@ -183,6 +191,17 @@ mod tests {
         assert!(stmts[1].leading.contains("/* c */"));
         assert_eq!(stmts[2].sql, "SELECT $$;$$");
         assert!(matches!(stmts[0].node, NodeEnum::CreateStmt(_)));
+    }
+
+    #[test]
+    fn a_missing_semicolon_points_at_the_next_line() {
+        let sql = "ALTER TABLE t DROP CONSTRAINT t_pkey\nALTER TABLE t ALTER COLUMN d TYPE date;\n";
+        let error = parse_section(sql, 1).unwrap_err();
+        assert_eq!(
+            LineIndex::new(sql, 1).position(sql, error.offset),
+            (2, 1),
+            "{error:?}"
+        );
     }
 
     #[test]
