@@ -550,6 +550,48 @@ pub fn alter_sql(
         .ok()
 }
 
+/// A column definition carried by an `ALTER TABLE` command on a table (`ADD COLUMN`,
+/// `ALTER COLUMN … TYPE`).
+pub struct AlteredColumn<'s> {
+    /// Index of the statement in its section.
+    pub statement: usize,
+    pub table: String,
+    pub cmd: &'s protobuf::AlterTableCmd,
+    pub column: &'s protobuf::ColumnDef,
+}
+
+/// Every command of kind `subtype` in the table `ALTER`s of `statements`, with its column
+/// definition, in order: what the rules about added and retyped columns walk.
+pub fn altered_columns(
+    statements: &[crate::parse::Statement],
+    subtype: protobuf::AlterTableType,
+) -> Vec<AlteredColumn<'_>> {
+    let mut out = Vec::new();
+    for (i, statement) in statements.iter().enumerate() {
+        let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
+            continue;
+        };
+        if !is_table(stmt.objtype) {
+            continue;
+        }
+        let table = table_name(&stmt.relation);
+        for cmd in alter_commands(stmt) {
+            if cmd.subtype != subtype as i32 {
+                continue;
+            }
+            if let Some(column) = command_column_def(cmd) {
+                out.push(AlteredColumn {
+                    statement: i,
+                    table: table.clone(),
+                    cmd,
+                    column,
+                });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod name_and_schema_change_tests {
     use super::*;

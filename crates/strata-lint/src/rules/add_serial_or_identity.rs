@@ -13,30 +13,21 @@ use super::{Hit, SectionCx};
 use crate::locks::{self, LockLevel};
 use crate::walk;
 use pg_query::protobuf::{AlterTableType, ColumnDef, ConstrType};
-use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (i, statement) in cx.statements.iter().enumerate() {
-        let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
+    for walk::AlteredColumn {
+        statement: i,
+        table,
+        column,
+        ..
+    } in walk::altered_columns(cx.statements, AlterTableType::AtAddColumn)
+    {
+        let Some(kind) = kind_of(column) else {
             continue;
         };
-        if !walk::is_table(stmt.objtype) {
-            continue;
-        }
-        let table = walk::table_name(&stmt.relation);
-        for cmd in walk::alter_commands(stmt) {
-            if cmd.subtype != AlterTableType::AtAddColumn as i32 {
-                continue;
-            }
-            let Some(column) = walk::command_column_def(cmd) else {
-                continue;
-            };
-            let Some(kind) = kind_of(column) else {
-                continue;
-            };
-            let name = &column.colname;
-            let (what, help) = match kind {
+        let name = &column.colname;
+        let (what, help) = match kind {
                 Kind::Serial(base) => (
                     format!("ADD COLUMN {name} {base}"),
                     sequence_form(&table, column, cx.options.pg_version),
@@ -58,7 +49,7 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     generated_form(&table, column, cx.options.pg_version),
                 ),
             };
-            hits.push(
+        hits.push(
                 Hit::at(
                     i,
                     format!(
@@ -74,7 +65,6 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                 .help(help)
                 .table(table.clone()),
             );
-        }
     }
     hits
 }

@@ -17,32 +17,23 @@ use super::{Hit, SectionCx};
 use crate::locks::{self, LockLevel};
 use crate::walk;
 use pg_query::protobuf::{AlterTableType, ColumnDef};
-use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     let version = cx.options.pg_version;
-    for (i, statement) in cx.statements.iter().enumerate() {
-        let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
-            continue;
-        };
-        if !walk::is_table(stmt.objtype) {
+    for walk::AlteredColumn {
+        statement: i,
+        table,
+        column,
+        ..
+    } in walk::altered_columns(cx.statements, AlterTableType::AtAddColumn)
+    {
+        if !walk::column_not_null(column) || is_serial_identity_or_generated(column) {
             continue;
         }
-        let table = walk::table_name(&stmt.relation);
-        for cmd in walk::alter_commands(stmt) {
-            if cmd.subtype != AlterTableType::AtAddColumn as i32 {
-                continue;
-            }
-            let Some(column) = walk::command_column_def(cmd) else {
-                continue;
-            };
-            if !walk::column_not_null(column) || is_serial_identity_or_generated(column) {
-                continue;
-            }
-            let name = &column.colname;
-            let default = walk::column_default(column).filter(|d| !walk::is_null_constant(d));
-            let hit = match default {
+        let name = &column.colname;
+        let default = walk::column_default(column).filter(|d| !walk::is_null_constant(d));
+        let hit = match default {
                 None => Hit::at(
                     i,
                     format!(
@@ -70,12 +61,11 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     "for a full table rewrite",
                 )),
             };
-            hits.push(
-                hit.location(column.location)
-                    .help(safe_form(&table, column, version))
-                    .table(table.clone()),
-            );
-        }
+        hits.push(
+            hit.location(column.location)
+                .help(safe_form(&table, column, version))
+                .table(table.clone()),
+        );
     }
     hits
 }

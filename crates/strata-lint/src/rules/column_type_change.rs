@@ -29,40 +29,31 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     } else {
         &[]
     };
-    for (i, statement) in cx.statements.iter().enumerate() {
-        let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
-            continue;
+    for walk::AlteredColumn {
+        statement: i,
+        table,
+        cmd,
+        column: def,
+    } in walk::altered_columns(cx.statements, AlterTableType::AtAlterColumnType)
+    {
+        let column = &cmd.name;
+        let new = &def.type_name;
+        let new_sql = walk::type_sql(new);
+        let using = def.raw_default.as_deref();
+        let old = old_type(before.iter().chain(&cx.statements[..i]), &table, column);
+        // PostgreSQL 12+: timestamp <-> timestamptz is metadata-only when the session's
+        // TimeZone is UTC.
+        let earlier = &cx.statements[..i];
+        let is_ts = |t: &Option<TypeName>| {
+            matches!(walk::type_base(t).as_str(), "timestamp" | "timestamptz")
         };
-        if !walk::is_table(stmt.objtype) {
-            continue;
-        }
-        let table = walk::table_name(&stmt.relation);
-        for cmd in walk::alter_commands(stmt) {
-            if cmd.subtype != AlterTableType::AtAlterColumnType as i32 {
-                continue;
-            }
-            let Some(def) = walk::command_column_def(cmd) else {
-                continue;
-            };
-            let column = &cmd.name;
-            let new = &def.type_name;
-            let new_sql = walk::type_sql(new);
-            let using = def.raw_default.as_deref();
-            let old = old_type(before.iter().chain(&cx.statements[..i]), &table, column);
-            // PostgreSQL 12+: timestamp <-> timestamptz is metadata-only when the session's
-            // TimeZone is UTC.
-            let earlier = &cx.statements[..i];
-            let is_ts = |t: &Option<TypeName>| {
-                matches!(walk::type_base(t).as_str(), "timestamp" | "timestamptz")
-            };
-            let ts_pair = cx.options.pg_version >= 120000
-                && is_ts(new)
-                && old.as_ref().is_none_or(|o| {
-                    is_ts(&Some(o.clone()))
-                        && walk::type_base(&Some(o.clone())) != walk::type_base(new)
-                });
-            let utc = utc_session(earlier);
-            let message = match (using, &old) {
+        let ts_pair = cx.options.pg_version >= 120000
+            && is_ts(new)
+            && old.as_ref().is_none_or(|o| {
+                is_ts(&Some(o.clone())) && walk::type_base(&Some(o.clone())) != walk::type_base(new)
+            });
+        let utc = utc_session(earlier);
+        let message = match (using, &old) {
                 (Some(_), _) => format!(
                     "ALTER COLUMN {column} TYPE {new_sql} USING … rewrites {table} and rebuilds its indexes under ACCESS EXCLUSIVE"
                 ),
@@ -86,17 +77,17 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     "ALTER COLUMN {column} TYPE {new_sql} rewrites {table} and rebuilds its indexes under ACCESS EXCLUSIVE, unless the change is binary-compatible (such as varchar(n) to a longer varchar or to text); the old type is not in this migration"
                 ),
             };
-            let up = using
-                .and_then(walk::expr_sql)
-                .unwrap_or_else(|| format!("{}::{new_sql}", walk::ident(column)));
-            let down = old.as_ref().map(|old| {
-                format!(
-                    "{}::{}",
-                    walk::ident(column),
-                    walk::type_sql(&Some(old.clone()))
-                )
-            });
-            hits.push(
+        let up = using
+            .and_then(walk::expr_sql)
+            .unwrap_or_else(|| format!("{}::{new_sql}", walk::ident(column)));
+        let down = old.as_ref().map(|old| {
+            format!(
+                "{}::{}",
+                walk::ident(column),
+                walk::type_sql(&Some(old.clone()))
+            )
+        });
+        hits.push(
                 Hit::at(i, message)
                     .location(new.as_ref().map_or(-1, |t| t.location))
                     .lock(locks::describe(
@@ -116,7 +107,6 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     })
                     .table(table.clone()),
             );
-        }
     }
     hits
 }

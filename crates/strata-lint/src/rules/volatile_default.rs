@@ -17,7 +17,6 @@ use super::{Hit, SectionCx};
 use crate::locks::{self, LockLevel};
 use crate::walk;
 use pg_query::protobuf::{AlterTableType, ColumnDef, ConstrType, Node};
-use pg_query::NodeEnum;
 
 /// Functions that return a new value on every call: a default calling one is evaluated per row.
 pub const VOLATILE: &[&str] = &[
@@ -111,37 +110,29 @@ pub fn is_serial_identity_or_generated(column: &ColumnDef) -> bool {
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     let old = cx.options.pg_version < 110000;
-    for (i, statement) in cx.statements.iter().enumerate() {
-        let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
-            continue;
-        };
-        if !walk::is_table(stmt.objtype) {
+    for walk::AlteredColumn {
+        statement: i,
+        table,
+        column,
+        ..
+    } in walk::altered_columns(cx.statements, AlterTableType::AtAddColumn)
+    {
+        if is_serial_identity_or_generated(column) {
             continue;
         }
-        let table = walk::table_name(&stmt.relation);
-        for cmd in walk::alter_commands(stmt) {
-            if cmd.subtype != AlterTableType::AtAddColumn as i32 {
-                continue;
-            }
-            let Some(column) = walk::command_column_def(cmd) else {
-                continue;
-            };
-            if is_serial_identity_or_generated(column) {
-                continue;
-            }
-            let Some(default) = walk::column_default(column) else {
-                continue;
-            };
-            if walk::is_null_constant(default) {
-                continue;
-            }
-            let lock = locks::describe(
-                LockLevel::AccessExclusive,
-                &table,
-                "for a full table rewrite",
-            );
-            let name = &column.colname;
-            let hit = match volatile_call(default) {
+        let Some(default) = walk::column_default(column) else {
+            continue;
+        };
+        if walk::is_null_constant(default) {
+            continue;
+        }
+        let lock = locks::describe(
+            LockLevel::AccessExclusive,
+            &table,
+            "for a full table rewrite",
+        );
+        let name = &column.colname;
+        let hit = match volatile_call(default) {
                 Some((function, at)) => {
                     let why = if VOLATILE.contains(&function.as_str()) {
                         format!("{function}() is volatile")
@@ -168,12 +159,11 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                 .location(column.location),
                 None => continue,
             };
-            hits.push(
-                hit.lock(lock)
-                    .help(safe_form(&table, column, default, cx.options.pg_version))
-                    .table(table.clone()),
-            );
-        }
+        hits.push(
+            hit.lock(lock)
+                .help(safe_form(&table, column, default, cx.options.pg_version))
+                .table(table.clone()),
+        );
     }
     hits
 }
