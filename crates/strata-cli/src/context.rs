@@ -63,6 +63,14 @@ impl Project {
         )?)
     }
 
+    /// Whether a database was chosen (`--url`, the environment's `url`, `DATABASE_URL`) rather
+    /// than strata falling back to `sqlite://strata.db`.
+    pub fn url_is_configured(&self) -> bool {
+        self.global.url.is_some()
+            || self.env().is_some_and(|e| e.url.is_some())
+            || std::env::var_os("DATABASE_URL").is_some()
+    }
+
     pub fn settings(&self, single_transaction: bool) -> Settings {
         let env = self.env();
         Settings {

@@ -957,3 +957,37 @@ fn concurrently_in_a_diesel_transaction() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_sqlite_project_has_nothing_to_lint_but_named_files_are_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        "strata.toml",
+        "[env.development]\nurl = \"sqlite://app.db\"\n",
+    );
+    write(
+        p,
+        "migrations/a1_trigger.sql",
+        "-- strata:up\nCREATE TABLE t (id integer PRIMARY KEY);\nCREATE TRIGGER t_ins AFTER INSERT ON t\nBEGIN\n    SELECT 1;\nEND;\n\n-- strata:down\nDROP TRIGGER t_ins;\nDROP TABLE t;\n",
+    );
+    for args in [&["--all"][..], &[][..]] {
+        let out = lint(p, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("SQLite"),
+            "says why"
+        );
+    }
+    let out = lint(p, &["--all", "--format", "json"]);
+    assert_eq!(json(&out)["findings"], serde_json::json!([]));
+    // Named explicitly, a file is linted as PostgreSQL: SQLite's trigger body does not parse.
+    let out = lint(p, &["migrations/a1_trigger.sql"]);
+    assert_eq!(out.status.code(), Some(2));
+}

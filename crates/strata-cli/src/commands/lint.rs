@@ -29,6 +29,23 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
         (inputs, connection, None)
     } else {
         let migrations = project.migrations()?;
+        // The rules are about PostgreSQL: its locks, its rewrites, its parser. A project on
+        // SQLite has nothing for them to check (and SQLite's own syntax, such as its trigger
+        // bodies, is not PostgreSQL's).
+        if project.url_is_configured()
+            && project.dialect(None).ok() == Some(strata_core::Dialect::Sqlite)
+        {
+            let url = project.url().unwrap_or_default();
+            match format {
+                LintFormat::Json => printer.result(&strata_lint::render::json(&[], &[])),
+                LintFormat::Sarif => printer.result(&strata_lint::render::sarif_report(&[], &[])),
+                LintFormat::Human | LintFormat::Github => {}
+            }
+            printer.notice(&format!(
+                "nothing to lint: the rules check PostgreSQL locks and rewrites, and this project's database is SQLite ({url}); name files or folders to lint them as PostgreSQL migrations"
+            ));
+            return Ok(());
+        }
         let order = migrations.graph.topo_order();
         if args.all {
             let files: Vec<&MigrationFile> =
