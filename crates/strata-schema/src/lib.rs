@@ -6,14 +6,18 @@
 //! - [`render`]: [`to_sql`], the DDL script that re-creates a model.
 //! - [`compare`]: [`differences`], a readable list of what differs between two models (for
 //!   checks and tests; the migration diff builds on the model, not on this).
+//! - [`mod@diff`]: [`fn@diff`], the migration from one model to another: typed, ordered changes with
+//!   up and down SQL, safe forms and hazards; [`render_plan`] writes the up script.
 //!
 //! Reading a model from a live database is the engine crates' job
 //! (`strata_postgres::introspect`).
 
 pub mod compare;
+pub mod diff;
 pub mod model;
 pub mod render;
 
 pub use compare::differences;
+pub use diff::{diff, render as render_plan, Change, ChangeKind, DiffOptions, Hazard, Plan};
 pub use model::*;
 pub use render::to_sql;

@@ -133,7 +133,7 @@ fn section(out: &mut String, title: &str, statements: impl IntoIterator<Item = S
     }
 }
 
-fn create_schema(s: &Namespace) -> String {
+pub(crate) fn create_schema(s: &Namespace) -> String {
     format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(&s.name))
 }
 
@@ -181,12 +181,12 @@ fn create_ts_config(c: &TextSearchConfig) -> String {
     out
 }
 
-fn create_enum(e: &EnumType) -> String {
+pub(crate) fn create_enum(e: &EnumType) -> String {
     let labels: Vec<String> = e.labels.iter().map(|l| quote_literal(l)).collect();
     format!("CREATE TYPE {} AS ENUM ({});", e.name, labels.join(", "))
 }
 
-fn sequence_options(o: &SequenceOptions) -> String {
+pub(crate) fn sequence_options(o: &SequenceOptions) -> String {
     format!(
         "START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{}",
         o.start,
@@ -198,7 +198,7 @@ fn sequence_options(o: &SequenceOptions) -> String {
     )
 }
 
-fn create_sequence(s: &Sequence) -> String {
+pub(crate) fn create_sequence(s: &Sequence) -> String {
     format!(
         "CREATE {}SEQUENCE {} AS {} {};",
         if s.unlogged { "UNLOGGED " } else { "" },
@@ -208,7 +208,7 @@ fn create_sequence(s: &Sequence) -> String {
     )
 }
 
-fn sequence_owned_by(s: &Sequence) -> Option<String> {
+pub(crate) fn sequence_owned_by(s: &Sequence) -> Option<String> {
     let owner = s.owned_by.as_ref()?;
     Some(format!(
         "ALTER SEQUENCE {} OWNED BY {}.{};",
@@ -290,7 +290,7 @@ fn create_range(r: &RangeType) -> String {
     format!("CREATE TYPE {} AS RANGE ({});", r.name, parts.join(", "))
 }
 
-fn create_function(f: &Function) -> String {
+pub(crate) fn create_function(f: &Function) -> String {
     format!("{};\n", f.definition.trim_end())
 }
 
@@ -367,7 +367,7 @@ fn create_aggregate(a: &Aggregate) -> String {
 }
 
 /// `WITH (fillfactor='70')` from `reloptions` entries (`fillfactor=70`).
-fn with_options(options: &[String]) -> String {
+pub(crate) fn with_options(options: &[String]) -> String {
     if options.is_empty() {
         return String::new();
     }
@@ -390,7 +390,7 @@ fn with_options(options: &[String]) -> String {
     format!(" WITH ({})", rendered.join(", "))
 }
 
-fn column_definition(c: &Column) -> String {
+pub(crate) fn column_definition(c: &Column) -> String {
     let mut out = format!(
         "    {} {}{}",
         quote_ident(&c.name),
@@ -429,7 +429,7 @@ fn created_with_inherits(t: &Table) -> bool {
     !t.inherits.is_empty() && t.columns.iter().any(|c| c.inherited)
 }
 
-fn create_table(schema: &Schema, t: &Table) -> String {
+pub(crate) fn create_table(schema: &Schema, t: &Table) -> String {
     let with_inherits = created_with_inherits(t);
     let columns: Vec<String> = t
         .columns
@@ -487,7 +487,7 @@ fn create_table(schema: &Schema, t: &Table) -> String {
     out
 }
 
-fn create_view(v: &View) -> String {
+pub(crate) fn create_view(v: &View) -> String {
     format!(
         "CREATE VIEW {}{} AS\n{};",
         v.name,
@@ -713,7 +713,7 @@ fn constraints_in_order<'a>(
     constraints
 }
 
-fn add_constraint(c: &Constraint) -> String {
+pub(crate) fn add_constraint(c: &Constraint) -> String {
     format!(
         "ALTER TABLE {} ADD CONSTRAINT {} {};",
         c.table,
@@ -739,7 +739,7 @@ fn indexes_in_order(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
-fn create_trigger(t: &Trigger) -> String {
+pub(crate) fn create_trigger(t: &Trigger) -> String {
     let mut out = format!("{};", t.definition.trim_end());
     let state = match t.enabled {
         TriggerEnabled::Origin => None,
@@ -769,7 +769,7 @@ fn row_security(t: &Table) -> Option<String> {
     (!out.is_empty()).then(|| out.join("\n"))
 }
 
-fn create_policy(p: &Policy) -> String {
+pub(crate) fn create_policy(p: &Policy) -> String {
     let roles: Vec<String> = p
         .roles
         .iter()
