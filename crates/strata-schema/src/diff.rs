@@ -1607,34 +1607,14 @@ mod tests {
             None => (data_type.to_owned(), None),
         };
         Column {
-            name: name.into(),
             data_type: data_type.into(),
-            type_name,
             type_modifier,
-            not_null: false,
-            default: None,
-            identity: None,
-            generated: None,
-            collation: None,
-            inherited: false,
-            comment: None,
+            ..Column::new(name, type_name)
         }
     }
 
     fn table(name: QualifiedName, columns: Vec<Column>) -> Table {
-        Table {
-            name,
-            columns,
-            partition_key: None,
-            partition_of: None,
-            inherits: vec![],
-            unlogged: false,
-            options: vec![],
-            row_security: false,
-            force_row_security: false,
-            comment: None,
-            depends_on: vec![],
-        }
+        Table::new(name, columns)
     }
 
     fn hostile() -> QualifiedName {

@@ -513,6 +513,25 @@ pub struct Table {
     pub depends_on: Vec<ObjectRef>,
 }
 
+impl Table {
+    /// An ordinary, logged table with these columns and nothing else set.
+    pub fn new(name: QualifiedName, columns: Vec<Column>) -> Table {
+        Table {
+            name,
+            columns,
+            partition_key: None,
+            partition_of: None,
+            inherits: Vec::new(),
+            unlogged: false,
+            options: Vec::new(),
+            row_security: false,
+            force_row_security: false,
+            comment: None,
+            depends_on: Vec::new(),
+        }
+    }
+}
+
 /// A partition's place: `PARTITION OF parent FOR VALUES …`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionOf {
@@ -553,6 +572,26 @@ pub struct Column {
     pub inherited: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+impl Column {
+    /// A nullable column of a type without a modifier, with nothing else set.
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Column {
+        let type_name = type_name.into();
+        Column {
+            name: name.into(),
+            data_type: type_name.clone(),
+            type_name,
+            type_modifier: None,
+            not_null: false,
+            default: None,
+            identity: None,
+            generated: None,
+            collation: None,
+            inherited: false,
+            comment: None,
+        }
+    }
 }
 
 /// `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY (…)`.

@@ -935,35 +935,11 @@ mod tests {
     }
 
     fn column(name: &str, data_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            type_name: data_type.into(),
-            type_modifier: None,
-            not_null: false,
-            default: None,
-            identity: None,
-            generated: None,
-            collation: None,
-            inherited: false,
-            comment: None,
-        }
+        Column::new(name, data_type)
     }
 
     fn table(name: QualifiedName, columns: Vec<Column>) -> Table {
-        Table {
-            name,
-            columns,
-            partition_key: None,
-            partition_of: None,
-            inherits: vec![],
-            unlogged: false,
-            options: vec![],
-            row_security: false,
-            force_row_security: false,
-            comment: None,
-            depends_on: vec![],
-        }
+        Table::new(name, columns)
     }
 
     fn view(name: QualifiedName, definition: &str, depends_on: Vec<ObjectRef>) -> View {
