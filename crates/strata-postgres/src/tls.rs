@@ -67,20 +67,19 @@ pub(crate) fn connector(mode: SslModeArg, root_cert: Option<&str>) -> Result<PgT
         (SslModeArg::Require, Some(path)) if path != "system" => SslModeArg::VerifyCa,
         (mode, _) => mode,
     };
+    let custom = |roots| {
+        let check = CertificateCheck { roots, algorithms };
+        builder
+            .clone()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(check))
+            .with_no_client_auth()
+    };
     let mut config = match mode {
         SslModeArg::Disable | SslModeArg::Allow | SslModeArg::Prefer | SslModeArg::Require => {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoCertificateCheck { algorithms }))
-                .with_no_client_auth()
+            custom(None)
         }
-        SslModeArg::VerifyCa => {
-            let roots = Arc::new(root_store(root_cert)?);
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly { roots, algorithms }))
-                .with_no_client_auth()
-        }
+        SslModeArg::VerifyCa => custom(Some(Arc::new(root_store(root_cert)?))),
         SslModeArg::VerifyFull => {
             let roots = Arc::new(root_store(root_cert)?);
             let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider)
@@ -118,56 +117,17 @@ fn root_store(root_cert: Option<&str>) -> Result<RootCertStore, DbError> {
     Ok(roots)
 }
 
-/// `sslmode=require` (and `prefer`/`allow`): any certificate is accepted, the handshake is still
-/// verified against it.
+/// The certificate check of `sslmode=require` (and `prefer`/`allow`: `roots` is `None`, any
+/// certificate is accepted) and of `verify-ca` (the chain must lead to one of `roots`; the host
+/// name is not checked). Either way the handshake is verified against the certificate.
+/// (`verify-full` uses rustls' own WebPKI verifier.)
 #[derive(Debug)]
-struct NoCertificateCheck {
+struct CertificateCheck {
+    roots: Option<Arc<RootCertStore>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for NoCertificateCheck {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// `sslmode=verify-ca`: the chain must lead to a trusted root; the host name is not checked.
-#[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for CertificateCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -176,14 +136,16 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )?;
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 
