@@ -66,6 +66,9 @@ pub enum ChangeKind {
     EnableRls,
     DisableRls,
     SetComment,
+    /// SQLite: a table re-created under its new definition and its rows copied (what SQLite's
+    /// `ALTER TABLE` cannot do).
+    RebuildTable,
 }
 
 /// A risk a change carries, named by a stable id.
