@@ -65,7 +65,11 @@ pub enum Command {
 
     /// Write a new migration file and print its path
     #[command(
-        after_help = "Examples:\n  strata revision -m \"add users\"\n  strata revision -m \"billing tables\" --head base --branch-label billing\n  strata revision -m \"invoices\" --head billing@head"
+        after_help = "Examples:\n  strata revision -m \"add users\"\n  strata revision -m \"billing tables\" --head base --branch-label billing\n  strata revision -m \"invoices\" --head billing@head\n  strata revision --autogenerate -m \"add nickname\"\n  strata revision --autogenerate -m \"rename\" --rename users.name=full_name\n\n\
+--autogenerate replays the migrations up to the parent in a shadow database, applies the schema\n\
+files to another, and writes the migration between them in its safe form (concurrent indexes in\n\
+a file of their own, NOT VALID then VALIDATE). No change: nothing is written, exit 0. Changes\n\
+that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/schema.md"
     )]
     Revision(RevisionArgs),
 
@@ -177,6 +181,35 @@ Docs: docs/schema.md"
         #[arg(long, value_enum, default_value_t = InspectFormat::Sql)]
         format: InspectFormat,
     },
+
+    /// Print the migration from one schema to another (SPEC §7)
+    #[command(
+        after_help = "Each side is a database URL, SQL files or a folder of them (applied to a shadow\n\
+database), or rev:TARGET (the migrations replayed up to TARGET in a shadow database).\n\
+The shadow database is the environment's shadow_url, or a temporary strata_shadow_* database\n\
+on the target server, dropped afterwards.\n\n\
+The SQL is the complete migration, runnable by psql as it stands: hazardous statements carry a\n\
+`-- hazard: <id>: ...` comment, destructive ones are commented out without --allow-destructive.\n\
+Exit 0 whether or not there are differences; with --exit-code, 1 when there are.\n\n\
+Examples:\n  strata diff rev:head schema/\n  strata diff postgres://localhost/prod rev:head --format json\n  strata diff old.sql new.sql --rename users.name=full_name\n\nDocs: docs/schema.md"
+    )]
+    Diff(DiffArgs),
+
+    /// Exit 1 when the schema files differ from the migrations at head (a CI gate)
+    #[command(
+        after_help = "Replays the migrations up to head in a shadow database, applies the schema files to\n\
+another, and compares them. Exit 0: they match; 1: they differ (each difference is listed).\n\n\
+Example (CI):\n  strata check || { echo 'run: strata revision --autogenerate -m ...'; exit 1; }\n\nDocs: docs/schema.md"
+    )]
+    Check,
+
+    /// Exit 1 when the live database differs from what its migrations should have made it
+    #[command(
+        after_help = "Compares the live schema with the migrations replayed up to the database's recorded\n\
+revision (in a shadow database) and runs `verify` (applied files unchanged). Exit 1 lists every\n\
+object added, removed or changed outside migrations.\n\nExample:\n  strata --env production drift --json\n\nDocs: docs/schema.md"
+    )]
+    Drift,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -227,6 +260,44 @@ pub struct RevisionArgs {
     /// Id of the new revision (default: UTC timestamp YYYYMMDDHHMMSS)
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
+    /// Write the migration from the parent revision to the schema files (SPEC §7)
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// With --autogenerate: also write changes that drop data (dropped tables and columns)
+    #[arg(long, requires = "autogenerate")]
+    pub allow_destructive: bool,
+    /// With --autogenerate: a rename, TABLE.OLD=NEW (column) or OLD=NEW (table); repeatable
+    #[arg(long, value_name = "OLD=NEW", requires = "autogenerate")]
+    pub rename: Vec<String>,
+}
+
+/// What `diff` prints.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The migration script from FROM to TO (default)
+    Sql,
+    /// The typed changes, each with up, down and hazards (also: --json)
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The schema to start from: a database URL, SQL files or a folder, or rev:TARGET
+    pub from: String,
+    /// The schema to reach, in the same forms
+    pub to: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Sql)]
+    pub format: DiffFormat,
+    /// Write destructive statements (dropped tables and columns) instead of commenting them out
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Exit with 1 when there are differences (as `git diff --exit-code`)
+    #[arg(long)]
+    pub exit_code: bool,
+    /// A rename, TABLE.OLD=NEW (column) or OLD=NEW (table); repeatable
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
 }
 
 #[derive(Args, Debug)]

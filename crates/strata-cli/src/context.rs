@@ -110,7 +110,7 @@ impl Project {
         self.open_url(&self.url()?)
     }
 
-    fn open_url(&self, url: &str) -> Result<Connection, CliError> {
+    pub fn open_url(&self, url: &str) -> Result<Connection, CliError> {
         let busy = self
             .env()
             .and_then(|e| e.lock_timeout)

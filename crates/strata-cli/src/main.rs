@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod context;
+mod desired;
 mod error;
 mod lint_input;
 mod output;

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod load;
 pub mod migration;
+pub mod schema;
 
 pub use config::{
     default_config, find_config, interpolate, parse_config, parse_duration, resolve_shadow_url,
@@ -17,6 +18,7 @@ pub use load::{build, load, Migrations};
 pub use migration::{
     parse_migration, render_migration, slugify, MigrationFile, NewMigration, Section,
 };
+pub use schema::{rename_hints, schema_files, RenameHint};
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {

@@ -272,7 +272,7 @@ fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
 }
 
 /// `path` relative to `base` when it is inside it, with `/` separators.
-fn display(path: &Path, base: &Path) -> String {
+pub(crate) fn display(path: &Path, base: &Path) -> String {
     let relative = path
         .strip_prefix(base)
         .ok()

@@ -21,10 +21,12 @@
 //! Mozilla root store when absent or `system`.
 
 pub mod introspect;
+pub mod shadow;
 mod tls;
 mod url;
 
 pub use introspect::{introspect, IntrospectOptions};
+pub use shadow::TempDatabase;
 
 use postgres::error::ErrorPosition;
 use postgres::types::Type;
@@ -42,6 +44,8 @@ pub struct ConnectOptions {
     pub application_name: String,
     /// Time allowed to open the TCP connection to each host (a `connect_timeout` in the URL wins).
     pub connect_timeout: Duration,
+    /// Connect to this database instead of the URL's (same server, same credentials).
+    pub dbname: Option<String>,
 }
 
 impl Default for ConnectOptions {
@@ -49,6 +53,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             application_name: "strata".to_owned(),
             connect_timeout: Duration::from_secs(10),
+            dbname: None,
         }
     }
 }

@@ -297,6 +297,9 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
             params.set("user", user);
         }
     }
+    if let Some(dbname) = &opts.dbname {
+        params.set("dbname", dbname.clone());
+    }
     let application_name = match params.get("application_name") {
         Some(name) => name.to_owned(),
         None => {

@@ -6,6 +6,7 @@ pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
 mod revision;
+pub(crate) mod schema;
 mod status;
 
 use crate::cli::{Cli, Command};
@@ -39,5 +40,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Graph { format } => graph::graph(&project, format, printer),
         Command::Lint(args) => lint::lint(&project, &args, printer),
         Command::Inspect { format } => inspect::inspect(&project, format, printer),
+        Command::Diff(args) => schema::diff(&project, &args, printer),
+        Command::Check => schema::check(&project, printer),
+        Command::Drift => schema::drift(&project, printer),
     }
 }

@@ -40,8 +40,11 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
             ));
         }
     }
+    if args.autogenerate {
+        return autogenerate(project, args, &migrations, revises, depends_on, printer);
+    }
     let new = NewMigration {
-        id: new_id(&migrations, args.rev_id.as_deref())?,
+        id: new_id(&migrations, args.rev_id.as_deref(), &[])?,
         slug: strata_files::slugify(&args.message),
         message: args.message.clone(),
         revises,
@@ -51,6 +54,55 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
         down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
     };
     write_file(project, &new, printer)
+}
+
+/// `revision --autogenerate`: one file, or a chain when some changes must run outside a
+/// transaction; nothing when the schema files match the parent revision.
+fn autogenerate(
+    project: &Project,
+    args: &RevisionArgs,
+    migrations: &Migrations,
+    revises: Vec<String>,
+    depends_on: Vec<String>,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let generated = super::schema::autogenerate(project, args, revises.clone(), printer)?;
+    if generated.is_empty() {
+        let at = if revises.is_empty() {
+            "base".to_owned()
+        } else {
+            revises.join(", ")
+        };
+        if printer.json {
+            printer.json_value(&serde_json::json!({ "written": [] }));
+        } else {
+            printer.line(&format!(
+                "no changes: the schema files match the migrations at {at}; nothing written"
+            ));
+        }
+        return Ok(());
+    }
+    let mut taken: Vec<String> = Vec::new();
+    let mut parent = revises;
+    for (i, mut new) in generated.into_iter().enumerate() {
+        let explicit = args.rev_id.as_ref().map(|id| {
+            if i == 0 {
+                id.clone()
+            } else {
+                format!("{id}{}", i + 1)
+            }
+        });
+        new.id = new_id(migrations, explicit.as_deref(), &taken)?;
+        new.revises = std::mem::take(&mut parent);
+        if i == 0 {
+            new.labels = args.branch_label.iter().cloned().collect();
+            new.depends_on = depends_on.clone();
+        }
+        taken.push(new.id.clone());
+        parent = vec![new.id.clone()];
+        write_file(project, &new, printer)?;
+    }
+    Ok(())
 }
 
 pub fn merge(
@@ -85,7 +137,7 @@ pub fn merge(
         ));
     }
     let new = NewMigration {
-        id: new_id(&migrations, rev_id)?,
+        id: new_id(&migrations, rev_id, &[])?,
         slug: strata_files::slugify(message),
         message: message.to_owned(),
         revises: parents,
@@ -115,7 +167,11 @@ fn resolve_single(migrations: &Migrations, target: &str) -> Result<String, CliEr
     }
 }
 
-fn new_id(migrations: &Migrations, explicit: Option<&str>) -> Result<String, CliError> {
+fn new_id(
+    migrations: &Migrations,
+    explicit: Option<&str>,
+    taken: &[String],
+) -> Result<String, CliError> {
     if let Some(id) = explicit {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(CliError::invalid_with_hint(
@@ -123,7 +179,7 @@ fn new_id(migrations: &Migrations, explicit: Option<&str>) -> Result<String, Cli
                 "ids are letters and digits only ([A-Za-z0-9]+)",
             ));
         }
-        if migrations.get(id).is_some() {
+        if migrations.get(id).is_some() || taken.iter().any(|t| t == id) {
             return Err(CliError::invalid(format!("revision {id} already exists")));
         }
         return Ok(id.to_owned());
@@ -134,7 +190,7 @@ fn new_id(migrations: &Migrations, explicit: Option<&str>) -> Result<String, Cli
         let id = now
             .format(&format)
             .map_err(|e| CliError::invalid(format!("cannot format the time: {e}")))?;
-        if migrations.get(&id).is_none() {
+        if migrations.get(&id).is_none() && !taken.contains(&id) {
             return Ok(id);
         }
         now += time::Duration::seconds(1);

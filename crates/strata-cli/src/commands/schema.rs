@@ -1,0 +1,538 @@
+//! `diff`, `check`, `drift` and `revision --autogenerate` (SPEC §7): compare two schemas and write
+//! the migration between them.
+
+use crate::cli::{DiffArgs, DiffFormat, RevisionArgs};
+use crate::context::Project;
+use crate::desired::{Loaded, Side, Workspace};
+use crate::error::{db_err, CliError};
+use crate::output::Printer;
+use strata_core::{quote_ident, Dialect};
+use strata_engine::verify::{verify as verify_files, Mismatch};
+use strata_files::NewMigration;
+use strata_schema::{Change, ChangeKind, DiffOptions, Plan, Schema};
+
+/// The plan from `from` to `to` in the dialect's diff.
+pub fn plan(dialect: Dialect, from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
+    match dialect {
+        Dialect::Postgres => strata_schema::diff(from, to, opts),
+        Dialect::Sqlite => strata_schema::diff(from, to, opts), // TODO(sqlite-wire)
+    }
+}
+
+/// The up script of `plan`, runnable by `psql` / `sqlite3`.
+pub fn render(dialect: Dialect, plan: &Plan, allow_destructive: bool) -> String {
+    match dialect {
+        Dialect::Postgres => strata_schema::render_plan(plan, allow_destructive),
+        Dialect::Sqlite => strata_schema::render_plan(plan, allow_destructive), // TODO(sqlite-wire)
+    }
+}
+
+/// `--rename OLD=NEW` values as the diff takes them.
+fn parse_renames(values: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    values
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((old, new)) if !old.trim().is_empty() && !new.trim().is_empty() && !new.contains('.') => {
+                Ok((old.trim().to_owned(), new.trim().to_owned()))
+            }
+            _ => Err(CliError::invalid_with_hint(
+                format!("invalid --rename `{v}`"),
+                "write --rename TABLE.OLD_COLUMN=NEW_COLUMN or --rename OLD_TABLE=NEW_TABLE (the new name without its table or schema)",
+            )),
+        })
+        .collect()
+}
+
+/// Rename hints from the command line and from `-- strata:renamed-from` comments; warns about
+/// command-line hints the plan did not use.
+fn diff_with_hints(
+    ws: &Workspace,
+    from: &Loaded,
+    to: &Loaded,
+    flags: &[String],
+    allow_destructive: bool,
+    printer: &Printer,
+) -> Result<Plan, CliError> {
+    let cli = parse_renames(flags)?;
+    let mut renames = cli.clone();
+    renames.extend(to.hints.iter().map(|h| (h.old.clone(), h.new.clone())));
+    let opts = DiffOptions {
+        allow_destructive,
+        renames,
+    };
+    let plan = plan(ws.dialect, &from.schema, &to.schema, &opts);
+    for (old, new) in &cli {
+        let used = plan.changes.iter().any(|c| {
+            matches!(c.kind, ChangeKind::RenameColumn | ChangeKind::RenameTable)
+                && c.up.iter().any(|s| s.contains(&quote_ident(new)))
+        });
+        if !used {
+            printer.notice(&format!(
+                "--rename {old}={new} was not used: the old name must exist only on the FROM side and the new one only on the TO side"
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+pub fn diff(project: &Project, args: &DiffArgs, printer: &Printer) -> Result<(), CliError> {
+    let from = Side::parse(&args.from);
+    let to = Side::parse(&args.to);
+    let ws = Workspace::new(project, &[&from, &to], printer)?;
+    let from_schema = ws.load(&from)?;
+    let to_schema = ws.load(&to)?;
+    let plan = diff_with_hints(
+        &ws,
+        &from_schema,
+        &to_schema,
+        &args.rename,
+        args.allow_destructive,
+        printer,
+    )?;
+    if args.format == DiffFormat::Json || printer.json {
+        printer.json_value(&plan_json(&plan));
+    } else {
+        printer.result(render(ws.dialect, &plan, args.allow_destructive).trim_end());
+        if !plan.is_empty() {
+            summarize_hazards(&plan, args.allow_destructive, printer);
+        }
+    }
+    if args.exit_code && !plan.is_empty() {
+        return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
+    }
+    Ok(())
+}
+
+/// Hazards on standard error, so that the SQL on standard output stays a clean script.
+fn summarize_hazards(plan: &Plan, allow_destructive: bool, printer: &Printer) {
+    let mut skipped = 0;
+    for c in &plan.changes {
+        for h in &c.hazards {
+            printer.stderr(&format!(
+                "{} {}: {}",
+                printer.yellow("hazard"),
+                h.id,
+                h.message
+            ));
+        }
+        if c.destructive && !allow_destructive {
+            skipped += 1;
+        }
+    }
+    if skipped > 0 {
+        printer.stderr(&format!(
+            "{skipped} destructive change(s) written as comments; add --allow-destructive to include them"
+        ));
+    }
+}
+
+fn snake(kind: ChangeKind) -> String {
+    let debug = format!("{kind:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub fn plan_json(plan: &Plan) -> serde_json::Value {
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "kind": snake(c.kind),
+                "object": c.object.to_string(),
+                "column": c.column,
+                "summary": summary(c),
+                "up": c.up,
+                "down": c.down,
+                "hazards": c.hazards.iter().map(|h| serde_json::json!({"id": h.id, "message": h.message})).collect::<Vec<_>>(),
+                "non_transactional": c.non_transactional,
+                "destructive": c.destructive,
+            })
+        })
+        .collect();
+    serde_json::json!({ "changes": changes })
+}
+
+/// One line for a change, read as "what `to` has that `from` has not":
+/// `added column "nick" of table "public"."users"`.
+pub fn summary(c: &Change) -> String {
+    use ChangeKind::*;
+    let verb = match c.kind {
+        CreateSchema
+        | CreateEnum
+        | CreateSequence
+        | CreateFunction
+        | CreateTable
+        | AddColumn
+        | CreateView
+        | CreateMaterializedView
+        | CreateIndex
+        | AddConstraint
+        | CreateTrigger
+        | CreatePolicy
+        | AddEnumValue
+        | AddIdentity
+        | EnableRls => "added",
+        DropSchema | DropEnum | DropSequence | DropFunction | DropTable | DropColumn | DropView
+        | DropMaterializedView | DropIndex | DropConstraint | DropTrigger | DropPolicy
+        | DropIdentity | DisableRls => "removed",
+        RenameTable | RenameColumn => "renamed",
+        _ => "changed",
+    };
+    let what = match &c.column {
+        Some(column) => format!("column {} of {}", quote_ident(column), c.object),
+        None => c.object.to_string(),
+    };
+    let detail = match c.kind {
+        AddEnumValue => " (new value)",
+        AddIdentity | DropIdentity | AlterIdentity => " (identity)",
+        SetNotNull | DropNotNull => " (nullability)",
+        SetDefault | DropDefault => " (default)",
+        AlterColumnType => " (type)",
+        EnableRls | DisableRls => " (row-level security)",
+        SetComment => " (comment)",
+        ValidateConstraint => " (validated)",
+        RebuildTable => " (rebuilt)",
+        _ => "",
+    };
+    let hazards: Vec<&str> = c.hazards.iter().map(|h| h.id).collect();
+    let hazards = if hazards.is_empty() {
+        String::new()
+    } else {
+        format!("  [hazard: {}]", hazards.join(", "))
+    };
+    format!("{verb} {what}{detail}{hazards}")
+}
+
+/// The changes a person should read, without the bookkeeping ones (`VALIDATE` after an added
+/// constraint is part of adding it).
+fn visible(plan: &Plan) -> impl Iterator<Item = &Change> {
+    plan.changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::ValidateConstraint)
+}
+
+pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let head = Side::Rev("heads".into());
+    let desired = Side::Desired;
+    let ws = Workspace::new(project, &[], printer)?;
+    let at_head = ws.load(&head)?;
+    let wanted = ws.load(&desired)?;
+    let plan = diff_with_hints(&ws, &at_head, &wanted, &[], true, printer)?;
+    if printer.json {
+        let mut value = plan_json(&plan);
+        value["ok"] = serde_json::json!(plan.is_empty());
+        printer.json_value(&value);
+    } else if plan.is_empty() {
+        printer.line("check: the schema files match the migrations at head");
+    } else {
+        printer.result(&format!(
+            "{} the schema files differ from the migrations at head ({} change(s)):",
+            printer.red("check failed:"),
+            visible(&plan).count()
+        ));
+        for c in visible(&plan) {
+            printer.result(&format!("  {}", summary(c)));
+        }
+        printer.result("  hint: write the migration with `strata revision --autogenerate -m \"...\"`, review it, commit it");
+    }
+    if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Reported(crate::error::EXIT_PROBLEMS))
+    }
+}
+
+pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let tables = project.settings(false).tables;
+    let url = project.url()?;
+    let live_side = Side::Url(url.clone());
+    let ws = Workspace::new(project, &[&live_side], printer)?;
+    let mut conn = project.open_url(&url)?;
+    let db = conn.db();
+    let heads = db
+        .read_heads(&tables)
+        .map_err(db_err("could not read the version table"))?;
+    let history = db
+        .read_history(&tables)
+        .map_err(db_err("could not read the history table"))?;
+    let verified = verify_files(&migrations, &heads, &history);
+    drop(conn);
+
+    let live = ws.load(&live_side)?;
+    let target = if heads.is_empty() {
+        "base".to_owned()
+    } else {
+        heads.join(",")
+    };
+    let expected = ws.load(&Side::Rev(target.clone()))?;
+    let opts = DiffOptions {
+        allow_destructive: true,
+        renames: Vec::new(),
+    };
+    let plan = plan(ws.dialect, &expected.schema, &live.schema, &opts);
+    let drifted = !plan.is_empty() || !verified.mismatches.is_empty();
+    if printer.json {
+        let changes: Vec<_> = visible(&plan).map(summary).collect();
+        printer.json_value(&serde_json::json!({
+            "ok": !drifted,
+            "revision": heads,
+            "schema": changes,
+            "verify": verified,
+        }));
+    } else {
+        let at = if heads.is_empty() {
+            "base".to_owned()
+        } else {
+            heads.join(", ")
+        };
+        for c in visible(&plan) {
+            printer.result(&format!(
+                "{} {} (outside migrations)",
+                printer.red("drift:"),
+                summary(c)
+            ));
+        }
+        for m in &verified.mismatches {
+            match m {
+                Mismatch::Changed { revision, file, .. } => printer.result(&format!(
+                    "{} {file}: revision {revision} changed after it was applied",
+                    printer.red("verify:")
+                )),
+                Mismatch::Missing { revision } => printer.result(&format!(
+                    "{} revision {revision} is applied but has no migration file",
+                    printer.red("verify:")
+                )),
+            }
+        }
+        if drifted {
+            printer.result(&format!(
+                "  hint: the database at {at} should look like its migrations; revert the manual change, or capture it in a migration (`strata revision --autogenerate`) and `strata stamp` it"
+            ));
+        } else {
+            printer.line(&format!(
+                "no drift: the database matches its migrations at {at}, and the applied files are unchanged"
+            ));
+        }
+    }
+    if drifted {
+        Err(CliError::Reported(crate::error::EXIT_PROBLEMS))
+    } else {
+        Ok(())
+    }
+}
+
+/// `revision --autogenerate`: the migration(s) from the migrations at the new revision's parent to
+/// the schema files. Changes that must run outside a transaction go into files of their own, so
+/// one generated change may give a chain of two or three migrations.
+pub fn autogenerate(
+    project: &Project,
+    args: &RevisionArgs,
+    revises: Vec<String>,
+    printer: &Printer,
+) -> Result<Vec<NewMigration>, CliError> {
+    let from_target = if revises.is_empty() {
+        "base".to_owned()
+    } else {
+        revises.join(",")
+    };
+    let ws = Workspace::new(project, &[], printer)?;
+    let at_parent = ws.load(&Side::Rev(from_target))?;
+    let wanted = ws.load(&Side::Desired)?;
+    let plan = diff_with_hints(
+        &ws,
+        &at_parent,
+        &wanted,
+        &args.rename,
+        args.allow_destructive,
+        printer,
+    )?;
+    if plan.is_empty() {
+        return Ok(Vec::new());
+    }
+    let destructive: Vec<&Change> = plan.changes.iter().filter(|c| c.destructive).collect();
+    if !destructive.is_empty() && !args.allow_destructive {
+        printer.result(&format!(
+            "{} the schema files drop data; nothing was written:",
+            printer.red("refused:")
+        ));
+        for c in destructive {
+            printer.result(&format!("  {}", summary(c)));
+        }
+        printer.result("  hint: if a column or table was renamed, say so with --rename OLD=NEW (or `-- strata:renamed-from OLD` in the schema file); if the data really goes, add --allow-destructive");
+        return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
+    }
+    for c in &plan.changes {
+        for h in &c.hazards {
+            printer.stderr(&format!(
+                "{} {}: {}",
+                printer.yellow("hazard"),
+                h.id,
+                h.message
+            ));
+        }
+    }
+
+    let stages = stages(&plan);
+    let count = stages.iter().filter(|s| !s.is_empty()).count();
+    let mut out = Vec::new();
+    for (stage, changes) in stages.into_iter().enumerate() {
+        if changes.is_empty() {
+            continue;
+        }
+        let non_transactional = stage == 0 || stage == 2;
+        let message = match (count, stage) {
+            (1, _) | (_, 1) => args.message.clone(),
+            (_, 0) => format!("{} (drop indexes concurrently)", args.message),
+            (_, 2) => format!("{} (build indexes concurrently)", args.message),
+            _ => format!("{} (validate)", args.message),
+        };
+        let (up, down) = bodies(
+            ws.dialect,
+            &changes,
+            non_transactional,
+            project.lock_timeout_configured(),
+        );
+        out.push(NewMigration {
+            id: String::new(),
+            slug: strata_files::slugify(&message),
+            message,
+            revises: Vec::new(),
+            labels: Vec::new(),
+            depends_on: Vec::new(),
+            up,
+            down,
+        });
+    }
+    Ok(out)
+}
+
+/// The plan's changes in four stages, each a migration of its own when not empty, so that every
+/// file is safe as it stands:
+/// 0. indexes dropped `CONCURRENTLY` (outside a transaction, before what follows drops their
+///    columns);
+/// 1. everything that runs in a transaction;
+/// 2. indexes built `CONCURRENTLY` (outside a transaction);
+/// 3. `VALIDATE CONSTRAINT` and what needs a validated check (`SET NOT NULL`): a validation in
+///    the transaction that added the constraint would scan under the ADD's ACCESS EXCLUSIVE lock;
+///    foreign keys that need a unique index built in stage 2 come here too.
+fn stages(plan: &Plan) -> [Vec<Change>; 4] {
+    let mut out: [Vec<Change>; 4] = Default::default();
+    let unique_built_concurrently = plan.changes.iter().any(|c| {
+        c.non_transactional
+            && c.kind == ChangeKind::CreateIndex
+            && c.up.iter().any(|s| s.starts_with("CREATE UNIQUE INDEX"))
+    });
+    for c in &plan.changes {
+        let is_fk =
+            c.kind == ChangeKind::AddConstraint && c.up.iter().any(|s| s.contains(" FOREIGN KEY "));
+        if c.non_transactional {
+            let stage = if c.kind == ChangeKind::CreateIndex {
+                2
+            } else {
+                0
+            };
+            out[stage].push(c.clone());
+        } else if c.kind == ChangeKind::ValidateConstraint || (is_fk && unique_built_concurrently) {
+            out[3].push(c.clone());
+        } else if let Some((early, late)) = split_set_not_null(c) {
+            out[1].push(early);
+            out[3].push(late);
+        } else {
+            out[1].push(c.clone());
+        }
+    }
+    out
+}
+
+/// `SET NOT NULL` through a check is four statements (add the check `NOT VALID`, validate it, set
+/// NOT NULL, drop the check); the first runs with the other changes, the rest in the validating
+/// migration. Each part gets the down that undoes just it.
+fn split_set_not_null(c: &Change) -> Option<(Change, Change)> {
+    if c.kind != ChangeKind::SetNotNull
+        || c.up.len() != 4
+        || !c.up[1].contains(" VALIDATE CONSTRAINT ")
+    {
+        return None;
+    }
+    let add = c.up[0].clone();
+    let drop_check = c.up[3].clone();
+    let mut early = c.clone();
+    early.up = vec![add.clone()];
+    early.down = vec![drop_check];
+    let mut late = c.clone();
+    late.up = c.up[1..].to_vec();
+    late.down = c.down.iter().cloned().chain([add]).collect();
+    Some((early, late))
+}
+
+/// The up and down text of one generated migration.
+fn bodies(
+    dialect: Dialect,
+    changes: &[Change],
+    non_transactional: bool,
+    lock_timeout_configured: bool,
+) -> (String, String) {
+    let mut up = String::from(
+        "-- Generated by `strata revision --autogenerate`: review it before you apply it.\n",
+    );
+    if non_transactional {
+        up.push_str(
+            "-- Runs outside a transaction (CONCURRENTLY); if it fails, see docs/schema.md.\n",
+        );
+    }
+    // A bounded wait for locks on busy tables, unless the environment sets one for every run.
+    // Not for CONCURRENTLY: it waits for older transactions by design, and a timeout there leaves
+    // an invalid index behind.
+    let lock_timeout = match (dialect, lock_timeout_configured, non_transactional) {
+        (Dialect::Postgres, false, false) => "SET LOCAL lock_timeout = '5s';\n",
+        _ => "",
+    };
+    up.push_str(lock_timeout);
+    let functions = changes.iter().any(|c| {
+        matches!(
+            c.kind,
+            ChangeKind::CreateFunction | ChangeKind::ReplaceFunction
+        )
+    });
+    if dialect == Dialect::Postgres && functions && !non_transactional {
+        // Function bodies may name tables this migration creates after them.
+        up.push_str("SET LOCAL check_function_bodies = off;\n");
+    }
+    for c in changes {
+        up.push('\n');
+        for h in &c.hazards {
+            up.push_str(&format!(
+                "-- hazard: {}: {}\n",
+                h.id,
+                h.message.replace(['\n', '\r'], " ")
+            ));
+        }
+        for s in &c.up {
+            up.push_str(s);
+            up.push('\n');
+        }
+    }
+    let mut down = String::from(lock_timeout);
+    if dialect == Dialect::Postgres && functions && !non_transactional {
+        down.push_str("SET LOCAL check_function_bodies = off;\n");
+    }
+    for c in changes.iter().rev() {
+        for s in &c.down {
+            down.push_str(s);
+            down.push('\n');
+        }
+    }
+    (up, down)
+}

@@ -1,0 +1,128 @@
+//! Scratch ("shadow") databases for the desired state (SPEC §7): the schema files, or the
+//! migrations up to a revision, are applied there and read back, so PostgreSQL itself interprets
+//! the DDL.
+//!
+//! [`TempDatabase`] creates a database on the target server and drops it when it goes out of scope
+//! (also when the command fails); [`drop_database`] is what a Ctrl-C handler calls for the same
+//! name. [`reset`] empties a configured `shadow_url` database before and after use.
+
+use crate::{ConnectOptions, Postgres};
+use strata_core::{quote_ident, quote_literal};
+use strata_engine::{Database, DbError};
+
+/// Every temporary database strata creates starts with this.
+pub const PREFIX: &str = "strata_shadow_";
+
+/// A database created for one command and dropped afterwards.
+pub struct TempDatabase {
+    url: String,
+    name: String,
+    dropped: bool,
+}
+
+impl TempDatabase {
+    /// Creates `strata_shadow_<pid>_<n>` on the server of `url` (from `template0`, so it is
+    /// empty whatever `template1` holds). Needs the CREATEDB privilege.
+    pub fn create(url: &str) -> Result<TempDatabase, DbError> {
+        let mut admin = connect_admin(url)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("{PREFIX}{}_{nanos}", std::process::id());
+        admin
+            .execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_ident(&name)
+            ))
+            .map_err(|mut e| {
+                e.message = format!("could not create the shadow database: {}", e.message);
+                if e.code.as_deref() == Some("42501") {
+                    e.hint = Some("grant the role CREATEDB, or set `shadow_url` in strata.toml to a scratch database strata may empty".into());
+                }
+                e
+            })?;
+        Ok(TempDatabase {
+            url: url.to_owned(),
+            name,
+            dropped: false,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A new connection to the temporary database.
+    pub fn connect(&self) -> Result<Postgres, DbError> {
+        Postgres::connect(
+            &self.url,
+            &ConnectOptions {
+                dbname: Some(self.name.clone()),
+                ..ConnectOptions::default()
+            },
+        )
+    }
+
+    /// Drops the database now, reporting failure (dropping the value does the same silently).
+    pub fn drop_now(mut self) -> Result<(), DbError> {
+        self.dropped = true;
+        drop_database(&self.url, &self.name)
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        if !self.dropped {
+            self.dropped = true;
+            let _ = drop_database(&self.url, &self.name);
+        }
+    }
+}
+
+/// Connects to the server of `url` for administration: its own database, or `postgres` when that
+/// does not exist yet.
+fn connect_admin(url: &str) -> Result<Postgres, DbError> {
+    match Postgres::connect(url, &ConnectOptions::default()) {
+        Err(e) if e.message.contains("does not exist") => Postgres::connect(
+            url,
+            &ConnectOptions {
+                dbname: Some("postgres".into()),
+                ..ConnectOptions::default()
+            },
+        ),
+        other => other,
+    }
+}
+
+/// Drops database `name` on the server of `url`, ending the sessions still connected to it.
+pub fn drop_database(url: &str, name: &str) -> Result<(), DbError> {
+    let mut admin = connect_admin(url)?;
+    let sql = if admin.server_version >= 130000 {
+        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name))
+    } else {
+        admin.execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
+            quote_literal(name)
+        ))?;
+        format!("DROP DATABASE IF EXISTS {}", quote_ident(name))
+    };
+    admin.execute(&sql)
+}
+
+/// Empties a scratch database: drops every schema but PostgreSQL's own (with what they hold), then
+/// re-creates `public`.
+pub fn reset(pg: &mut Postgres) -> Result<(), DbError> {
+    let rows = pg.simple_query_rows(
+        "SELECT nspname FROM pg_catalog.pg_namespace \
+         WHERE nspname <> 'information_schema' AND nspname !~ '^pg_' ORDER BY 1",
+    )?;
+    let mut sql = String::new();
+    for row in rows {
+        if let Some(Some(schema)) = row.into_iter().next() {
+            sql.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(&schema)));
+        }
+    }
+    sql.push_str("CREATE SCHEMA public;\n");
+    pg.execute(&sql)
+}
