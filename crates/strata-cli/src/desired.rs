@@ -11,6 +11,7 @@ use crate::context::{dialect_of, display_path, Connection, Project};
 use crate::error::{db_err, CliError};
 use crate::output::Printer;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use strata_core::{mask_url, Diagnostic, Dialect, QualifiedName};
 use strata_engine::migrator::Silent;
@@ -406,6 +407,13 @@ fn apply_sql(db: &mut dyn Database, source: &SqlSource) -> Result<(), CliError> 
 
 static REGISTERED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C arrived and the handler is cleaning up: the command's own error (its connection to the
+/// shadow database was closed under it) is not the story, and the handler exits with 130.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// Keeps a temporary database on the Ctrl-C list while it exists.
 struct Registered {
@@ -416,6 +424,7 @@ impl Registered {
     fn new(server: &str, name: &str) -> Registered {
         HANDLER.call_once(|| {
             let _ = ctrlc::set_handler(|| {
+                INTERRUPTED.store(true, Ordering::SeqCst);
                 let list = REGISTERED.lock().map(|l| l.clone()).unwrap_or_default();
                 for (server, name) in list {
                     match strata_postgres::shadow::drop_database(&server, &name) {

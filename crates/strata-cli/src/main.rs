@@ -33,6 +33,10 @@ fn main() -> ExitCode {
     let printer = output::Printer::new(&cli.global);
     match commands::run(cli, &printer) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(_) if desired::interrupted() => loop {
+            // The Ctrl-C handler is dropping the shadow database; it exits with 130.
+            std::thread::park();
+        },
         Err(e) => {
             printer.error(&e);
             ExitCode::from(e.exit_code())

@@ -126,6 +126,17 @@ impl Db {
         }
     }
 
+    /// Runs SQL (several statements allowed) outside strata.
+    pub fn exec(&self, sql: &str) {
+        match self {
+            Db::Pg(db) => db.client().batch_execute(sql).unwrap(),
+            Db::Sqlite(db) => rusqlite::Connection::open(&db.path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
     pub fn heads(&self) -> Vec<String> {
         self.strings("SELECT revision FROM strata_version ORDER BY revision")
     }

@@ -1,0 +1,408 @@
+//! `check`, `drift`, `diff` and `revision --autogenerate` on both engines (SPEC §7), through the
+//! `strata` binary against real databases.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn schema_file(project: &Project, name: &str, text: &str) {
+    let dir = project.path().join("schema");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn migration_files(project: &Project) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(project.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+const V1: &str = "CREATE TABLE users (\n  id bigint PRIMARY KEY,\n  email text NOT NULL\n);\n";
+const V2: &str = "CREATE TABLE users (\n  id bigint PRIMARY KEY,\n  email text NOT NULL,\n  nickname text\n);\nCREATE INDEX users_nickname ON users (nickname);\n";
+
+/// check → autogenerate → upgrade → check → drift, then a hand-made change shows as drift, and
+/// the generated down restores the previous schema.
+fn workflow(db: Db) {
+    let project = Project::new();
+    let url = Some(db.url());
+    schema_file(&project, "app.sql", V1);
+
+    // No migrations yet: the schema files differ from head (base).
+    let out = strata(project.path(), url, &["check"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("users"), "{}", text(&out));
+
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "users"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(migration_files(&project).len(), 1);
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+
+    // Nothing changed: autogenerate writes nothing and exits 0.
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "again"],
+    );
+    assert_exit(&out, 0);
+    assert!(text(&out).contains("no changes"), "{}", text(&out));
+    assert_eq!(migration_files(&project).len(), 1);
+
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+
+    // The schema files move on: check fails until the migration is written.
+    schema_file(&project, "app.sql", V2);
+    assert_exit(&strata(project.path(), url, &["check"]), 1);
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "nickname"],
+    );
+    assert_exit(&out, 0);
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+
+    // A column added by hand is drift, named; gone again, no drift.
+    db.exec("ALTER TABLE users ADD COLUMN added_by_hand integer");
+    let out = strata(project.path(), url, &["drift"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("added_by_hand"), "{}", text(&out));
+    db.exec("ALTER TABLE users DROP COLUMN added_by_hand");
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+
+    // The generated downs restore the previous schema: back at the first revision, the database
+    // matches it exactly (drift compares it with the migrations replayed to its revision).
+    let first = migration_files(&project)[0][..14].to_owned();
+    assert_exit(&strata(project.path(), url, &["downgrade", &first]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+    let out = strata(
+        project.path(),
+        url,
+        &["diff", &format!("rev:{first}"), db.url(), "--exit-code"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn workflow_postgres() {
+    workflow(Db::pg());
+}
+
+/// A schema file PostgreSQL rejects: exit 2 at its file:line with PostgreSQL's message, nothing
+/// written, and the temporary shadow database gone.
+#[test]
+fn a_failing_schema_file_is_reported_at_its_line_and_the_shadow_database_is_dropped() {
+    let project = Project::new();
+    let db = Db::pg();
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n\nCREATE TABLE posts (\n  id bigint PRIMARY KEY,\n  author bigint REFERENCES nosuch (id)\n);\n",
+    );
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["-v", "revision", "--autogenerate", "-m", "x"],
+    );
+    assert_exit(&out, 2);
+    let all = text(&out);
+    assert!(all.contains("schema/app.sql:3"), "{all}");
+    assert!(all.contains("relation \"nosuch\" does not exist"), "{all}");
+    assert!(migration_files(&project).is_empty());
+    let shadow = all
+        .lines()
+        .find_map(|l| l.split("shadow database ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("-v names the shadow database: {all}"))
+        .to_owned();
+    assert!(shadow.starts_with("strata_shadow_"), "{shadow}");
+    let left = db.strings(&format!(
+        "SELECT datname::text FROM pg_database WHERE datname = '{shadow}'"
+    ));
+    assert!(left.is_empty(), "{shadow} was left behind");
+}
+
+/// Ctrl-C while the shadow database is being filled drops it.
+#[test]
+fn ctrl_c_drops_the_shadow_database() {
+    let project = Project::new();
+    let db = Db::pg();
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE t (id int);\nSELECT pg_sleep(30);\n",
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .args(["--url", db.url(), "-v", "check"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the shadow database exists and the sleep is running.
+    let mut shadow = None;
+    for _ in 0..200 {
+        let found = db.strings(
+            "SELECT datname::text FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND datname LIKE 'strata_shadow_%'",
+        );
+        if let Some(name) = found.into_iter().next() {
+            shadow = Some(name);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let shadow = shadow.expect("the shadow database is being filled");
+    unsafe_sigint(child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let left = db.strings(&format!(
+        "SELECT datname::text FROM pg_database WHERE datname = '{shadow}'"
+    ));
+    assert!(left.is_empty(), "{shadow} was left behind: {}", text(&out));
+}
+
+fn unsafe_sigint(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Dropping data is refused without --allow-destructive; with it, the migration is written.
+fn destructive_needs_the_flag(db: Db) {
+    let project = Project::new();
+    let url = Some(db.url());
+    schema_file(&project, "app.sql", V2);
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["revision", "--autogenerate", "-m", "v2"],
+        ),
+        0,
+    );
+    schema_file(&project, "app.sql", V1);
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "drop nickname"],
+    );
+    assert_exit(&out, 1);
+    assert!(text(&out).contains("nickname"), "{}", text(&out));
+    assert!(text(&out).contains("--allow-destructive"), "{}", text(&out));
+    assert_eq!(migration_files(&project).len(), 1);
+    let out = strata(
+        project.path(),
+        url,
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "drop nickname",
+            "--allow-destructive",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(migration_files(&project).len(), 2);
+    let written = read(
+        &project
+            .path()
+            .join("migrations")
+            .join(&migration_files(&project)[1]),
+    );
+    assert!(written.contains("-- hazard: data-loss"), "{written}");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+}
+
+#[test]
+fn destructive_needs_the_flag_postgres() {
+    destructive_needs_the_flag(Db::pg());
+}
+
+/// `-- strata:renamed-from` in a schema file and `--rename` both give a rename, not drop+add.
+fn renames(db: Db) {
+    let project = Project::new();
+    let url = Some(db.url());
+    schema_file(&project, "app.sql", V1);
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["revision", "--autogenerate", "-m", "v1"],
+        ),
+        0,
+    );
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE people ( -- strata:renamed-from users\n  id bigint PRIMARY KEY,\n  mail text NOT NULL -- strata:renamed-from email\n);\n",
+    );
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "rename"],
+    );
+    assert_exit(&out, 0);
+    let written = read(
+        &project
+            .path()
+            .join("migrations")
+            .join(&migration_files(&project)[1]),
+    );
+    assert!(written.contains("RENAME TO \"people\""), "{written}");
+    assert!(
+        written.contains("RENAME COLUMN \"email\" TO \"mail\""),
+        "{written}"
+    );
+    assert!(!written.contains("DROP TABLE"), "{written}");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    db.exec("INSERT INTO people (id, mail) VALUES (1, 'a@example.com')");
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+
+    // --rename on the command line: a possible rename becomes a rename.
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE people (\n  id bigint PRIMARY KEY,\n  address text NOT NULL\n);\n",
+    );
+    let out = strata(project.path(), url, &["diff", "rev:head", "schema"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).contains("possible-rename"), "{}", text(&out));
+    let out = strata(
+        project.path(),
+        url,
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "address",
+            "--rename",
+            "people.mail=address",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_eq!(db.strings("SELECT address FROM people"), ["a@example.com"]);
+}
+
+#[test]
+fn renames_postgres() {
+    renames(Db::pg());
+}
+
+/// `diff` between SQL files, a database and rev:T, as SQL and JSON, with --exit-code.
+#[test]
+fn diff_sides_formats_and_exit_codes() {
+    let project = Project::new();
+    let db = Db::pg();
+    let url = Some(db.url());
+    std::fs::write(project.path().join("a.sql"), V1).unwrap();
+    std::fs::write(project.path().join("b.sql"), V2).unwrap();
+
+    let out = strata(project.path(), url, &["diff", "a.sql", "b.sql"]);
+    assert_exit(&out, 0);
+    let sql = stdout(&out);
+    assert!(sql.contains("ADD COLUMN \"nickname\" text"), "{sql}");
+    assert!(
+        sql.contains("CREATE INDEX CONCURRENTLY users_nickname"),
+        "{sql}"
+    );
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["diff", "a.sql", "b.sql", "--exit-code"],
+        ),
+        1,
+    );
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["diff", "a.sql", "a.sql", "--exit-code"],
+        ),
+        0,
+    );
+
+    let out = strata(
+        project.path(),
+        url,
+        &["diff", "b.sql", "a.sql", "--format", "json"],
+    );
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let kinds: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["drop_index", "drop_column"], "{json}");
+    assert_eq!(json["changes"][1]["destructive"], true);
+    assert_eq!(json["changes"][1]["hazards"][0]["id"], "data-loss");
+    // Without --allow-destructive the drop is a comment; with it, a statement.
+    let out = strata(project.path(), url, &["diff", "b.sql", "a.sql"]);
+    assert!(
+        stdout(&out).contains("-- ALTER TABLE \"public\".\"users\" DROP COLUMN \"nickname\";"),
+        "{}",
+        stdout(&out)
+    );
+    let out = strata(
+        project.path(),
+        url,
+        &["diff", "b.sql", "a.sql", "--allow-destructive"],
+    );
+    assert!(
+        stdout(&out).contains("\nALTER TABLE \"public\".\"users\" DROP COLUMN \"nickname\";"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The SQL runs as it stands: applied to a database holding A, it gives B.
+    db.exec(V1);
+    let out = strata(project.path(), url, &["diff", db.url(), "b.sql"]);
+    assert_exit(&out, 0);
+    let script = stdout(&out);
+    let script_path = project.path().join("script.sql");
+    std::fs::write(&script_path, &script).unwrap();
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"])
+        .arg(&script_path)
+        .output()
+        .expect("psql");
+    assert!(
+        psql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["diff", db.url(), "b.sql", "--exit-code"],
+        ),
+        0,
+    );
+
+    // A side that is nothing strata knows.
+    let out = strata(project.path(), url, &["diff", "nosuch.sql", "b.sql"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("nosuch.sql"), "{}", text(&out));
+}
