@@ -12,9 +12,11 @@
 //! whether the two models are equal (and the first N differences when not). Exit 1 when any
 //! differs or does not reload.
 //!
-//! `inspect`: load the dump once, then time, as whole processes, `strata-bench inspect-print URL`
-//! (connect, introspect, render SQL, print) against `pg_dump --schema-only`, alternating,
-//! medians and the ratio.
+//! `inspect`: load the dump into two databases, make 50 changes in the second (five kinds over
+//! fifty tables), then time, as whole processes, `strata inspect` of the first against
+//! `pg_dump --schema-only`, and `strata diff FIRST SECOND` against that `strata inspect`, in
+//! rotating order; medians and the ratios. Needs `strata` next to `strata-bench`
+//! (`cargo build --release -p strata-cli -p strata-bench`).
 //!
 //! `inspect-print`: what `strata inspect --format sql|json` does, without a project.
 
@@ -195,7 +197,19 @@ fn reload(args: &Args) {
                 }
                 (Err(e), _) | (_, Err(e)) => println!("pg_dump failed: {e}"),
             }
-            Ok(strata_schema::differences(&original, &reloaded))
+            // The migration diff between them is empty too.
+            let plan = strata_schema::diff(&original, &reloaded, &Default::default());
+            println!(
+                "strata diff original -> reload: {} change(s)",
+                plan.changes.len()
+            );
+            let mut diffs = strata_schema::differences(&original, &reloaded);
+            diffs.extend(
+                plan.changes
+                    .iter()
+                    .map(|c| format!("diff: {:?} {}", c.kind, c.object)),
+            );
+            Ok(diffs)
         })();
         match outcome {
             Ok(diffs) if diffs.is_empty() => println!("result: equal"),
@@ -294,60 +308,150 @@ fn timed(cmd: &mut Command) -> Duration {
     elapsed
 }
 
+/// Fifty changes to a copy of the schema, spread over fifty tables and five kinds: a new column,
+/// a new index, a comment, a new NOT VALID check, a new NOT NULL column with a default.
+fn perturb(url: &str) -> Result<usize, String> {
+    let mut pg = Postgres::connect(url, &ConnectOptions::default()).map_err(|e| e.message)?;
+    let rows = pg
+        .simple_query_rows(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+                    (SELECT quote_ident(a.attname) FROM pg_attribute a \
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+                      ORDER BY a.attnum LIMIT 1) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND NOT c.relispartition \
+             ORDER BY 1 LIMIT 50",
+        )
+        .map_err(|e| e.message)?;
+    let mut sql = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let table = row[0].clone().unwrap_or_default();
+        let column = row[1].clone().unwrap_or_default();
+        sql.push_str(&match i % 5 {
+            0 => format!("ALTER TABLE {table} ADD COLUMN bench_note_{i} text;\n"),
+            1 => format!("CREATE INDEX bench_idx_{i} ON {table} ({column});\n"),
+            2 => format!("COMMENT ON TABLE {table} IS 'bench change {i}';\n"),
+            3 => format!(
+                "ALTER TABLE {table} ADD CONSTRAINT bench_check_{i} CHECK ({column} IS NOT NULL) NOT VALID;\n"
+            ),
+            _ => format!(
+                "ALTER TABLE {table} ADD COLUMN bench_flag_{i} boolean NOT NULL DEFAULT false;\n"
+            ),
+        });
+    }
+    pg.simple_query_rows(&sql).map_err(|e| e.message)?;
+    Ok(rows.len())
+}
+
 fn bench(args: &Args) {
     let file = &args.files[0];
-    let name = format!("strata_bench_inspect_{}", std::process::id());
-    let url = create_db(&args.admin_url, &name);
-    if let Err(e) = load(&url, file) {
-        drop_db(&args.admin_url, &name);
-        eprintln!("strata-bench: the dump does not load: {e}");
-        std::process::exit(3);
+    let strata_bin = std::env::current_exe()
+        .expect("the benchmark's own path")
+        .with_file_name("strata");
+    if !strata_bin.exists() {
+        eprintln!(
+            "strata-bench: {} not found; build it first: cargo build --release -p strata-cli",
+            strata_bin.display()
+        );
+        std::process::exit(2);
     }
-    let me = std::env::current_exe().expect("the benchmark's own path");
-    let strata = || {
-        let mut cmd = Command::new(&me);
-        cmd.args(["inspect-print", &url, "sql"]);
+    let name = format!("strata_bench_inspect_{}", std::process::id());
+    let copy = format!("{name}_changed");
+    let url = create_db(&args.admin_url, &name);
+    let url_b = create_db(&args.admin_url, &copy);
+    let loaded = load(&url, file).and_then(|_| load(&url_b, file));
+    let changes = loaded.and_then(|_| perturb(&url_b));
+    let changes = match changes {
+        Ok(n) => n,
+        Err(e) => {
+            drop_db(&args.admin_url, &name);
+            drop_db(&args.admin_url, &copy);
+            eprintln!("strata-bench: could not prepare the databases: {e}");
+            std::process::exit(3);
+        }
+    };
+    // An empty folder to run in: no strata.toml to find.
+    let cwd = std::env::temp_dir().join(format!("strata_bench_inspect_{}", std::process::id()));
+    std::fs::create_dir_all(&cwd).expect("temp dir");
+    let inspect = || {
+        let mut cmd = Command::new(&strata_bin);
+        cmd.current_dir(&cwd)
+            .args(["--url", &url, "inspect", "--format", "sql"]);
         cmd
     };
+    let diff_as = |format: &str| {
+        let mut cmd = Command::new(&strata_bin);
+        cmd.current_dir(&cwd)
+            .args(["--url", &url, "diff", &url, &url_b, "--format", format]);
+        cmd
+    };
+    let diff = || diff_as("sql");
     let pg_dump = || {
         let mut cmd = Command::new("pg_dump");
         cmd.args(["--schema-only", "-d", &url, "-f", "/dev/null"]);
         cmd
     };
-    // Warm the server's caches for both.
-    timed(&mut strata());
+    // The diff finds what was changed.
+    let out = diff_as("json").output().expect("run strata diff");
+    let found = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["changes"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    eprintln!("{changes} changes made; strata diff reports {found} changes");
+    if found < changes {
+        eprintln!(
+            "strata-bench: the diff misses changes:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::process::exit(1);
+    }
+    // Warm the server's caches for all.
+    timed(&mut inspect());
+    timed(&mut diff());
     timed(&mut pg_dump());
-    let (mut s, mut p) = (Vec::new(), Vec::new());
+    let (mut s, mut p, mut d) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..args.rounds {
-        if round % 2 == 0 {
-            s.push(timed(&mut strata()));
-            p.push(timed(&mut pg_dump()));
-        } else {
-            p.push(timed(&mut pg_dump()));
-            s.push(timed(&mut strata()));
+        let mut order: Vec<u8> = vec![0, 1, 2];
+        order.rotate_left(round % 3);
+        for who in order {
+            match who {
+                0 => s.push(timed(&mut inspect())),
+                1 => p.push(timed(&mut pg_dump())),
+                _ => d.push(timed(&mut diff())),
+            }
         }
         eprintln!(
-            "round {}: pg_dump {} strata {}",
+            "round {}: pg_dump {} inspect {} diff {}",
             round + 1,
             ms(p[round]),
-            ms(s[round])
+            ms(s[round]),
+            ms(d[round])
         );
     }
     drop_db(&args.admin_url, &name);
-    let (sm, pm) = (median(s), median(p));
+    drop_db(&args.admin_url, &copy);
+    let _ = std::fs::remove_dir_all(&cwd);
+    let (sm, pm, dm) = (median(s), median(p), median(d));
     let label = file
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
     println!(
-        "| inspect {label} (median of {} rounds) | pg_dump --schema-only | strata | ratio | bar |",
+        "| {label} (median of {} rounds, whole processes) | baseline | strata | ratio | bar |",
         args.rounds
     );
     println!("|---|---|---|---|---|");
     println!(
-        "| whole process, SQL to /dev/null | {} | {} | {:.3}x | <= 1.00x |",
+        "| `strata inspect` vs `pg_dump --schema-only` | {} | {} | {:.3}x | <= 1.00x |",
         ms(pm),
         ms(sm),
         sm.as_secs_f64() / pm.as_secs_f64()
+    );
+    println!(
+        "| `strata diff A B` ({changes} changes) vs `strata inspect A` | {} | {} | {:.3}x | < 2.00x |",
+        ms(sm),
+        ms(dm),
+        dm.as_secs_f64() / sm.as_secs_f64()
     );
 }
