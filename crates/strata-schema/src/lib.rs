@@ -16,6 +16,7 @@ pub mod compare;
 pub mod diff;
 pub mod model;
 pub mod render;
+pub mod sqlite;
 
 pub use compare::differences;
 pub use diff::{diff, render as render_plan, Change, ChangeKind, DiffOptions, Hazard, Plan};

@@ -137,7 +137,7 @@ pub(crate) fn create_schema(s: &Namespace) -> String {
     format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(&s.name))
 }
 
-fn create_extension(e: &Extension) -> String {
+pub(crate) fn create_extension(e: &Extension) -> String {
     // CASCADE installs what it requires (earthdistance needs cube) whatever the order.
     format!(
         "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} CASCADE;",
@@ -146,7 +146,7 @@ fn create_extension(e: &Extension) -> String {
     )
 }
 
-fn create_collation(c: &Collation) -> String {
+pub(crate) fn create_collation(c: &Collation) -> String {
     let mut parts = vec![format!("provider = {}", c.provider)];
     if let Some(locale) = &c.locale {
         parts.push(format!("locale = {}", quote_literal(locale)));
@@ -163,7 +163,7 @@ fn create_collation(c: &Collation) -> String {
     format!("CREATE COLLATION {} ({});", c.name, parts.join(", "))
 }
 
-fn create_ts_config(c: &TextSearchConfig) -> String {
+pub(crate) fn create_ts_config(c: &TextSearchConfig) -> String {
     let mut out = format!(
         "CREATE TEXT SEARCH CONFIGURATION {} (PARSER = {});\n",
         c.name, c.parser
@@ -224,7 +224,7 @@ fn collate(c: &Option<QualifiedName>) -> String {
         .unwrap_or_default()
 }
 
-fn create_domain(d: &Domain) -> String {
+pub(crate) fn create_domain(d: &Domain) -> String {
     let mut out = format!(
         "CREATE DOMAIN {} AS {}{}",
         d.name,
@@ -250,7 +250,7 @@ fn create_domain(d: &Domain) -> String {
     out
 }
 
-fn create_composite(t: &CompositeType) -> String {
+pub(crate) fn create_composite(t: &CompositeType) -> String {
     let attributes: Vec<String> = t
         .attributes
         .iter()
@@ -270,7 +270,7 @@ fn create_composite(t: &CompositeType) -> String {
     )
 }
 
-fn create_range(r: &RangeType) -> String {
+pub(crate) fn create_range(r: &RangeType) -> String {
     let mut parts = vec![format!("SUBTYPE = {}", r.subtype)];
     if let Some(opc) = &r.subtype_opclass {
         parts.push(format!("SUBTYPE_OPCLASS = {opc}"));
@@ -294,7 +294,7 @@ pub(crate) fn create_function(f: &Function) -> String {
     format!("{};\n", f.definition.trim_end())
 }
 
-fn aggregate_signature(a: &Aggregate) -> String {
+pub(crate) fn aggregate_signature(a: &Aggregate) -> String {
     if a.signature.is_empty() {
         "*".to_owned()
     } else {
@@ -302,7 +302,7 @@ fn aggregate_signature(a: &Aggregate) -> String {
     }
 }
 
-fn create_aggregate(a: &Aggregate) -> String {
+pub(crate) fn create_aggregate(a: &Aggregate) -> String {
     let mut parts = vec![
         format!("SFUNC = {}", a.sfunc),
         format!("STYPE = {}", a.stype),
@@ -366,6 +366,19 @@ fn create_aggregate(a: &Aggregate) -> String {
     )
 }
 
+/// A storage parameter's name: as it stands when it is a plain lower-case word, quoted otherwise.
+pub(crate) fn option_key(key: &str) -> String {
+    let simple = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if simple {
+        key.to_owned()
+    } else {
+        quote_ident(key)
+    }
+}
+
 /// `WITH (fillfactor='70')` from `reloptions` entries (`fillfactor=70`).
 pub(crate) fn with_options(options: &[String]) -> String {
     if options.is_empty() {
@@ -375,16 +388,7 @@ pub(crate) fn with_options(options: &[String]) -> String {
         .iter()
         .map(|o| {
             let (key, value) = o.split_once('=').unwrap_or((o.as_str(), ""));
-            let simple = !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            let key = if simple {
-                key.to_owned()
-            } else {
-                quote_ident(key)
-            };
-            format!("{key}={}", quote_literal(value))
+            format!("{}={}", option_key(key), quote_literal(value))
         })
         .collect();
     format!(" WITH ({})", rendered.join(", "))
@@ -425,7 +429,7 @@ pub(crate) fn column_definition(c: &Column) -> String {
 /// Whether an inheritance child is created with `INHERITS (…)` (it has columns that only come
 /// from its parents) rather than on its own and linked with `ALTER TABLE … INHERIT` afterwards
 /// (every column its own, in its own order).
-fn created_with_inherits(t: &Table) -> bool {
+pub(crate) fn created_with_inherits(t: &Table) -> bool {
     !t.inherits.is_empty() && t.columns.iter().any(|c| c.inherited)
 }
 
@@ -568,22 +572,49 @@ fn definitions_in_order(schema: &Schema) -> Vec<String> {
     for v in &schema.materialized_views {
         nodes.push(node(v.key(), create_materialized_view(v), &v.depends_on));
     }
+    let graph: Vec<(ObjectRef, Vec<ObjectRef>)> = nodes
+        .iter()
+        .map(|n| (n.key.clone(), n.deps.clone()))
+        .collect();
+    dependency_order(&graph, rank)
+        .into_iter()
+        .map(|(i, cycle)| {
+            if cycle {
+                format!(
+                    "-- note: {} is part of a dependency cycle; created before what it needs\n{}",
+                    nodes[i].key, nodes[i].sql
+                )
+            } else {
+                nodes[i].sql.clone()
+            }
+        })
+        .collect()
+}
+
+/// The nodes `(key, what it needs)` in creation order: each after what it needs among them
+/// (Kahn's algorithm; the smallest `(rank, key)` that is ready goes next), with `true` for a
+/// node placed before what it needs to break a cycle (at its smallest node). Needs outside the
+/// list are ignored.
+pub(crate) fn dependency_order(
+    nodes: &[(ObjectRef, Vec<ObjectRef>)],
+    rank: fn(ObjectKind) -> u8,
+) -> Vec<(usize, bool)> {
     // Priority of a node: its rank, then its key.
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by(|&a, &b| {
-        (rank(nodes[a].key.kind), &nodes[a].key).cmp(&(rank(nodes[b].key.kind), &nodes[b].key))
+        (rank(nodes[a].0.kind), &nodes[a].0).cmp(&(rank(nodes[b].0.kind), &nodes[b].0))
     });
     let mut priority = vec![0usize; nodes.len()];
     for (p, &i) in order.iter().enumerate() {
         priority[i] = p;
     }
     let index: HashMap<&ObjectRef, usize> =
-        nodes.iter().enumerate().map(|(i, n)| (&n.key, i)).collect();
+        nodes.iter().enumerate().map(|(i, n)| (&n.0, i)).collect();
     let mut waiting = vec![0usize; nodes.len()];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for (i, node) in nodes.iter().enumerate() {
         let needs: BTreeSet<usize> = node
-            .deps
+            .1
             .iter()
             .filter_map(|d| index.get(d).copied())
             .filter(|&j| j != i)
@@ -612,14 +643,7 @@ fn definitions_in_order(schema: &Schema) -> Vec<String> {
             }
         };
         done[next] = true;
-        if cycle {
-            out.push(format!(
-                "-- note: {} is part of a dependency cycle; created before what it needs\n{}",
-                nodes[next].key, nodes[next].sql
-            ));
-        } else {
-            out.push(nodes[next].sql.clone());
-        }
+        out.push((next, cycle));
         for &d in &dependents[next] {
             waiting[d] = waiting[d].saturating_sub(1);
             if waiting[d] == 0 && !done[d] {
@@ -649,7 +673,7 @@ fn attachments(schema: &Schema) -> Vec<String> {
 }
 
 /// How many levels of parents a table has (partitions and inheritance).
-fn depths(schema: &Schema) -> HashMap<&QualifiedName, usize> {
+pub(crate) fn depths(schema: &Schema) -> HashMap<&QualifiedName, usize> {
     let parents: HashMap<&QualifiedName, Vec<&QualifiedName>> = schema
         .tables
         .iter()
