@@ -11,6 +11,9 @@
 //!   short write transactions, where WAL gains nothing.
 //! - `PRAGMA foreign_keys = ON` for every connection, so migrations see the constraints enforced.
 
+mod introspect;
+pub use introspect::introspect;
+
 use rusqlite::{ffi, Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
