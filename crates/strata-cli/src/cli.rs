@@ -172,7 +172,7 @@ Docs: docs/lint.md"
 
     /// Print the live schema as SQL that re-creates it, or as the JSON model (SPEC §7)
     #[command(
-        after_help = "PostgreSQL only for now. strata's own tables and extensions' objects are left out.\n\n\
+        after_help = "strata's own tables and extensions' objects are left out.\n\n\
 Examples:\n  strata inspect > schema.sql\n  strata inspect --format json\n\n\
 Docs: docs/schema.md"
     )]

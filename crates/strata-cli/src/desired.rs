@@ -206,7 +206,7 @@ impl<'p> Workspace<'p> {
         Ok(Loaded { schema, hints })
     }
 
-    fn introspect(&self, conn: &mut Connection) -> Result<Schema, CliError> {
+    pub fn introspect(&self, conn: &mut Connection) -> Result<Schema, CliError> {
         let config = &self.project.config;
         match conn {
             Connection::Postgres(pg) => {
@@ -219,8 +219,8 @@ impl<'p> Workspace<'p> {
                 strata_postgres::introspect(pg, &opts).map_err(db_err("could not read the schema"))
             }
             Connection::Sqlite(db) => {
-                let _ = db; // TODO(sqlite-wire)
-                Err(CliError::invalid("SQLite introspection: pending"))
+                let exclude = [config.version_table.clone(), config.history_table.clone()];
+                strata_sqlite::introspect(db, &exclude).map_err(db_err("could not read the schema"))
             }
         }
     }

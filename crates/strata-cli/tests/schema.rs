@@ -406,3 +406,88 @@ fn diff_sides_formats_and_exit_codes() {
     assert_exit(&out, 2);
     assert!(text(&out).contains("nosuch.sql"), "{}", text(&out));
 }
+
+#[test]
+fn workflow_sqlite() {
+    workflow(Db::sqlite());
+}
+
+#[test]
+fn destructive_needs_the_flag_sqlite() {
+    destructive_needs_the_flag(Db::sqlite());
+}
+
+#[test]
+fn renames_sqlite() {
+    renames(Db::sqlite());
+}
+
+/// SQLite: a change its ALTER TABLE cannot make is a table rebuild that keeps the rows; a schema
+/// file SQLite rejects is reported at its line; `inspect` prints SQL that re-creates the schema.
+#[test]
+fn sqlite_rebuilds_keep_rows_and_errors_have_lines() {
+    let project = Project::new();
+    let db = Db::sqlite();
+    let url = Some(db.url());
+    schema_file(&project, "app.sql", V1);
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["revision", "--autogenerate", "-m", "v1"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    db.exec("INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com')");
+
+    // email becomes UNIQUE and gets a CHECK: SQLite needs a rebuild.
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE users (\n  id bigint PRIMARY KEY,\n  email text NOT NULL UNIQUE CHECK (email LIKE '%@%')\n);\n",
+    );
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "unique email"],
+    );
+    assert_exit(&out, 0);
+    let written = read(
+        &project
+            .path()
+            .join("migrations")
+            .join(&migration_files(&project)[1]),
+    );
+    assert!(written.contains("_strata_new_"), "{written}");
+    assert!(written.contains("-- hazard: table-rewrite"), "{written}");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_eq!(
+        db.strings("SELECT email FROM users ORDER BY id"),
+        ["a@example.com", "b@example.com"]
+    );
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+    assert_exit(&strata(project.path(), url, &["downgrade", "-1"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+    assert_eq!(db.strings("SELECT email FROM users ORDER BY id").len(), 2);
+
+    let out = strata(project.path(), url, &["inspect"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("CREATE TABLE \"users\""),
+        "{}",
+        text(&out)
+    );
+    assert!(!stdout(&out).contains("strata_version"), "{}", text(&out));
+
+    schema_file(
+        &project,
+        "app.sql",
+        "CREATE TABLE t (id integer PRIMARY KEY);\n\nCREATE INDEX i ON nosuch (x);\n",
+    );
+    let out = strata(project.path(), url, &["check"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("schema/app.sql:3"), "{}", text(&out));
+    assert!(text(&out).contains("no such table"), "{}", text(&out));
+}

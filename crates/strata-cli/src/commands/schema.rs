@@ -15,7 +15,7 @@ use strata_schema::{Change, ChangeKind, DiffOptions, Plan, Schema};
 pub fn plan(dialect: Dialect, from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
     match dialect {
         Dialect::Postgres => strata_schema::diff(from, to, opts),
-        Dialect::Sqlite => strata_schema::diff(from, to, opts), // TODO(sqlite-wire)
+        Dialect::Sqlite => strata_schema::sqlite::diff(from, to, opts),
     }
 }
 
@@ -23,7 +23,7 @@ pub fn plan(dialect: Dialect, from: &Schema, to: &Schema, opts: &DiffOptions) ->
 pub fn render(dialect: Dialect, plan: &Plan, allow_destructive: bool) -> String {
     match dialect {
         Dialect::Postgres => strata_schema::render_plan(plan, allow_destructive),
-        Dialect::Sqlite => strata_schema::render_plan(plan, allow_destructive), // TODO(sqlite-wire)
+        Dialect::Sqlite => strata_schema::sqlite::render(plan, allow_destructive),
     }
 }
 
