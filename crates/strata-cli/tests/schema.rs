@@ -491,3 +491,69 @@ fn sqlite_rebuilds_keep_rows_and_errors_have_lines() {
     assert!(text(&out).contains("schema/app.sql:3"), "{}", text(&out));
     assert!(text(&out).contains("no such table"), "{}", text(&out));
 }
+
+/// `schema_command`: the desired state is what the command prints.
+#[test]
+fn schema_command_output_is_the_desired_state() {
+    let project = Project::new();
+    let db = Db::sqlite();
+    std::fs::write(project.path().join("dump.sql"), V2).unwrap();
+    project.config("migrations_dir = \"migrations\"\nschema_command = \"cat dump.sql\"\n");
+    let url = Some(db.url());
+    assert_exit(&strata(project.path(), url, &["check"]), 1);
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["revision", "--autogenerate", "-m", "v2"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+
+    project.config("migrations_dir = \"migrations\"\nschema_command = \"exit 3\"\n");
+    let out = strata(project.path(), url, &["check"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("schema_command `exit 3` failed"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// `shadow_url`: a configured scratch database is used, and left empty; the target itself is
+/// refused as a shadow.
+#[test]
+fn shadow_url_is_used_and_emptied() {
+    let project = Project::new();
+    let db = Db::pg();
+    let shadow = Db::pg();
+    project.config(&format!(
+        "migrations_dir = \"migrations\"\n[env.development]\nurl = \"{}\"\nshadow_url = \"{}\"\n",
+        db.url(),
+        shadow.url()
+    ));
+    schema_file(&project, "app.sql", V2);
+    shadow.exec("CREATE TABLE leftover (id int)");
+    let out = strata(project.path(), None, &["-v", "check"]);
+    assert_exit(&out, 1);
+    assert!(!text(&out).contains("strata_shadow_"), "{}", text(&out));
+    assert!(stdout(&out).contains("nickname"), "{}", text(&out));
+    // The leftover table was not taken for part of the schema, and nothing is left now.
+    assert!(!stdout(&out).contains("leftover"), "{}", text(&out));
+    assert!(shadow
+        .strings("SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'")
+        .is_empty());
+
+    project.config(&format!(
+        "migrations_dir = \"migrations\"\n[env.development]\nurl = \"{0}\"\nshadow_url = \"{0}\"\n",
+        db.url()
+    ));
+    let out = strata(project.path(), None, &["check"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("shadow_url is the target database itself"),
+        "{}",
+        text(&out)
+    );
+}
