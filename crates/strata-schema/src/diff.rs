@@ -2924,9 +2924,16 @@ pub fn render(plan: &Plan, allow_destructive: bool) -> String {
         out.push_str(line);
         out.push('\n');
     }
+    render_changes(&mut out, plan, allow_destructive);
+    out
+}
+
+/// The changes of `plan` as script text, each after its hazard comments; destructive statements
+/// commented out unless `allow_destructive`. Shared by the PostgreSQL and SQLite renderers.
+pub(crate) fn render_changes(out: &mut String, plan: &Plan, allow_destructive: bool) {
     if plan.is_empty() {
         out.push_str("\n-- no changes\n");
-        return out;
+        return;
     }
     for c in &plan.changes {
         out.push('\n');
@@ -2955,7 +2962,6 @@ pub fn render(plan: &Plan, allow_destructive: bool) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

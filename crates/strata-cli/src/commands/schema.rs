@@ -111,22 +111,26 @@ pub fn diff(project: &Project, args: &DiffArgs, printer: &Printer) -> Result<(),
     Ok(())
 }
 
-/// Hazards on standard error, so that the SQL on standard output stays a clean script.
-fn summarize_hazards(plan: &Plan, allow_destructive: bool, printer: &Printer) {
-    let mut skipped = 0;
-    for c in &plan.changes {
-        for h in &c.hazards {
-            printer.stderr(&format!(
-                "{} {}: {}",
-                printer.yellow("hazard"),
-                h.id,
-                h.message
-            ));
-        }
-        if c.destructive && !allow_destructive {
-            skipped += 1;
-        }
+/// Each hazard of the plan on standard error, so that standard output stays a clean script.
+fn print_hazards(plan: &Plan, printer: &Printer) {
+    for h in plan.changes.iter().flat_map(|c| &c.hazards) {
+        printer.stderr(&format!(
+            "{} {}: {}",
+            printer.yellow("hazard"),
+            h.id,
+            h.message
+        ));
     }
+}
+
+/// Hazards on standard error, and how many destructive changes were left as comments.
+fn summarize_hazards(plan: &Plan, allow_destructive: bool, printer: &Printer) {
+    print_hazards(plan, printer);
+    let skipped = plan
+        .changes
+        .iter()
+        .filter(|c| c.destructive && !allow_destructive)
+        .count();
     if skipped > 0 {
         printer.stderr(&format!(
             "{skipped} destructive change(s) written as comments; add --allow-destructive to include them"
@@ -381,16 +385,7 @@ pub fn autogenerate(
         printer.result("  hint: if a column or table was renamed, say so with --rename OLD=NEW (or `-- strata:renamed-from OLD` in the schema file); if the data really goes, add --allow-destructive");
         return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
     }
-    for c in &plan.changes {
-        for h in &c.hazards {
-            printer.stderr(&format!(
-                "{} {}: {}",
-                printer.yellow("hazard"),
-                h.id,
-                h.message
-            ));
-        }
-    }
+    print_hazards(&plan, printer);
 
     let stages = stages(&plan);
     let count = stages.iter().filter(|s| !s.is_empty()).count();
