@@ -1,0 +1,226 @@
+//! `add_column`: the column is added as a shadow column `_strata_new_<name>` (nullable; NOT NULL,
+//! CHECK and FOREIGN KEY as `NOT VALID` constraints, UNIQUE as an index built concurrently), so
+//! old clients are unaffected. When `up` is given, a trigger fills it for rows old clients write
+//! and a batched backfill fills existing rows. New clients see it under its name in the version
+//! schema. Complete validates the constraints and renames the shadow column; rollback drops it.
+
+use super::{add_not_valid, parse_table, validate_step, ColumnDef, Fields, Sink, SyncTrigger};
+use crate::plan::{Backfill, Ctx, Plan, Shape, ShapeColumn, Step, StepKind};
+use crate::sqltext::{
+    column_exists, eval_over_new, guarded, is_new_client, not_null_check, relation_exists,
+    rewrite_column_refs, shadow_column, unique_index,
+};
+use strata_core::{quote_ident, QualifiedName};
+
+pub const FIELDS: &[&str] = &["type", "table", "column", "up"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddColumn {
+    pub table: QualifiedName,
+    pub column: ColumnDef,
+    /// SQL expression over the row (old column names) filling existing rows and rows written by
+    /// old clients.
+    pub up: Option<String>,
+}
+
+impl AddColumn {
+    pub(crate) fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<AddColumn> {
+        let table = parse_table(f, sink, "table");
+        let column = match f.table(sink, "column") {
+            Some((t, line)) => ColumnDef::parse("`column`".to_owned(), line, t, sink, false),
+            None => {
+                if f.take("column").is_none() {
+                    sink.error(
+                        f.line,
+                        format!(
+                            "{} needs `column` = {{ name = \"…\", type = \"…\" }}",
+                            f.what
+                        ),
+                    );
+                }
+                None
+            }
+        };
+        let up = f.string(sink, "up");
+        Some(AddColumn {
+            table: table?,
+            column: column?,
+            up,
+        })
+    }
+
+    pub(crate) fn shape(&self, mut shape: Shape) -> Shape {
+        shape.columns.push(ShapeColumn {
+            visible: self.column.name.clone(),
+            physical: shadow_column(&self.column.name),
+            data_type: self.column.data_type.clone(),
+        });
+        shape
+    }
+
+    /// Default constraint names, as PostgreSQL would choose them.
+    fn check_name(&self) -> String {
+        self.column
+            .check
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| format!("{}_{}_check", self.table.name, self.column.name))
+    }
+    fn foreign_key_name(&self) -> String {
+        self.column
+            .references
+            .as_ref()
+            .and_then(|r| r.name.clone())
+            .unwrap_or_else(|| format!("{}_{}_fkey", self.table.name, self.column.name))
+    }
+    fn unique_name(&self) -> String {
+        format!("{}_{}_key", self.table.name, self.column.name)
+    }
+
+    pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
+        let table = ctx.resolve(&self.table);
+        let c = &self.column;
+        let shadow = shadow_column(&c.name);
+        let q_shadow = quote_ident(&shadow);
+        let trigger = SyncTrigger::new(&table, &c.name);
+        let nn = not_null_check(&c.name);
+
+        let mut sql = format!(
+            "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {q_shadow} {}",
+            c.data_type
+        );
+        match (&c.default, &self.up) {
+            // Without `up`, the default fills existing rows (instantly, for a non-volatile one).
+            (Some(d), None) => sql.push_str(&format!(" DEFAULT {d};")),
+            // With `up`, existing rows stay NULL for the backfill; the default is for new rows.
+            (Some(d), Some(_)) => sql.push_str(&format!(
+                ";\nALTER TABLE {table} ALTER COLUMN {q_shadow} SET DEFAULT {d};"
+            )),
+            (None, _) => sql.push(';'),
+        }
+        let mut validations = Vec::new();
+        if !c.nullable {
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &nn,
+                &format!("CHECK ({q_shadow} IS NOT NULL)"),
+            ));
+            validations.push(nn.clone());
+        }
+        if let Some(check) = &c.check {
+            let name = self.check_name();
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &name,
+                &format!(
+                    "CHECK ({})",
+                    rewrite_column_refs(&check.expression, &c.name, &shadow)
+                ),
+            ));
+            validations.push(name);
+        }
+        if let Some(r) = &c.references {
+            let name = self.foreign_key_name();
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &name,
+                &r.sql(&shadow, &ctx.options.default_schema),
+            ));
+            validations.push(name);
+        }
+        if let Some(up) = &self.up {
+            let body = format!(
+                "  IF NOT {} THEN\n    NEW.{q_shadow} := {};\n  END IF;",
+                is_new_client(&ctx.version_schema),
+                eval_over_new(up, &ctx.old_shape(&self.table).pairs())
+            );
+            sql.push('\n');
+            sql.push_str(&trigger.create(&body));
+        }
+
+        let mut expand =
+            vec![ctx.ddl(format!("add column {} to {table} as {shadow}", c.name), sql)];
+        if let Some(up) = &self.up {
+            let backfill = Backfill {
+                table: table.clone(),
+                column: shadow.clone(),
+                expression: up.clone(),
+                key: ctx.primary_key(&self.table),
+            };
+            expand.push(Step {
+                description: format!("backfill {table}.{shadow}"),
+                sql: backfill.batch_sql(None, crate::plan::DEFAULT_BATCH_SIZE),
+                transactional: true,
+                lock_timeout: Some(ctx.options.lock_timeout),
+                kind: StepKind::Backfill(backfill),
+            });
+        }
+        let uq = QualifiedName::new(table.schema.as_deref(), &unique_index(&table.name, &c.name));
+        if c.unique {
+            expand.push(Step {
+                description: format!("create unique index {uq} concurrently"),
+                sql: format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {table} ({q_shadow});",
+                    quote_ident(&uq.name)
+                ),
+                transactional: false,
+                lock_timeout: None,
+                kind: StepKind::CreateIndexConcurrently { index: uq.clone() },
+            });
+        }
+
+        let mut contract: Vec<Step> = validations
+            .iter()
+            .map(|v| validate_step(ctx, &table, v))
+            .collect();
+        let mut swap = vec![
+            trigger.drop(),
+            guarded(
+                &column_exists(&table, &shadow),
+                &[format!(
+                    "ALTER TABLE {table} RENAME COLUMN {q_shadow} TO {}",
+                    quote_ident(&c.name)
+                )],
+            ) + ";",
+        ];
+        if !c.nullable {
+            swap.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
+                quote_ident(&c.name),
+                quote_ident(&nn)
+            ));
+        }
+        if c.unique {
+            swap.push(
+                guarded(
+                    &relation_exists(&uq),
+                    &[format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                        quote_ident(&self.unique_name()),
+                        quote_ident(&uq.name)
+                    )],
+                ) + ";",
+            );
+        }
+        contract.push(ctx.ddl(
+            format!("rename {table}.{shadow} to {}", c.name),
+            swap.join("\n"),
+        ));
+
+        let abort = vec![ctx.ddl(
+            format!("drop column {table}.{shadow}"),
+            format!(
+                "{}\nALTER TABLE {table} DROP COLUMN IF EXISTS {q_shadow};",
+                trigger.drop()
+            ),
+        )];
+        Plan {
+            expand,
+            contract,
+            abort,
+        }
+    }
+}

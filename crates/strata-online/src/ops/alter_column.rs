@@ -1,0 +1,299 @@
+//! `alter_column`: the new representation lives in a shadow column `_strata_new_<column>` of the
+//! new type, with the new constraints added `NOT VALID` (UNIQUE as an index built concurrently).
+//! A trigger keeps both in sync: a write by an old client sets the shadow column from `up`; a
+//! write by a new client (through the version schema, where the shadow column appears under the
+//! column's name) sets the old column from `down`. Existing rows are backfilled from `up`.
+//! Complete validates the constraints, drops the old column and renames the shadow column, in one
+//! transaction; rollback drops the shadow column, keeping every row (new clients' writes already
+//! reached the old column through `down`).
+
+use super::{
+    add_not_valid, parse_table, validate_step, CheckDef, Fields, Reference, Sink, SyncTrigger,
+};
+use crate::fields::Node;
+use crate::plan::{Backfill, Ctx, Plan, Shape, Step, StepKind};
+use crate::sqltext::{
+    column_exists, eval_over_new, guarded, is_new_client, not_null_check, relation_exists,
+    rewrite_column_refs, shadow_column, unique_index,
+};
+use strata_core::{quote_ident, QualifiedName};
+
+pub const FIELDS: &[&str] = &[
+    "type",
+    "table",
+    "column",
+    "data_type",
+    "nullable",
+    "default",
+    "check",
+    "unique",
+    "references",
+    "up",
+    "down",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlterColumn {
+    pub table: QualifiedName,
+    pub column: String,
+    pub data_type: Option<String>,
+    pub nullable: Option<bool>,
+    pub default: Option<String>,
+    pub check: Option<CheckDef>,
+    /// `unique = { name }`: the name of the new unique constraint.
+    pub unique: Option<String>,
+    pub references: Option<Reference>,
+    /// Old value -> new value, over the row as old clients see it (default: the column itself).
+    pub up: Option<String>,
+    /// New value -> old value, over the row as new clients see it (default: the column itself).
+    pub down: Option<String>,
+}
+
+impl AlterColumn {
+    pub(crate) fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<AlterColumn> {
+        let table = parse_table(f, sink, "table");
+        let column = f.required_string(sink, "column");
+        let data_type = f.string(sink, "data_type");
+        let nullable = f.bool(sink, "nullable");
+        let default = f.string(sink, "default");
+        let check = CheckDef::parse(f, sink, "check", true);
+        let unique = match f.take("unique") {
+            None => Some(None),
+            Some((Node::Table(t), line)) => {
+                let mut u = Fields::new("`unique`", line, t, sink.text);
+                let name = u.required_string(sink, "name");
+                u.finish(sink, &["name"]);
+                name.map(Some)
+            }
+            Some((other, line)) => {
+                sink.error(
+                    line,
+                    format!(
+                        "`unique` must be a table `{{ name = \"…\" }}`, not {}",
+                        other.kind()
+                    ),
+                );
+                None
+            }
+        };
+        let references = Reference::parse(f, sink, "references", true);
+        let up = f.string(sink, "up");
+        let down = f.string(sink, "down");
+        let op = AlterColumn {
+            table: table?,
+            column: column?,
+            data_type,
+            nullable,
+            default,
+            check: check?,
+            unique: unique?,
+            references: references?,
+            up,
+            down,
+        };
+        if op.data_type.is_none()
+            && op.nullable.is_none()
+            && op.default.is_none()
+            && op.check.is_none()
+            && op.unique.is_none()
+            && op.references.is_none()
+        {
+            sink.error_hint(
+                f.line,
+                format!("{} changes nothing", f.what),
+                "give at least one of `data_type`, `nullable`, `default`, `check`, `unique`, `references`",
+            );
+            return None;
+        }
+        Some(op)
+    }
+
+    pub(crate) fn shape(&self, mut shape: Shape, ctx: &Ctx<'_>) -> Shape {
+        let new_type = self.new_type(ctx);
+        for c in &mut shape.columns {
+            if c.physical == self.column {
+                c.physical = shadow_column(&self.column);
+                c.data_type = new_type.clone();
+            }
+        }
+        shape
+    }
+
+    fn old(&self, ctx: &Ctx<'_>) -> Option<strata_schema::Column> {
+        ctx.table(&self.table)?
+            .columns
+            .iter()
+            .find(|c| c.name == self.column)
+            .cloned()
+    }
+
+    fn new_type(&self, ctx: &Ctx<'_>) -> String {
+        self.data_type
+            .clone()
+            .or_else(|| self.old(ctx).map(|c| c.data_type))
+            .unwrap_or_else(|| "text".to_owned())
+    }
+
+    pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
+        let table = ctx.resolve(&self.table);
+        let old = self.old(ctx);
+        let col = quote_ident(&self.column);
+        let shadow = shadow_column(&self.column);
+        let q_shadow = quote_ident(&shadow);
+        let trigger = SyncTrigger::new(&table, &self.column);
+        let nn = not_null_check(&self.column);
+        let not_null = self
+            .nullable
+            .map(|n| !n)
+            .unwrap_or_else(|| old.as_ref().is_some_and(|c| c.not_null));
+        // The old default carries over (preflight checks that it suits a new type).
+        let default = self
+            .default
+            .clone()
+            .or_else(|| old.as_ref().and_then(|c| c.default.clone()));
+        let up = self.up.clone().unwrap_or_else(|| col.clone());
+        let down = self.down.clone().unwrap_or_else(|| col.clone());
+
+        // Expand: the shadow column (no default yet, so existing rows stay NULL for the backfill),
+        // its default, NOT VALID constraints, and the sync trigger.
+        let mut sql = format!(
+            "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {q_shadow} {};",
+            self.new_type(ctx)
+        );
+        if let Some(d) = &default {
+            sql.push_str(&format!(
+                "\nALTER TABLE {table} ALTER COLUMN {q_shadow} SET DEFAULT {d};"
+            ));
+        }
+        let mut validations = Vec::new();
+        if not_null {
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &nn,
+                &format!("CHECK ({q_shadow} IS NOT NULL)"),
+            ));
+            validations.push(nn.clone());
+        }
+        if let Some(check) = &self.check {
+            let name = check.name.clone().unwrap_or_default();
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &name,
+                &format!(
+                    "CHECK ({})",
+                    rewrite_column_refs(&check.expression, &self.column, &shadow)
+                ),
+            ));
+            validations.push(name);
+        }
+        if let Some(r) = &self.references {
+            let name = r.name.clone().unwrap_or_default();
+            sql.push('\n');
+            sql.push_str(&add_not_valid(
+                &table,
+                &name,
+                &r.sql(&shadow, &ctx.options.default_schema),
+            ));
+            validations.push(name);
+        }
+        let body = format!(
+            "  IF {} THEN\n    NEW.{col} := {};\n  ELSE\n    NEW.{q_shadow} := {};\n  END IF;",
+            is_new_client(&ctx.version_schema),
+            eval_over_new(&down, &ctx.new_shape(&self.table).pairs()),
+            eval_over_new(&up, &ctx.old_shape(&self.table).pairs()),
+        );
+        sql.push('\n');
+        sql.push_str(&trigger.create(&body));
+
+        let backfill = Backfill {
+            table: table.clone(),
+            column: shadow.clone(),
+            expression: up,
+            key: ctx.primary_key(&self.table),
+        };
+        let mut expand = vec![
+            ctx.ddl(
+                format!("add shadow column {table}.{shadow} and its sync trigger"),
+                sql,
+            ),
+            Step {
+                description: format!("backfill {table}.{shadow}"),
+                sql: backfill.batch_sql(None, crate::plan::DEFAULT_BATCH_SIZE),
+                transactional: true,
+                lock_timeout: Some(ctx.options.lock_timeout),
+                kind: StepKind::Backfill(backfill),
+            },
+        ];
+        let uq = QualifiedName::new(
+            table.schema.as_deref(),
+            &unique_index(&table.name, &self.column),
+        );
+        if self.unique.is_some() {
+            expand.push(Step {
+                description: format!("create unique index {uq} concurrently"),
+                sql: format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {table} ({q_shadow});",
+                    quote_ident(&uq.name)
+                ),
+                transactional: false,
+                lock_timeout: None,
+                kind: StepKind::CreateIndexConcurrently { index: uq.clone() },
+            });
+        }
+
+        // Contract: validate (no write lock), then swap in one short transaction.
+        let mut contract: Vec<Step> = validations
+            .iter()
+            .map(|v| validate_step(ctx, &table, v))
+            .collect();
+        let mut swap = vec![
+            trigger.drop(),
+            // Guarded as a whole: once the shadow column is renamed, the old column is gone and
+            // running the step again must not drop the new one.
+            guarded(
+                &column_exists(&table, &shadow),
+                &[
+                    format!("ALTER TABLE {table} DROP COLUMN {col}"),
+                    format!("ALTER TABLE {table} RENAME COLUMN {q_shadow} TO {col}"),
+                ],
+            ) + ";",
+        ];
+        if not_null {
+            swap.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
+                quote_ident(&nn)
+            ));
+        }
+        if let Some(name) = &self.unique {
+            swap.push(
+                guarded(
+                    &relation_exists(&uq),
+                    &[format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                        quote_ident(name),
+                        quote_ident(&uq.name)
+                    )],
+                ) + ";",
+            );
+        }
+        contract.push(ctx.ddl(
+            format!("replace {table}.{} by {shadow}", self.column),
+            swap.join("\n"),
+        ));
+
+        let abort = vec![ctx.ddl(
+            format!("drop shadow column {table}.{shadow}"),
+            format!(
+                "{}\nALTER TABLE {table} DROP COLUMN IF EXISTS {q_shadow};",
+                trigger.drop()
+            ),
+        )];
+        Plan {
+            expand,
+            contract,
+            abort,
+        }
+    }
+}
