@@ -210,6 +210,83 @@ revision (in a shadow database) and runs `verify` (applied files unchanged). Exi
 object added, removed or changed outside migrations.\n\nExample:\n  strata --env production drift --json\n\nDocs: docs/schema.md"
     )]
     Drift,
+
+    /// Start the next online migration: its expand phase (SPEC §9)
+    #[command(
+        after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
+expand phase: new and shadow columns, NOT VALID constraints, concurrent indexes, triggers that\n\
+keep the old and new shapes in sync, a batched backfill (progress with rows/s and ETA on a\n\
+terminal; resumable), and the version schema strata_v_<id> of views for new clients.\n\
+Old clients keep using the tables. `upgrade` does the same when it reaches the migration.\n\n\
+Examples:\n  strata start\n  strata start --sql      # print the expand phase's SQL, change nothing\n\nDocs: docs/online.md"
+    )]
+    Start {
+        /// Print the expand phase's steps and SQL; change nothing
+        #[arg(long)]
+        sql: bool,
+        /// Rows per backfill batch (each batch is one transaction)
+        #[arg(long, value_name = "N")]
+        batch_size: Option<u64>,
+        /// Pause between backfill batches, e.g. 50ms
+        #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
+        pause: Option<std::time::Duration>,
+    },
+
+    /// Finish the online migration in progress: its contract phase
+    #[command(
+        after_help = "Validates constraints, swaps shadow columns in, drops the old columns, triggers,\n\
+functions and the version schema, and records the migration as applied. Run it once every\n\
+client uses the new version. Interrupted, run it again: it resumes.\n\nDocs: docs/online.md"
+    )]
+    Complete,
+
+    /// Undo the expand phase of the online migration in progress, keeping every row
+    #[command(after_help = "Interrupted, run it again: it resumes.\n\nDocs: docs/online.md")]
+    Rollback,
+
+    /// Show the online migration in progress: phase, version schema, backfill progress
+    #[command(
+        after_help = "Examples:\n  strata status\n  strata status --json\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version\n\nDocs: docs/online.md"
+    )]
+    Status {
+        /// Print only the search_path new clients set (exit 2 when nothing is in progress)
+        #[arg(long)]
+        search_path: bool,
+    },
+
+    /// Resume an online migration's backfill, or run a batched UPDATE for a plain migration
+    #[command(
+        after_help = "Without --table: resumes the backfill of the online migration in progress.\n\
+With --table: UPDATE T SET <set> WHERE <where>, in batches of rows locked FOR UPDATE SKIP\n\
+LOCKED, each batch committed on its own, until no row matches <where>. <where> must select the\n\
+rows still to update, so running the command again resumes where it stopped.\n\n\
+Example:\n  strata backfill --table accounts --set \"full_name = name\" --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
+    )]
+    Backfill(BackfillArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BackfillArgs {
+    /// Table to update (plain backfill)
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+    /// The SET list: "col = expr[, col2 = expr2]"
+    #[arg(long, value_name = "ASSIGNMENTS", requires = "table")]
+    pub set: Option<String>,
+    /// The rows still to update: "col IS NULL"
+    #[arg(long = "where", value_name = "CONDITION", requires = "table")]
+    pub r#where: Option<String>,
+    /// Rows per batch (each batch is one transaction)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch_size: u64,
+    /// Pause between batches, e.g. 50ms, 1s
+    #[arg(long, default_value = "0s", value_parser = parse_pause, value_name = "DURATION")]
+    pub pause: std::time::Duration,
+}
+
+fn parse_pause(text: &str) -> Result<std::time::Duration, String> {
+    strata_files::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration (e.g. 50ms, 2s, 1m)"))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -261,8 +338,11 @@ pub struct RevisionArgs {
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
     /// Write the migration from the parent revision to the schema files (SPEC §7)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "online")]
     pub autogenerate: bool,
+    /// Write an online (expand/contract) migration: a .toml file of operations (SPEC §9)
+    #[arg(long, conflicts_with = "branch_label")]
+    pub online: bool,
     /// With --autogenerate: also write changes that drop data (dropped tables and columns)
     #[arg(long, requires = "autogenerate")]
     pub allow_destructive: bool,

@@ -20,7 +20,8 @@ pub struct Printer {
     color: bool,
     /// Colors for what goes to stdout (lint's human report): stdout is a terminal.
     color_stdout: bool,
-    tty: bool,
+    /// Standard error is a terminal: progress bars and spinners are drawn.
+    pub tty: bool,
 }
 
 impl Printer {

@@ -25,6 +25,10 @@ pub struct Settings {
     pub single_transaction: bool,
     /// `user@host` of the client, recorded in `applied_by`.
     pub client: String,
+    /// The online migration whose contract phase has just completed (`strata complete`): the
+    /// run may record it as applied (it has no SQL of its own). Any other online migration in a
+    /// plan is refused.
+    pub record_online: Option<String>,
 }
 
 impl Default for Settings {
@@ -36,6 +40,7 @@ impl Default for Settings {
             lock_retries: 0,
             single_transaction: false,
             client: client_identity(),
+            record_online: None,
         }
     }
 }
@@ -317,6 +322,11 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         let heads = self.heads()?;
         let steps = self.plan(direction, &heads, target)?;
         check_plan(self.migrations, &steps, self.settings.single_transaction)?;
+        check_online(
+            self.migrations,
+            &steps,
+            self.settings.record_online.as_deref(),
+        )?;
         if steps.is_empty() {
             return Ok(Vec::new());
         }
@@ -683,6 +693,31 @@ pub fn changes_schema(statements: &[Statement]) -> bool {
 }
 
 /// Refuses plans that cannot run as asked, before anything changes.
+/// Online migrations are not applied as SQL: `strata start` runs their expand phase and
+/// `strata complete` their contract phase, then records them (`allowed`).
+pub fn check_online(
+    migrations: &Migrations,
+    steps: &[Step],
+    allowed: Option<&str>,
+) -> Result<(), EngineError> {
+    for step in steps {
+        let Some(file) = migrations.get(&step.revision) else {
+            continue;
+        };
+        if file.online && step.direction == Direction::Up && allowed != Some(step.revision.as_str())
+        {
+            return Err(EngineError::invalid(
+                format!(
+                    "{} ({}) is an online migration: it is not run as SQL",
+                    step.revision, file.path
+                ),
+                Some("`strata upgrade` (or `strata start`) runs its expand phase and stops there; `strata complete` finishes it"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn check_plan(
     migrations: &Migrations,
     steps: &[Step],

@@ -16,7 +16,8 @@ pub use config::{
 };
 pub use load::{build, load, Migrations};
 pub use migration::{
-    parse_migration, render_migration, slugify, MigrationFile, NewMigration, Section,
+    parse_migration, parse_online_header, render_migration, slugify, MigrationFile, NewMigration,
+    Section, ONLINE_IRREVERSIBLE,
 };
 pub use schema::{rename_hints, schema_files, RenameHint};
 

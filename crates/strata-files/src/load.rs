@@ -81,15 +81,8 @@ pub fn load(dir: &Path, display_base: &Path) -> Result<Migrations, Vec<Diagnosti
     for (name, path) in names {
         let shown = display(&path, display_base);
         let id = name.split(['_', '.']).next().unwrap_or_default().to_owned();
-        if name.ends_with(".toml") {
-            unparsed_ids.insert(id);
-            diagnostics.push(
-                Diagnostic::new(&shown, 0, "online (.toml) migrations are not supported yet by this version of strata")
-                    .with_hint("write the migration as a `.sql` file, or move this file out of the migrations directory"),
-            );
-            continue;
-        }
-        if !name.ends_with(".sql") {
+        let online = name.ends_with(".toml");
+        if !name.ends_with(".sql") && !online {
             continue;
         }
         let text = match read_text(&path, &shown) {
@@ -100,7 +93,12 @@ pub fn load(dir: &Path, display_base: &Path) -> Result<Migrations, Vec<Diagnosti
                 continue;
             }
         };
-        match parse_migration(&shown, &name, &text) {
+        let parsed = if online {
+            crate::migration::parse_online_header(&shown, &name, &text)
+        } else {
+            parse_migration(&shown, &name, &text)
+        };
+        match parsed {
             Ok(file) => files.push(file),
             Err(found) => {
                 diagnostics.extend(found);
@@ -493,7 +491,7 @@ mod tests {
             "d4_unknown.sql",
             "\n-- strata:revises zz\n-- strata:up\n-- strata:down\n",
         );
-        write(&dir, "e5_online.toml", "message = \"x\"\n");
+        write(&dir, "e5_online.toml", "message = \"x\"\nrevises = 5\n");
         write(&dir, "f6_nodown.sql", "-- strata:up\nSELECT 1;\n");
         fs::write(
             dir.join("g7_latin1.sql"),
@@ -508,14 +506,14 @@ mod tests {
                 ("migrations/b2_bad.sql".into(), 1),
                 ("migrations/bad-name.sql".into(), 0),
                 ("migrations/d4_unknown.sql".into(), 2),
-                ("migrations/e5_online.toml".into(), 0),
+                ("migrations/e5_online.toml".into(), 2),
                 ("migrations/f6_nodown.sql".into(), 1),
                 ("migrations/g7_latin1.sql".into(), 2),
             ]
         );
         assert!(diags[3]
             .message
-            .contains("online (.toml) migrations are not supported yet"));
+            .contains("`revises` must be a revision id or a list of them"));
         assert!(diags[5].message.contains("UTF-8"));
     }
 

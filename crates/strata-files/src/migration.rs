@@ -85,6 +85,9 @@ pub struct MigrationFile {
     pub checksum: Checksum,
     /// Header key (`revises`, `labels`, …) -> its line; also `up` and `down` -> the markers' lines.
     pub header_lines: BTreeMap<String, usize>,
+    /// An online (expand/contract) migration (`.toml`, SPEC §9): no SQL sections; run by
+    /// `strata start` / `complete` / `rollback`, and recorded as applied by `complete`.
+    pub online: bool,
 }
 
 impl MigrationFile {
@@ -312,6 +315,125 @@ pub fn parse_migration(
         down,
         checksum: Checksum::of_text(text),
         header_lines,
+        online: false,
+    })
+}
+
+/// Why an online migration cannot be reverted by `downgrade`.
+pub const ONLINE_IRREVERSIBLE: &str = "it is an online migration: undo it with `strata rollback` before `strata complete`; once completed, write a new migration to go back";
+
+/// The graph header of an online migration (`<id>_<slug>.toml`): `message`, `revises` and
+/// `depends_on` (a string or a list of strings). The operations are read and checked by
+/// `strata-online`; they are not needed to place the file in the graph.
+pub fn parse_online_header(
+    path: &str,
+    file_name: &str,
+    text: &str,
+) -> Result<MigrationFile, Vec<Diagnostic>> {
+    let stem = file_name.strip_suffix(".toml").unwrap_or(file_name);
+    let (id, slug) = stem.split_once('_').unwrap_or((stem, ""));
+    if !is_id(id) {
+        return Err(vec![Diagnostic::new(
+            path,
+            0,
+            format!("file name `{file_name}` does not start with a revision id (letters and digits, then `_` or `.toml`)"),
+        )
+        .with_hint("name online migrations `<id>_<slug>.toml`, e.g. `20261126090000_rename_name.toml`")]);
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map_or(0, |span| crate::line_of_offset(text, span.start));
+        vec![Diagnostic::new(
+            path,
+            line,
+            format!("invalid TOML: {}", e.message().trim().replace('\n', "; ")),
+        )
+        .with_hint("an online migration is TOML: `message = \"...\"`, `revises = \"<id>\"`, then `[[operations]]` tables")]
+    })?;
+    let key_line = |key: &str| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim_start();
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let mut problems = Vec::new();
+    let mut ids = |key: &str| -> Vec<String> {
+        match table.get(key) {
+            None => Vec::new(),
+            Some(toml::Value::String(s)) => vec![s.clone()],
+            Some(toml::Value::Array(items)) => {
+                let list: Option<Vec<String>> = items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                list.unwrap_or_else(|| {
+                    problems.push(Diagnostic::new(
+                        path,
+                        key_line(key),
+                        format!("`{key}` must be a revision id or a list of them"),
+                    ));
+                    Vec::new()
+                })
+            }
+            Some(_) => {
+                problems.push(Diagnostic::new(
+                    path,
+                    key_line(key),
+                    format!("`{key}` must be a revision id or a list of them"),
+                ));
+                Vec::new()
+            }
+        }
+    };
+    let revises = ids("revises");
+    let depends_on = ids("depends_on");
+    for bad in revises.iter().chain(&depends_on).filter(|i| !is_id(i)) {
+        problems.push(Diagnostic::new(
+            path,
+            key_line("revises"),
+            format!("`{bad}` is not a revision id (letters and digits)"),
+        ));
+    }
+    let message = match table.get("message") {
+        None => None,
+        Some(toml::Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            problems.push(Diagnostic::new(
+                path,
+                key_line("message"),
+                "`message` must be a string",
+            ));
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let header_lines = ["message", "revises", "depends_on"]
+        .iter()
+        .filter(|k| table.contains_key(**k))
+        .map(|k| ((*k).replace('_', "-"), key_line(k)))
+        .collect();
+    Ok(MigrationFile {
+        id: id.to_owned(),
+        slug: slug.to_owned(),
+        path: path.to_owned(),
+        message,
+        revises,
+        labels: Vec::new(),
+        depends_on,
+        transaction: None,
+        destructive_downgrade: None,
+        irreversible: Some(ONLINE_IRREVERSIBLE.to_owned()),
+        up: Section::new("", 1),
+        down: None,
+        checksum: Checksum::of_text(text),
+        header_lines,
+        online: true,
     })
 }
 
@@ -1215,5 +1337,33 @@ DROP TABLE users;
         assert_eq!(slugify(""), "migration");
         let long = slugify(&"abc ".repeat(40));
         assert!(long.len() <= 60 && !long.ends_with('_'), "{long}");
+    }
+}
+
+#[cfg(test)]
+mod online_header_tests {
+    use super::*;
+
+    #[test]
+    fn online_headers_place_the_file_in_the_graph() {
+        let f = parse_online_header(
+            "migrations/b2_rename.toml",
+            "b2_rename.toml",
+            "message = \"rename\"\nrevises = \"a1\"\ndepends_on = [\"x9\"]\n\n[[operations]]\ntype = \"rename_column\"\n",
+        )
+        .unwrap();
+        assert!(f.online);
+        assert_eq!((f.id.as_str(), f.slug.as_str()), ("b2", "rename"));
+        assert_eq!(f.revises, ["a1"]);
+        assert_eq!(f.depends_on, ["x9"]);
+        assert_eq!(f.message.as_deref(), Some("rename"));
+        assert_eq!(f.header_lines.get("revises"), Some(&2));
+        assert!(f.irreversible.is_some());
+        let e = parse_online_header("m/c3.toml", "c3.toml", "revises = [1]\n").unwrap_err();
+        assert_eq!(e[0].line, 1);
+        let e = parse_online_header("m/c3.toml", "c3.toml", "message = \"x\"\n[[operations]\n")
+            .unwrap_err();
+        assert_eq!(e[0].line, 2);
+        assert!(e[0].message.starts_with("invalid TOML"));
     }
 }

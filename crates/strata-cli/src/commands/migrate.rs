@@ -1,11 +1,12 @@
 //! `upgrade` and `downgrade`: live, `--dry-run`, or offline `--sql`.
 
 use crate::cli::RunFlags;
+use crate::context::Connection;
 use crate::context::Project;
 use crate::error::CliError;
 use crate::output::{Printer, RunReporter};
 use std::time::Instant;
-use strata_engine::migrator::{check_plan, offline_sql};
+use strata_engine::migrator::{check_online, check_plan, offline_sql};
 use strata_engine::Migrator;
 use strata_graph::{Direction, Step};
 
@@ -50,6 +51,7 @@ fn run(
             .plan_range(from, to, direction)
             .map_err(|e| CliError::invalid(e.to_string()))?;
         check_plan(&migrations, &steps, flags.single_transaction)?;
+        check_online(&migrations, &steps, None)?;
         let dialect = project.dialect(flags.dialect.as_deref())?;
         printer.result(offline_sql(dialect, &settings, &migrations, &steps).trim_end());
         return Ok(());
@@ -69,12 +71,46 @@ fn run(
     if direction == Direction::Up || flags.dry_run {
         let steps = Migrator::new(connection.db(), &migrations, settings.clone())
             .dry_run(direction, target)?;
+        let online = super::online::first_online(&migrations, &steps);
+        if let Connection::Postgres(pg) = &mut connection {
+            // Between `start` and `complete` the schema is in its expanded shape: nothing else
+            // runs, but an interrupted start of the next migration may be resumed.
+            if !flags.dry_run {
+                let resumable = (online == Some(0)).then(|| steps[0].revision.as_str());
+                super::online::refuse_while_in_progress(project, pg, resumable)?;
+            }
+        }
         if direction == Direction::Up {
             // Lint what is about to run; under `lint = "enforce"` error findings stop here.
-            super::lint::before_upgrade(project, &migrations, &steps, &mut connection, printer)?;
+            let plain = &steps[..online.unwrap_or(steps.len())];
+            super::lint::before_upgrade(project, &migrations, plain, &mut connection, printer)?;
         }
         if flags.dry_run {
-            return print_plan(&migrations, &steps, printer);
+            print_plan(&migrations, &steps, printer)?;
+            if let Some(at) = online {
+                printer.line(&format!(
+                    "the run would stop at online migration {}: its expand phase runs, then `strata complete` finishes it",
+                    steps[at].revision
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(at) = online {
+            drop(connection);
+            return super::online::apply_until_online(
+                project,
+                &migrations,
+                &steps,
+                at,
+                super::online::Batching::default(),
+                true,
+                printer,
+            );
+        }
+    }
+    if direction == Direction::Down {
+        if let Connection::Postgres(pg) = &mut connection {
+            super::online::refuse_while_in_progress(project, pg, None)?;
         }
     }
     let mut migrator = Migrator::new(connection.db(), &migrations, settings);

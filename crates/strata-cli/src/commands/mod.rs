@@ -5,6 +5,7 @@ mod init;
 pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
+pub(crate) mod online;
 mod revision;
 pub(crate) mod schema;
 mod status;
@@ -43,5 +44,22 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Diff(args) => schema::diff(&project, &args, printer),
         Command::Check => schema::check(&project, printer),
         Command::Drift => schema::drift(&project, printer),
+        Command::Start {
+            sql,
+            batch_size,
+            pause,
+        } => online::start(
+            &project,
+            sql,
+            online::Batching {
+                size: batch_size,
+                pause,
+            },
+            printer,
+        ),
+        Command::Complete => online::complete(&project, printer),
+        Command::Rollback => online::rollback(&project, printer),
+        Command::Status { search_path } => online::status(&project, search_path, printer),
+        Command::Backfill(args) => online::backfill(&project, &args, printer),
     }
 }

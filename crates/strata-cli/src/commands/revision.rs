@@ -43,6 +43,10 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
     if args.autogenerate {
         return autogenerate(project, args, &migrations, revises, depends_on, printer);
     }
+    if args.online {
+        let id = new_id(&migrations, args.rev_id.as_deref(), &[])?;
+        return write_online(project, &id, args, &revises, &depends_on, printer);
+    }
     let new = NewMigration {
         id: new_id(&migrations, args.rev_id.as_deref(), &[])?,
         slug: strata_files::slugify(&args.message),
@@ -195,6 +199,67 @@ fn new_id(
         }
         now += time::Duration::seconds(1);
     }
+}
+
+/// A new online migration: the header and an example operation to edit (SPEC §9).
+fn write_online(
+    project: &Project,
+    id: &str,
+    args: &RevisionArgs,
+    revises: &[String],
+    depends_on: &[String],
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let toml_string = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let list = |ids: &[String]| match ids {
+        [one] => toml_string(one),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|i| toml_string(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut text = format!("message = {}\n", toml_string(args.message.trim()));
+    if !revises.is_empty() {
+        text.push_str(&format!("revises = {}\n", list(revises)));
+    }
+    if !depends_on.is_empty() {
+        text.push_str(&format!("depends_on = {}\n", list(depends_on)));
+    }
+    text.push_str(
+        "\n# The operations, in order (docs/online.md has one worked example per type):\n\
+         # create_table, drop_table, rename_table, add_column, drop_column, rename_column,\n\
+         # alter_column, create_index, drop_index, raw_sql. For example:\n\
+         #\n\
+         # [[operations]]\n\
+         # type = \"rename_column\"\n\
+         # table = \"accounts\"\n\
+         # from = \"name\"\n\
+         # to = \"full_name\"\n",
+    );
+    let dir = project.migrations_dir();
+    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+    let path = dir.join(format!(
+        "{id}_{}.toml",
+        strata_files::slugify(&args.message)
+    ));
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    if printer.json {
+        printer.json_value(
+            &serde_json::json!({ "path": display_path(&path), "id": id, "revises": revises }),
+        );
+    } else {
+        printer.result(&display_path(&path));
+    }
+    Ok(())
 }
 
 fn write_file(project: &Project, new: &NewMigration, printer: &Printer) -> Result<(), CliError> {

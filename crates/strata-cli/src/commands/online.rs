@@ -1,0 +1,703 @@
+//! Online (expand/contract) migrations, SPEC §9: `start` (and `upgrade` reaching one),
+//! `complete`, `rollback`, `status`, `backfill`. The work is `strata_online`'s; this module finds
+//! which migration a command is about, reports progress, and keeps `strata_version` /
+//! `strata_history` in step: an online migration is recorded as applied (`up`) when `complete`
+//! has finished its contract phase.
+
+use crate::cli::BackfillArgs;
+use crate::context::{Connection, Project};
+use crate::error::{db_err, CliError};
+use crate::output::{Printer, RunReporter};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use strata_core::{quote_ident, quote_literal, QualifiedName};
+use strata_engine::{Database, Migrator};
+use strata_files::Migrations;
+use strata_graph::{Direction, Step};
+use strata_online::{OnlineError, Phase, Progress, RunOptions, State, Status};
+use strata_postgres::Postgres;
+
+/// The project's PostgreSQL database: online migrations need triggers, views and concurrent
+/// indexes that SQLite does not have.
+fn postgres(project: &Project) -> Result<Postgres, CliError> {
+    match project.open()? {
+        Connection::Postgres(pg) => Ok(pg),
+        Connection::Sqlite(_) => Err(CliError::invalid_with_hint(
+            "online (expand/contract) migrations need PostgreSQL (SPEC §6)",
+            "on SQLite, write the change as a plain .sql migration",
+        )),
+    }
+}
+
+/// Batch size and pause given on the command line (`start`, `backfill`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Batching {
+    pub size: Option<u64>,
+    pub pause: Option<Duration>,
+}
+
+fn options_with(project: &Project, batching: Batching) -> RunOptions {
+    let mut opts = options(project);
+    if let Some(size) = batching.size {
+        opts.batch_size = size.max(1);
+    }
+    if let Some(pause) = batching.pause {
+        opts.batch_pause = pause;
+    }
+    opts
+}
+
+fn options(project: &Project) -> RunOptions {
+    let settings = project.settings(false);
+    let mut opts = RunOptions::default();
+    if let Some(timeout) = settings.lock_timeout {
+        opts.lock_timeout = timeout;
+    }
+    if settings.lock_retries > 0 {
+        opts.lock_retries = settings.lock_retries;
+    }
+    // The state table sits next to the version table.
+    let version = QualifiedName::parse(&project.config.version_table);
+    opts.state_table = QualifiedName::new(version.schema.as_deref(), "strata_online_state");
+    opts
+}
+
+fn online_err(e: OnlineError) -> CliError {
+    match e {
+        OnlineError::Invalid(diagnostics) => CliError::Diagnostics(diagnostics),
+        OnlineError::InProgress(id) => CliError::invalid_with_hint(
+            format!("online migration {id} is in progress"),
+            "finish it with `strata complete`, or undo it with `strata rollback`",
+        ),
+        OnlineError::State(message) => CliError::invalid(message),
+        OnlineError::Locked => CliError::invalid_with_hint(
+            "another strata process is running an online command on this database",
+            "wait for it to finish (see `strata status`)",
+        ),
+        other => CliError::Database {
+            context: "the online migration failed; running the same command again resumes it"
+                .into(),
+            error: Box::new(strata_engine::DbError::msg(other.to_string())),
+        },
+    }
+}
+
+fn is_in_progress(state: State) -> bool {
+    matches!(
+        state,
+        State::Expanding | State::Active | State::Contracting | State::Aborting
+    )
+}
+
+fn in_progress(statuses: &[Status]) -> Option<&Status> {
+    statuses.iter().find(|s| is_in_progress(s.state))
+}
+
+/// Refuses to run plain migrations while an online migration is between `start` and
+/// `complete`/`rollback` (the schema is in its expanded shape).
+pub fn refuse_while_in_progress(
+    project: &Project,
+    pg: &mut Postgres,
+    resumable: Option<&str>,
+) -> Result<(), CliError> {
+    let statuses = strata_online::status(pg, &options(project)).map_err(online_err)?;
+    match in_progress(&statuses) {
+        Some(s) if resumable != Some(s.migration.as_str()) => Err(in_progress_error(s)),
+        _ => Ok(()),
+    }
+}
+
+/// The index of the first online migration in an upgrade plan.
+pub fn first_online(migrations: &Migrations, steps: &[Step]) -> Option<usize> {
+    steps.iter().position(|s| {
+        s.direction == Direction::Up && migrations.get(&s.revision).is_some_and(|f| f.online)
+    })
+}
+
+/// `upgrade` or `start`: apply the plain migrations before the first online one in `steps`,
+/// then run that one's expand phase. Run again after an interruption (the expand phase is
+/// `expanding`), it resumes where it stopped. Once it is expanded, `upgrade` to a target past it
+/// refuses until `complete`.
+pub fn apply_until_online(
+    project: &Project,
+    migrations: &Migrations,
+    steps: &[Step],
+    online_at: usize,
+    batching: Batching,
+    upgrade: bool,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let mut pg = postgres(project)?;
+    let id = &steps[online_at].revision;
+    let statuses = current(project, &mut pg)?;
+    if let Some(s) = in_progress(&statuses) {
+        if &s.migration == id && online_at == 0 {
+            return match s.state {
+                State::Expanding => {
+                    printer.notice(&format!("resuming the expand phase of {id}"));
+                    let migration = read_online(migrations, project, id)?;
+                    start_one(project, &mut pg, &migration, batching, printer)
+                }
+                State::Active if upgrade && steps.len() > 1 => Err(in_progress_error(s)),
+                State::Active => {
+                    printer.line(&format!(
+                        "online migration {id} is started (expanded); new clients use\n  SET search_path = {};\nrun `strata complete` once every client runs the new version (or `strata rollback`)",
+                        s.search_path
+                    ));
+                    Ok(())
+                }
+                _ => Err(in_progress_error(s)),
+            };
+        }
+        return Err(in_progress_error(s));
+    }
+    // Read the online migration before anything runs: an unknown operation type or field stops
+    // the command with nothing changed. When it is the first step, check it against the schema
+    // too (otherwise the plain migrations before it may create what it names).
+    let migration = read_online(migrations, project, id)?;
+    if online_at == 0 {
+        strata_online::prepare(&mut pg, &migration, &options(project)).map_err(online_err)?;
+    }
+    let settings = project.settings(false);
+    if online_at > 0 {
+        let mut migrator = Migrator::new(&mut pg, migrations, settings);
+        let mut reporter = RunReporter::new(printer);
+        for step in &steps[..online_at] {
+            migrator.upgrade(&step.revision, &mut reporter)?;
+        }
+    }
+    start_one(project, &mut pg, &migration, batching, printer)
+}
+
+fn in_progress_error(s: &Status) -> CliError {
+    CliError::invalid_with_hint(
+        format!(
+            "online migration {} is in progress ({}): migrations after it wait until it is finished",
+            s.migration,
+            s.state.name()
+        ),
+        match s.state {
+            State::Contracting => "run `strata complete` again to finish it",
+            State::Aborting => "run `strata rollback` again to finish it",
+            _ => "run `strata complete` once every client runs the new version, or `strata rollback` to undo it",
+        },
+    )
+}
+
+fn read_online(
+    migrations: &Migrations,
+    project: &Project,
+    id: &str,
+) -> Result<strata_online::OnlineMigration, CliError> {
+    let file = migrations
+        .get(id)
+        .ok_or_else(|| CliError::invalid(format!("revision {id} has no migration file")))?;
+    let path = project
+        .migrations_dir()
+        .join(file.path.rsplit('/').next().unwrap_or(&file.path));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", file.path)))?;
+    strata_online::parse(&file.path, &text).map_err(CliError::Diagnostics)
+}
+
+fn start_one(
+    project: &Project,
+    pg: &mut Postgres,
+    migration: &strata_online::OnlineMigration,
+    batching: Batching,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let id = &migration.id;
+    let opts = options_with(project, batching);
+    let resuming = in_progress(&current(project, pg)?).is_some_and(|s| &s.migration == id);
+    // Validate and plan first: a missing table or column, or an expression the server rejects,
+    // stops here with nothing changed. (A resumed start runs the plan it stored.)
+    let estimates = if resuming {
+        BTreeMap::new()
+    } else {
+        let plan = strata_online::prepare(pg, migration, &opts).map_err(online_err)?;
+        row_estimates(pg, &plan)
+    };
+    let started = Instant::now();
+    let mut bars = Bars::new(printer, estimates);
+    let outcome =
+        strata_online::start(pg, migration, &opts, &mut |p| bars.on(p)).map_err(online_err)?;
+    bars.finish();
+    let statuses = current(project, pg)?;
+    let status = statuses.iter().find(|s| &s.migration == id);
+    let search_path = status.map(|s| s.search_path.clone()).unwrap_or_default();
+    if printer.json {
+        printer.json_value(&serde_json::json!({
+            "started": id,
+            "state": outcome.state.name(),
+            "version_schema": status.map(|s| s.version_schema.clone()),
+            "search_path": search_path,
+            "backfilled_rows": outcome.rows,
+        }));
+        return Ok(());
+    }
+    printer.line(&format!(
+        "started online migration {id} in {} ms ({} rows backfilled): old clients keep working; new clients use\n  SET search_path = {search_path};\nthen `strata complete` once every client runs the new version (or `strata rollback`)",
+        started.elapsed().as_millis(),
+        outcome.rows,
+    ));
+    Ok(())
+}
+
+/// Estimated rows of each table a backfill runs on, for the progress bar's ETA.
+fn row_estimates(pg: &mut Postgres, plan: &strata_online::MigrationPlan) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for step in &plan.expand {
+        if let strata_online::StepKind::Backfill(b) = &step.kind {
+            let sql = format!(
+                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_catalog.pg_class WHERE oid = {}::regclass",
+                quote_literal(&b.table.to_string())
+            );
+            if let Ok(rows) = pg.simple_query_rows(&sql) {
+                if let Some(n) = rows
+                    .first()
+                    .and_then(|r| r.first().cloned().flatten())
+                    .and_then(|v| v.parse().ok())
+                {
+                    out.insert(b.table.to_string(), n);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Progress on a terminal: one bar per backfill with rows/s and ETA; step lines with -v.
+struct Bars<'p> {
+    printer: &'p Printer,
+    estimates: BTreeMap<String, u64>,
+    bar: Option<(String, ProgressBar)>,
+}
+
+impl<'p> Bars<'p> {
+    fn new(printer: &'p Printer, estimates: BTreeMap<String, u64>) -> Bars<'p> {
+        Bars {
+            printer,
+            estimates,
+            bar: None,
+        }
+    }
+
+    fn on(&mut self, p: &Progress<'_>) {
+        match p {
+            Progress::Step {
+                phase,
+                number,
+                total,
+                description,
+            } => {
+                self.finish();
+                self.printer.verbose(&format!(
+                    "{} step {number}/{total}: {description}",
+                    phase.name()
+                ));
+            }
+            Progress::Batch {
+                table,
+                column,
+                rows,
+                ..
+            } => {
+                if !self.printer.tty || self.printer.quiet || self.printer.json {
+                    return;
+                }
+                let key = format!("{table}.{column}");
+                if self.bar.as_ref().map(|(k, _)| k) != Some(&key) {
+                    self.finish();
+                    let total = self.estimates.get(&table.to_string()).copied().unwrap_or(0);
+                    let bar = ProgressBar::new(total.max(*rows));
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                    bar.set_message(key.clone());
+                    self.bar = Some((key, bar));
+                }
+                if let Some((_, bar)) = &self.bar {
+                    if *rows > bar.length().unwrap_or(0) {
+                        bar.set_length(*rows);
+                    }
+                    bar.set_position(*rows);
+                }
+            }
+            Progress::Retry {
+                description,
+                attempt,
+                error,
+            } => self.printer.notice(&format!(
+                "{description}: {} (attempt {attempt}); retrying",
+                error.message
+            )),
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some((_, bar)) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `strata start [--sql]`: apply the plain migrations before the next online one, then its
+/// expand phase (what `upgrade` does when it reaches it).
+pub fn start(
+    project: &Project,
+    sql: bool,
+    batching: Batching,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let mut pg = postgres(project)?;
+    let steps = Migrator::new(&mut pg, &migrations, project.settings(false))
+        .dry_run(Direction::Up, "heads")?;
+    let Some(at) = first_online(&migrations, &steps) else {
+        printer.line("nothing to start: no online migration is pending");
+        return Ok(());
+    };
+    if sql {
+        let id = &steps[at].revision;
+        let migration = read_online(&migrations, project, id)?;
+        let plan =
+            strata_online::prepare(&mut pg, &migration, &options(project)).map_err(online_err)?;
+        printer.result(plan.render(Phase::Expand).trim_end());
+        return Ok(());
+    }
+    drop(pg);
+    apply_until_online(project, &migrations, &steps, at, batching, false, printer)
+}
+
+fn current(project: &Project, pg: &mut Postgres) -> Result<Vec<Status>, CliError> {
+    strata_online::status(pg, &options(project)).map_err(online_err)
+}
+
+/// `strata complete`: the contract phase of the migration in progress, then record it as applied.
+/// Run again after an interruption, it finishes the job (also the recording).
+pub fn complete(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let migrations = project.migrations()?;
+    let mut pg = postgres(project)?;
+    let statuses = current(project, &mut pg)?;
+    let opts = options(project);
+    let started = Instant::now();
+    let id = match in_progress(&statuses) {
+        Some(s) if s.state == State::Aborting => {
+            return Err(CliError::invalid_with_hint(
+                format!("online migration {} is being rolled back", s.migration),
+                "finish the rollback with `strata rollback`",
+            ))
+        }
+        Some(s) => {
+            let id = s.migration.clone();
+            let mut bars = Bars::new(printer, BTreeMap::new());
+            strata_online::complete(&mut pg, &id, &opts, &mut |p| bars.on(p))
+                .map_err(online_err)?;
+            bars.finish();
+            id
+        }
+        None => {
+            // Completed but not recorded (interrupted between the two)?
+            match unrecorded_completed(&migrations, &statuses, &mut pg, project)? {
+                Some(id) => id,
+                None => {
+                    printer.line("nothing to complete: no online migration is in progress");
+                    return Ok(());
+                }
+            }
+        }
+    };
+    record(project, &migrations, &mut pg, &id, printer)?;
+    if printer.json {
+        printer.json_value(&serde_json::json!({ "completed": id }));
+    } else {
+        printer.line(&format!(
+            "completed online migration {id} in {} ms: its version schema is gone; clients use the tables directly again",
+            started.elapsed().as_millis()
+        ));
+    }
+    Ok(())
+}
+
+fn unrecorded_completed(
+    migrations: &Migrations,
+    statuses: &[Status],
+    pg: &mut Postgres,
+    project: &Project,
+) -> Result<Option<String>, CliError> {
+    let tables = project.settings(false).tables;
+    let heads = pg
+        .read_heads(&tables)
+        .map_err(db_err("could not read the version table"))?;
+    let applied = migrations
+        .graph
+        .applied_set(&heads)
+        .map_err(|e| CliError::invalid(e.to_string()))?;
+    Ok(statuses
+        .iter()
+        .filter(|s| s.state == State::Completed)
+        .find(|s| migrations.get(&s.migration).is_some() && !applied.contains(s.migration.as_str()))
+        .map(|s| s.migration.clone()))
+}
+
+/// Records the completed online migration `id` as applied: its version row and an `up` history
+/// row, through the engine (nothing to execute).
+fn record(
+    project: &Project,
+    migrations: &Migrations,
+    pg: &mut Postgres,
+    id: &str,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let mut settings = project.settings(false);
+    settings.record_online = Some(id.to_owned());
+    let mut migrator = Migrator::new(pg, migrations, settings);
+    let mut reporter = RunReporter::new(printer);
+    migrator.upgrade(id, &mut reporter)?;
+    Ok(())
+}
+
+/// `strata rollback`: undo the expand phase of the migration in progress, keeping every row.
+pub fn rollback(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let mut pg = postgres(project)?;
+    let statuses = current(project, &mut pg)?;
+    let Some(s) = in_progress(&statuses) else {
+        printer.line("nothing to roll back: no online migration is in progress");
+        return Ok(());
+    };
+    if s.state == State::Contracting {
+        return Err(CliError::invalid_with_hint(
+            format!(
+                "online migration {} is being completed: its old shape is already partly gone",
+                s.migration
+            ),
+            "finish it with `strata complete`, then write a new migration to go back",
+        ));
+    }
+    let id = s.migration.clone();
+    let started = Instant::now();
+    let mut bars = Bars::new(printer, BTreeMap::new());
+    strata_online::rollback(&mut pg, &id, &options(project), &mut |p| bars.on(p))
+        .map_err(online_err)?;
+    bars.finish();
+    if printer.json {
+        printer.json_value(&serde_json::json!({ "rolled_back": id }));
+    } else {
+        printer.line(&format!(
+            "rolled back online migration {id} in {} ms: the tables are as before `start`, with every row written meanwhile",
+            started.elapsed().as_millis()
+        ));
+    }
+    Ok(())
+}
+
+/// `strata status [--search-path]`.
+pub fn status(project: &Project, search_path: bool, printer: &Printer) -> Result<(), CliError> {
+    let mut pg = postgres(project)?;
+    let statuses = current(project, &mut pg)?;
+    let active = in_progress(&statuses);
+    if search_path {
+        return match active {
+            Some(s) => {
+                printer.result(&s.search_path);
+                Ok(())
+            }
+            None => Err(CliError::invalid_with_hint(
+                "no online migration is in progress: there is no version schema to use",
+                "clients use the tables directly (the default search_path)",
+            )),
+        };
+    }
+    if printer.json {
+        let list: Vec<_> = statuses
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "migration": s.migration,
+                    "phase": s.state.name(),
+                    "version_schema": s.version_schema,
+                    "search_path": s.search_path,
+                    "next_step": s.next_step,
+                    "steps": s.steps,
+                    "backfills": s.backfills.iter().map(|(t, c, p)| serde_json::json!({
+                        "table": t.to_string(), "column": c, "rows": p.rows, "batches": p.batches, "done": p.done,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        printer.json_value(&serde_json::json!({
+            "in_progress": active.map(|s| s.migration.clone()),
+            "migrations": list,
+        }));
+        return Ok(());
+    }
+    match active {
+        None => printer.result("no online migration in progress"),
+        Some(s) => {
+            printer.result(&format!(
+                "online migration {}: {}{}",
+                s.migration,
+                s.state.name(),
+                match s.state {
+                    State::Active => " (expanded: old and new clients both work)".to_owned(),
+                    _ => format!(" (step {} of {})", s.next_step + 1, s.steps),
+                }
+            ));
+            printer.result(&format!(
+                "  version schema: {}",
+                quote_ident(&s.version_schema)
+            ));
+            printer.result(&format!(
+                "  new clients: SET search_path = {};",
+                s.search_path
+            ));
+            for (table, column, p) in &s.backfills {
+                printer.result(&format!(
+                    "  backfill {table}.{}: {} rows in {} batches{}",
+                    quote_ident(column),
+                    p.rows,
+                    p.batches,
+                    if p.done { ", done" } else { ", in progress" }
+                ));
+            }
+        }
+    }
+    for s in statuses.iter().filter(|s| !is_in_progress(s.state)) {
+        printer.verbose(&format!("{}: {}", s.migration, s.state.name()));
+    }
+    Ok(())
+}
+
+/// `strata backfill`: resume the backfill of the online migration in progress, or, with
+/// `--table`, a batched `UPDATE` for a plain migration.
+pub fn backfill(project: &Project, args: &BackfillArgs, printer: &Printer) -> Result<(), CliError> {
+    let mut pg = postgres(project)?;
+    let Some(table) = &args.table else {
+        let statuses = current(project, &mut pg)?;
+        let Some(s) = in_progress(&statuses) else {
+            return Err(CliError::invalid_with_hint(
+                "no online migration is in progress",
+                "for a plain migration's data change: strata backfill --table T --set \"col = expr\" --where \"col IS NULL\"",
+            ));
+        };
+        let id = s.migration.clone();
+        let opts = options_with(
+            project,
+            Batching {
+                size: Some(args.batch_size),
+                pause: Some(args.pause),
+            },
+        );
+        let mut bars = Bars::new(printer, BTreeMap::new());
+        let outcome = strata_online::backfill(&mut pg, &id, &opts, &mut |p| bars.on(p))
+            .map_err(online_err)?;
+        bars.finish();
+        printer.line(&format!(
+            "backfill of {id}: {} rows in {} batches",
+            outcome.rows, outcome.batches
+        ));
+        return Ok(());
+    };
+    let (Some(set), Some(condition)) = (&args.set, &args.r#where) else {
+        return Err(CliError::invalid_with_hint(
+            "--table needs --set and --where",
+            "--where names the rows still to update (e.g. \"full_name IS NULL\"): each batch updates some of them, and running the command again resumes where it stopped",
+        ));
+    };
+    plain_backfill(&mut pg, table, set, condition, args, printer)
+}
+
+/// Batches of `UPDATE … SET <set> WHERE <condition>` on rows locked `FOR UPDATE SKIP LOCKED`,
+/// committed one by one, until no row satisfies the condition.
+fn plain_backfill(
+    pg: &mut Postgres,
+    table: &str,
+    set: &str,
+    condition: &str,
+    args: &BackfillArgs,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let name = QualifiedName::parse(table);
+    let sql = format!(
+        "WITH batch AS (SELECT ctid FROM {name} WHERE ({condition}) LIMIT {} FOR UPDATE SKIP LOCKED) \
+         UPDATE {name} AS t SET {set} FROM batch WHERE t.ctid = batch.ctid",
+        args.batch_size
+    );
+    let remaining = format!("SELECT count(*) FROM {name} WHERE ({condition})");
+    let started = Instant::now();
+    let total = count(pg, &remaining)?;
+    let bar = (printer.tty && !printer.quiet && !printer.json).then(|| {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(name.to_string());
+        bar
+    });
+    let (mut rows, mut batches, mut idle) = (0u64, 0u64, 0u32);
+    loop {
+        let updated = pg
+            .simple_query_rows(&format!("{sql} RETURNING 1"))
+            .map_err(db_err("the backfill batch failed (rows of earlier batches stay updated; run the command again to resume)"))?
+            .len() as u64;
+        if updated == 0 {
+            // Nothing unlocked to take: done, or the rest is locked by others for now.
+            if count(pg, &remaining)? == 0 {
+                break;
+            }
+            idle += 1;
+            if idle > 50 {
+                return Err(CliError::invalid_with_hint(
+                    format!("rows of {name} matching the condition stay locked by other sessions"),
+                    "run the command again later; it resumes where it stopped",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        idle = 0;
+        rows += updated;
+        batches += 1;
+        if let Some(bar) = &bar {
+            bar.set_position(rows.min(total));
+        }
+        if !args.pause.is_zero() {
+            std::thread::sleep(args.pause);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if printer.json {
+        printer.json_value(
+            &serde_json::json!({ "table": name.to_string(), "rows": rows, "batches": batches }),
+        );
+    } else {
+        printer.line(&format!(
+            "backfilled {rows} rows of {name} in {batches} batches in {} ms",
+            started.elapsed().as_millis()
+        ));
+    }
+    Ok(())
+}
+
+fn count(pg: &mut Postgres, sql: &str) -> Result<u64, CliError> {
+    let rows = pg
+        .simple_query_rows(sql)
+        .map_err(db_err("the backfill's condition failed"))?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
