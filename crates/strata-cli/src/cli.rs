@@ -230,6 +230,10 @@ Examples:\n  strata start\n  strata start --sql      # print the expand phase's 
         /// Pause between backfill batches, e.g. 50ms
         #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
         pause: Option<std::time::Duration>,
+        /// Cancel and retry strata's statement when it keeps others waiting longer than this
+        /// (default 300ms; 0s: never)
+        #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
+        max_blocking: Option<std::time::Duration>,
     },
 
     /// Finish the online migration in progress: its contract phase
@@ -238,7 +242,15 @@ Examples:\n  strata start\n  strata start --sql      # print the expand phase's 
 functions and the version schema, and records the migration as applied. Run it once every\n\
 client uses the new version. Interrupted, run it again: it resumes.\n\nDocs: docs/online.md"
     )]
-    Complete,
+    Complete {
+        /// Refuse (after waiting up to a minute) while a replica's replay lag is above this
+        #[arg(long, default_value = "10s", value_parser = parse_pause, value_name = "DURATION")]
+        max_replication_lag: std::time::Duration,
+        /// Cancel and retry strata's statement when it keeps others waiting longer than this
+        /// (default 300ms; 0s: never)
+        #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
+        max_blocking: Option<std::time::Duration>,
+    },
 
     /// Undo the expand phase of the online migration in progress, keeping every row
     #[command(after_help = "Interrupted, run it again: it resumes.\n\nDocs: docs/online.md")]

@@ -371,3 +371,54 @@ fn plain_backfill_in_batches_resumes_and_needs_a_condition() {
     assert_exit(&out, 2);
     assert!(text(&out).contains("--where"), "{}", text(&out));
 }
+
+/// While strata's DDL waits for a lock, every new query on the table queues behind it; the lock
+/// watcher cancels strata's statement once it has kept others waiting for --max-blocking, and
+/// the step is retried later.
+#[test]
+fn the_lock_watcher_cancels_a_waiting_statement_that_blocks_others() {
+    let project = project(1000);
+    project.config("migrations_dir = \"migrations\"\n[env.development]\nlock_timeout = \"30s\"\n");
+    let db = Db::pg();
+    let url = db.url().to_owned();
+    assert_exit(&strata(project.path(), Some(&url), &["upgrade", "a1"]), 0);
+    let Db::Pg(pg) = &db else { unreachable!() };
+    let mut blocker = pg.client();
+    blocker
+        .batch_execute("BEGIN; SELECT count(*) FROM accounts")
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .args(["--url", &url, "start", "--max-blocking", "200ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("strata's ALTER to wait on the lock", || {
+        !db.strings("SELECT pid::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'strata'")
+            .is_empty()
+    });
+    // The application's query queues behind strata's lock request — until the watcher steps in.
+    let started = Instant::now();
+    assert_eq!(db.strings("SELECT count(*)::text FROM accounts"), ["1000"]);
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the application waited {waited:?} (lock_timeout is 30 s)"
+    );
+    blocker.batch_execute("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("lock watcher cancelled"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("started online migration b2"),
+        "{}",
+        text(&out)
+    );
+}

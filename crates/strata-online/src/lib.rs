@@ -25,6 +25,7 @@ mod preflight;
 pub mod run;
 pub mod sqltext;
 pub mod validate;
+pub mod watch;
 
 pub use error::OnlineError;
 pub use file::{load, parse, OnlineMigration};
@@ -35,3 +36,4 @@ pub use run::{
     RunOptions, State, Status,
 };
 pub use validate::validate;
+pub use watch::LockWatch;

@@ -42,6 +42,9 @@ pub struct RunOptions {
     /// Stop after this many batches (the command reports an unfinished backfill; run `backfill`
     /// to continue). `None`: run to the end.
     pub batch_limit: Option<u64>,
+    /// A watcher of this session ([`crate::watch::LockWatch`]): a statement it cancelled because
+    /// it blocked others is retried like a lock timeout.
+    pub watch: Option<std::sync::Arc<crate::watch::LockWatch>>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +57,7 @@ impl Default for RunOptions {
             batch_size: plan::DEFAULT_BATCH_SIZE,
             batch_pause: Duration::ZERO,
             batch_limit: None,
+            watch: None,
         }
     }
 }
@@ -675,7 +679,9 @@ impl Runner<'_> {
                 Err(error) => {
                     // End the failed transaction, if any (a warning when there is none).
                     let _ = self.pg.execute("ROLLBACK");
-                    if error.is_lock_timeout()
+                    let cancelled_by_watch = crate::watch::is_cancel(&error)
+                        && self.opts.watch.as_ref().is_some_and(|w| w.take_cancelled());
+                    if (error.is_lock_timeout() || cancelled_by_watch)
                         && tries < self.opts.lock_retries
                         && !error.connection
                     {

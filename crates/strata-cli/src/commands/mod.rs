@@ -48,16 +48,29 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
             sql,
             batch_size,
             pause,
+            max_blocking,
         } => online::start(
             &project,
             sql,
             online::Batching {
                 size: batch_size,
                 pause,
+                max_blocking,
             },
             printer,
         ),
-        Command::Complete => online::complete(&project, printer),
+        Command::Complete {
+            max_replication_lag,
+            max_blocking,
+        } => online::complete(
+            &project,
+            online::Batching {
+                max_blocking,
+                ..Default::default()
+            },
+            max_replication_lag,
+            printer,
+        ),
         Command::Rollback => online::rollback(&project, printer),
         Command::Status { search_path } => online::status(&project, search_path, printer),
         Command::Backfill(args) => online::backfill(&project, &args, printer),

@@ -30,11 +30,52 @@ fn postgres(project: &Project) -> Result<Postgres, CliError> {
     }
 }
 
-/// Batch size and pause given on the command line (`start`, `backfill`).
+/// Batch size, pause and lock-watch threshold given on the command line.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Batching {
     pub size: Option<u64>,
     pub pause: Option<Duration>,
+    pub max_blocking: Option<Duration>,
+}
+
+/// How long strata's statement may keep other sessions queued behind its lock request before
+/// the watcher cancels it (and the step is retried).
+pub const DEFAULT_MAX_BLOCKING: Duration = Duration::from_millis(300);
+
+/// Starts the lock watcher on `pg`'s session (SPEC §9); [`stop_watch`] ends it.
+fn watch(
+    project: &Project,
+    pg: &mut Postgres,
+    opts: &mut RunOptions,
+    batching: Batching,
+) -> Result<(), CliError> {
+    let threshold = batching.max_blocking.unwrap_or(DEFAULT_MAX_BLOCKING);
+    if threshold.is_zero() {
+        return Ok(());
+    }
+    let pid: i32 = pg
+        .simple_query_rows("SELECT pg_backend_pid()")
+        .map_err(db_err("could not read the session's pid"))?
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let watcher =
+        strata_online::LockWatch::spawn(&project.url()?, pid, threshold).map_err(online_err)?;
+    opts.watch = Some(watcher);
+    Ok(())
+}
+
+fn stop_watch(opts: &RunOptions, printer: &Printer) {
+    if let Some(w) = &opts.watch {
+        w.stop();
+        if w.cancellations() > 0 {
+            printer.notice(&format!(
+                "the lock watcher cancelled {} statement(s) that kept other sessions waiting; they were retried",
+                w.cancellations()
+            ));
+        }
+    }
 }
 
 fn options_with(project: &Project, batching: Batching) -> RunOptions {
@@ -209,7 +250,7 @@ fn start_one(
     printer: &Printer,
 ) -> Result<(), CliError> {
     let id = &migration.id;
-    let opts = options_with(project, batching);
+    let mut opts = options_with(project, batching);
     let resuming = in_progress(&current(project, pg)?).is_some_and(|s| &s.migration == id);
     // Validate and plan first: a missing table or column, or an expression the server rejects,
     // stops here with nothing changed. (A resumed start runs the plan it stored.)
@@ -220,10 +261,12 @@ fn start_one(
         row_estimates(pg, &plan)
     };
     let started = Instant::now();
+    watch(project, pg, &mut opts, batching)?;
     let mut bars = Bars::new(printer, estimates);
-    let outcome =
-        strata_online::start(pg, migration, &opts, &mut |p| bars.on(p)).map_err(online_err)?;
+    let outcome = strata_online::start(pg, migration, &opts, &mut |p| bars.on(p));
     bars.finish();
+    stop_watch(&opts, printer);
+    let outcome = outcome.map_err(online_err)?;
     let statuses = current(project, pg)?;
     let status = statuses.iter().find(|s| &s.migration == id);
     let search_path = status.map(|s| s.search_path.clone()).unwrap_or_default();
@@ -381,11 +424,16 @@ fn current(project: &Project, pg: &mut Postgres) -> Result<Vec<Status>, CliError
 
 /// `strata complete`: the contract phase of the migration in progress, then record it as applied.
 /// Run again after an interruption, it finishes the job (also the recording).
-pub fn complete(project: &Project, printer: &Printer) -> Result<(), CliError> {
+pub fn complete(
+    project: &Project,
+    batching: Batching,
+    max_lag: Duration,
+    printer: &Printer,
+) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let mut pg = postgres(project)?;
     let statuses = current(project, &mut pg)?;
-    let opts = options(project);
+    let mut opts = options_with(project, batching);
     let started = Instant::now();
     let id = match in_progress(&statuses) {
         Some(s) if s.state == State::Aborting => {
@@ -396,10 +444,13 @@ pub fn complete(project: &Project, printer: &Printer) -> Result<(), CliError> {
         }
         Some(s) => {
             let id = s.migration.clone();
+            wait_for_replicas(&mut pg, max_lag, printer)?;
+            watch(project, &mut pg, &mut opts, batching)?;
             let mut bars = Bars::new(printer, BTreeMap::new());
-            strata_online::complete(&mut pg, &id, &opts, &mut |p| bars.on(p))
-                .map_err(online_err)?;
+            let done = strata_online::complete(&mut pg, &id, &opts, &mut |p| bars.on(p));
             bars.finish();
+            stop_watch(&opts, printer);
+            done.map_err(online_err)?;
             id
         }
         None => {
@@ -423,6 +474,54 @@ pub fn complete(project: &Project, printer: &Printer) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// Before the contract phase: the replicas' replay lag must be under `max_lag`
+/// (`pg_stat_replication`); strata waits up to a minute for them to catch up, then refuses.
+fn wait_for_replicas(
+    pg: &mut Postgres,
+    max_lag: Duration,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    loop {
+        let rows = pg
+            .simple_query_rows(
+                "SELECT application_name, client_addr::text, \
+                        COALESCE(EXTRACT(epoch FROM replay_lag), 0)::float8 \
+                 FROM pg_catalog.pg_stat_replication ORDER BY 3 DESC LIMIT 1",
+            )
+            .map_err(db_err("could not read pg_stat_replication"))?;
+        let worst = rows.first().map(|r| {
+            let name = r.first().cloned().flatten().unwrap_or_default();
+            let addr = r.get(1).cloned().flatten().unwrap_or_default();
+            let lag: f64 = r
+                .get(2)
+                .cloned()
+                .flatten()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0);
+            (format!("{name} {addr}").trim().to_owned(), lag)
+        });
+        match worst {
+            Some((replica, lag)) if lag > max_lag.as_secs_f64() => {
+                if started.elapsed() > Duration::from_secs(60) {
+                    return Err(CliError::Database {
+                        context: "complete waits for the replicas".into(),
+                        error: Box::new(strata_engine::DbError::msg(format!(
+                            "replica {replica} is {lag:.1} s behind (limit {:.1} s); nothing was changed",
+                            max_lag.as_secs_f64()
+                        ))),
+                    });
+                }
+                printer.notice(&format!(
+                    "replica {replica} is {lag:.1} s behind; waiting for it before the contract phase"
+                ));
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            _ => return Ok(()),
+        }
+    }
 }
 
 fn unrecorded_completed(
@@ -482,10 +581,13 @@ pub fn rollback(project: &Project, printer: &Printer) -> Result<(), CliError> {
     }
     let id = s.migration.clone();
     let started = Instant::now();
+    let mut opts = options(project);
+    watch(project, &mut pg, &mut opts, Batching::default())?;
     let mut bars = Bars::new(printer, BTreeMap::new());
-    strata_online::rollback(&mut pg, &id, &options(project), &mut |p| bars.on(p))
-        .map_err(online_err)?;
+    let done = strata_online::rollback(&mut pg, &id, &opts, &mut |p| bars.on(p));
     bars.finish();
+    stop_watch(&opts, printer);
+    done.map_err(online_err)?;
     if printer.json {
         printer.json_value(&serde_json::json!({ "rolled_back": id }));
     } else {
@@ -592,6 +694,7 @@ pub fn backfill(project: &Project, args: &BackfillArgs, printer: &Printer) -> Re
             Batching {
                 size: Some(args.batch_size),
                 pause: Some(args.pause),
+                max_blocking: None,
             },
         );
         let mut bars = Bars::new(printer, BTreeMap::new());
