@@ -258,7 +258,7 @@ client uses the new version. Interrupted, run it again: it resumes.\n\nDocs: doc
 
     /// Show the online migration in progress: phase, version schema, backfill progress
     #[command(
-        after_help = "Examples:\n  strata status\n  strata status --json\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version\n\nDocs: docs/online.md"
+        after_help = "Examples:\n  strata status\n  strata status --json\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version   # no spaces in the value\n\nDocs: docs/online.md"
     )]
     Status {
         /// Print only the search_path new clients set (exit 2 when nothing is in progress)

@@ -17,10 +17,7 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
                 out.push(diagnostic_text(p, d));
             }
             if diagnostics.len() > 1 {
-                out.push(format!(
-                    "{} problems found; nothing was run",
-                    diagnostics.len()
-                ));
+                out.push(format!("{} problems found", diagnostics.len()));
             }
             out.join("\n")
         }

@@ -53,7 +53,29 @@ fn upgrade_stops_at_an_online_migration_and_complete_records_it() {
     assert_eq!(db.heads(), ["a1"]);
     let out = strata(project.path(), url, &["status", "--search-path"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout(&out).trim(), "\"strata_v_b2\", \"public\"");
+    assert_eq!(stdout(&out).trim(), "\"strata_v_b2\",\"public\"");
+    // As printed, it works in SET and in PGOPTIONS.
+    let psql = Command::new("psql")
+        .args([
+            "-X",
+            "-At",
+            "-d",
+            db.url(),
+            "-c",
+            "SELECT current_schemas(false)::text",
+        ])
+        .env(
+            "PGOPTIONS",
+            format!("-c search_path={}", stdout(&out).trim()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&psql.stdout).trim(),
+        "{strata_v_b2,public}",
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
 
     // Past an unfinished online migration: refused, nothing applied.
     let out = strata(project.path(), url, &["upgrade"]);
@@ -421,4 +443,30 @@ fn the_lock_watcher_cancels_a_waiting_statement_that_blocks_others() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn dropping_a_table_others_depend_on_is_refused_before_anything_changes() {
+    let project = Project::new();
+    project.write(
+        "a1_orgs.sql",
+        "-- strata:up\nCREATE TABLE orgs (id int PRIMARY KEY);\nCREATE TABLE users (id int PRIMARY KEY, org int REFERENCES orgs);\nCREATE VIEW org_ids AS SELECT id FROM orgs;\n-- strata:down\nDROP VIEW org_ids; DROP TABLE users; DROP TABLE orgs;\n",
+    );
+    project.write(
+        "b2_drop.toml",
+        "message = \"drop orgs\"\nrevises = \"a1\"\n\n[[operations]]\ntype = \"drop_table\"\ntable = \"orgs\"\n",
+    );
+    let db = Db::pg();
+    let url = Some(db.url());
+    assert_exit(&strata(project.path(), url, &["upgrade", "a1"]), 0);
+    let out = strata(project.path(), url, &["start"]);
+    assert_exit(&out, 2);
+    let all = text(&out);
+    assert!(all.contains("b2_drop.toml:6"), "{all}");
+    assert!(all.contains("users_org_fkey"), "{all}");
+    assert!(
+        all.contains("view public.org_ids") || all.contains("org_ids"),
+        "{all}"
+    );
+    assert!(!db.table_exists("strata_online_state"));
 }

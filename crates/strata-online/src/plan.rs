@@ -173,9 +173,11 @@ impl MigrationPlan {
     }
 
     /// The `search_path` for clients of the new version: `strata_v_<id>, <default schema>`.
+    /// Without a space after the comma, so the value also works in `PGOPTIONS="-c search_path=…"`
+    /// (libpq splits options on spaces).
     pub fn search_path(&self) -> String {
         format!(
-            "{}, {}",
+            "{},{}",
             quote_ident(&self.version_schema),
             quote_ident(&self.default_schema)
         )

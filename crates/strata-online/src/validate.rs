@@ -77,6 +77,51 @@ pub fn validate(
 }
 
 impl Checker<'_> {
+    /// A table to drop must not be referenced by another table's foreign key or read by a view:
+    /// `complete` would fail on them after the old version's shape is partly gone.
+    fn no_dependents(&mut self, entry: &Entry, table: &QualifiedName) {
+        let schema = self.schema;
+        let mut dependents: Vec<String> = schema
+            .constraints
+            .iter()
+            .filter(|c| {
+                c.table != *table
+                    && c.foreign_key
+                        .as_ref()
+                        .is_some_and(|fk| fk.references == *table)
+            })
+            .map(|c| format!("foreign key {} on {}", c.name, display(&c.table)))
+            .collect();
+        let reads = |deps: &[strata_schema::ObjectRef]| {
+            deps.iter().any(|d| d.name == *table && d.table.is_none())
+        };
+        dependents.extend(
+            schema
+                .views
+                .iter()
+                .filter(|v| reads(&v.depends_on))
+                .map(|v| format!("view {}", display(&v.name))),
+        );
+        dependents.extend(
+            schema
+                .materialized_views
+                .iter()
+                .filter(|v| reads(&v.depends_on))
+                .map(|v| format!("materialized view {}", display(&v.name))),
+        );
+        if !dependents.is_empty() {
+            self.error(
+                entry.line_of("table"),
+                format!(
+                    "table {} cannot be dropped online: {} depend(s) on it",
+                    display(table),
+                    dependents.join(", ")
+                ),
+                Some("drop or change them in an earlier migration first".to_owned()),
+            );
+        }
+    }
+
     fn error(&mut self, line: usize, message: String, hint: Option<String>) {
         let mut d = Diagnostic::new(self.file, line, message);
         if let Some(h) = hint {
@@ -340,6 +385,7 @@ impl Checker<'_> {
             Operation::DropTable(o) => {
                 if let Some(table) = self.existing_table(entry, &o.table) {
                     self.no_other_use(entry, &table);
+                    self.no_dependents(entry, &table);
                     if let Some(t) = self.tables.get_mut(&table) {
                         t.gone_by = Some("dropped");
                     }

@@ -895,7 +895,7 @@ down = "(balance / 2)::int"
     let s = status(&mut pg, &limited).unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].state, State::Expanding);
-    assert_eq!(s[0].search_path, r#""strata_v_f1", "public""#);
+    assert_eq!(s[0].search_path, r#""strata_v_f1","public""#);
     assert_eq!(s[0].backfills[0].2.cursor, Some(vec!["8".to_owned()]));
     assert_eq!(s[0].backfills[0].2.rows, 8);
     assert!(matches!(

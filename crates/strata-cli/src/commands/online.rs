@@ -208,7 +208,13 @@ pub fn apply_until_online(
             migrator.upgrade(&step.revision, &mut reporter)?;
         }
     }
-    start_one(project, &mut pg, &migration, batching, printer)
+    let started = start_one(project, &mut pg, &migration, batching, printer);
+    if online_at > 0 && started.is_err() {
+        printer.notice(&format!(
+            "the {online_at} migration(s) before {id} were applied; {id} was not started"
+        ));
+    }
+    started
 }
 
 fn in_progress_error(s: &Status) -> CliError {
@@ -592,7 +598,7 @@ pub fn rollback(project: &Project, printer: &Printer) -> Result<(), CliError> {
         printer.json_value(&serde_json::json!({ "rolled_back": id }));
     } else {
         printer.line(&format!(
-            "rolled back online migration {id} in {} ms: the tables are as before `start`, with every row written meanwhile",
+            "rolled back online migration {id} in {} ms: the schema is as before `start`; rows written meanwhile are kept (but not those in tables the migration created)",
             started.elapsed().as_millis()
         ));
     }
@@ -749,10 +755,20 @@ fn plain_backfill(
     });
     let (mut rows, mut batches, mut idle) = (0u64, 0u64, 0u32);
     loop {
-        let updated = pg
-            .simple_query_rows(&format!("{sql} RETURNING 1"))
+        let returned = pg
+            .simple_query_rows(&format!("{sql} RETURNING ({condition})"))
             .map_err(db_err("the backfill batch failed (rows of earlier batches stay updated; run the command again to resume)"))?
-            .len() as u64;
+;
+        let updated = returned.len() as u64;
+        if returned
+            .iter()
+            .any(|r| r.first().cloned().flatten().as_deref() == Some("t"))
+        {
+            return Err(CliError::invalid_with_hint(
+                format!("rows updated by --set \"{set}\" still match --where \"{condition}\": the backfill would never end"),
+                "--where must select only the rows still to update (e.g. --set \"x = y\" --where \"x IS NULL\")",
+            ));
+        }
         if updated == 0 {
             // Nothing unlocked to take: done, or the rest is locked by others for now.
             if count(pg, &remaining)? == 0 {
@@ -760,10 +776,12 @@ fn plain_backfill(
             }
             idle += 1;
             if idle > 50 {
-                return Err(CliError::invalid_with_hint(
-                    format!("rows of {name} matching the condition stay locked by other sessions"),
-                    "run the command again later; it resumes where it stopped",
-                ));
+                return Err(CliError::Database {
+                    context: format!("{rows} rows updated; run the command again later, it resumes where it stopped"),
+                    error: Box::new(strata_engine::DbError::msg(format!(
+                        "rows of {name} matching the condition stay locked by other sessions"
+                    ))),
+                });
             }
             std::thread::sleep(Duration::from_millis(200));
             continue;
