@@ -7,6 +7,8 @@
 //!                                  [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
 //! target/release/strata-bench lint [--files 1000] [--statements 10] [--rounds 5]
 //!                                  [--strata target/release/strata] [--squawk PATH] [--dir DIR]
+//! target/release/strata-bench online [--rows 1000000] [--clients 4] [--batch-size 1000]
+//!                                    [--admin-url URL] (and more: see online.rs)
 //! ```
 //!
 //! `core`: apply and roll back N one-table migrations with strata and with `psql` running the same
@@ -16,8 +18,12 @@
 //! `lint`: `strata lint --format json DIR` against `squawk --reporter json 'DIR/*.sql'` (squawk-cli
 //! from PyPI: `pip install squawk-cli`) over the same generated files, whole processes, in the same
 //! run; medians, the ratio, and how many findings each reported.
+//!
+//! `online`: an online migration of a table under pgbench load against the naive statements
+//! (see online.rs).
 
 mod inspect;
+mod online;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,6 +49,10 @@ fn main() {
     // The schema suites need no strata binary (see inspect.rs).
     if suite.starts_with("inspect") {
         inspect::main(&suite, &args[1..]);
+        return;
+    }
+    if suite == "online" {
+        online::main(&args[1..]);
         return;
     }
     let mut opts = Options {
@@ -90,7 +100,7 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: strata-bench core [--migrations N] [--rounds N] [--strata PATH] [--admin-url URL]\n       strata-bench lint [--files N] [--statements N] [--rounds N] [--strata PATH] [--squawk PATH] [--dir DIR]"
+        "usage: strata-bench core [--migrations N] [--rounds N] [--strata PATH] [--admin-url URL]\n       strata-bench lint [--files N] [--statements N] [--rounds N] [--strata PATH] [--squawk PATH] [--dir DIR]\n       strata-bench online [--rows N] [--clients N] [--rate TPS] [--batch-size N] [--batch-pause-ms MS] [--lock-timeout-ms MS] [--max-blocking-ms MS] [--blocker-secs N] [--together SECS] [--query-mode M] [--admin-url URL] [--keep]"
     );
     std::process::exit(2);
 }
