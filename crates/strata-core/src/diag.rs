@@ -44,3 +44,30 @@ impl fmt::Display for Diagnostic {
         Ok(())
     }
 }
+
+/// The Levenshtein distance between two strings, in characters: what "did you mean" suggestions
+/// for misspelt keys, fields and rule ids are ranked by.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod distance_tests {
+    #[test]
+    fn edit_distances() {
+        assert_eq!(super::edit_distance("revise", "revises"), 1);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("café", "cafe"), 1);
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
+    }
+}

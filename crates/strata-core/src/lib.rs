@@ -12,7 +12,7 @@ pub mod sql;
 pub mod url;
 
 pub use checksum::Checksum;
-pub use diag::Diagnostic;
+pub use diag::{edit_distance, Diagnostic};
 pub use dialect::Dialect;
 pub use ident::{quote_ident, quote_literal, QualifiedName};
 pub use url::mask_url;

@@ -112,27 +112,13 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a
             let distance = if normalise(c) == normalise(&word) {
                 0
             } else {
-                edit_distance(&word, c)
+                strata_core::edit_distance(&word, c)
             };
             (distance, c)
         })
         .filter(|&(distance, c)| distance <= 3.min(c.len() / 2))
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// Where diagnostics go: the file's display name, its text (for lines) and what was found.

@@ -505,19 +505,7 @@ fn lint_key_lines(text: &str) -> BTreeMap<String, usize> {
 
 /// The rule id closest to a misspelt one, when it is close.
 fn closest_rule(word: &str) -> Option<&'static str> {
-    let distance = |a: &str, b: &str| {
-        let b: Vec<char> = b.chars().collect();
-        let mut previous: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut current = vec![i + 1];
-            for (j, cb) in b.iter().enumerate() {
-                let substitution = previous[j] + usize::from(ca != *cb);
-                current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-            }
-            previous = current;
-        }
-        previous[b.len()]
-    };
+    let distance = strata_core::edit_distance;
     let word = word.to_ascii_lowercase().replace('_', "-");
     strata_lint::RULES
         .iter()
