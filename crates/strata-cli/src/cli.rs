@@ -17,7 +17,10 @@ Docs: docs/getting-started.md";
     version,
     about = "Versioned schema migrations over a revision graph, for PostgreSQL and SQLite",
     long_about = "strata runs versioned SQL migrations over a revision graph (branches, merges, labels), \
-keeps an append-only audit log in the database, and verifies that applied files never change.",
+keeps an append-only audit log in the database, and verifies that applied files never change. \
+It lints migrations for statements that lock or lose data, writes them from a desired schema \
+(revision --autogenerate, check, drift, diff), and runs zero-downtime expand/contract changes \
+on PostgreSQL (start, complete, rollback).",
     after_help = AFTER_HELP,
     propagate_version = true
 )]
@@ -240,7 +243,8 @@ Examples:\n  strata start\n  strata start --sql      # print the expand phase's 
     #[command(
         after_help = "Validates constraints, swaps shadow columns in, drops the old columns, triggers,\n\
 functions and the version schema, and records the migration as applied. Run it once every\n\
-client uses the new version. Interrupted, run it again: it resumes.\n\nDocs: docs/online.md"
+client uses the new version. Interrupted, run it again: it resumes.\n\n\
+Examples:\n  strata complete\n  strata complete --max-replication-lag 30s\n\nDocs: docs/online.md"
     )]
     Complete {
         /// Refuse (after waiting up to a minute) while a replica's replay lag is above this
@@ -253,7 +257,10 @@ client uses the new version. Interrupted, run it again: it resumes.\n\nDocs: doc
     },
 
     /// Undo the expand phase of the online migration in progress, keeping every row
-    #[command(after_help = "Interrupted, run it again: it resumes.\n\nDocs: docs/online.md")]
+    #[command(
+        after_help = "Interrupted, run it again: it resumes. After `complete` there is nothing to roll back:\n\
+write a new migration instead.\n\nExample:\n  strata rollback\n\nDocs: docs/online.md"
+    )]
     Rollback,
 
     /// Show the online migration in progress: phase, version schema, backfill progress
