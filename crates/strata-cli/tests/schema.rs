@@ -557,3 +557,34 @@ fn shadow_url_is_used_and_emptied() {
         text(&out)
     );
 }
+
+/// No schema written yet: `check` fails and says so, instead of only proposing to drop it all.
+#[test]
+fn empty_schema_files_are_named_as_the_likely_cause() {
+    let project = Project::new();
+    let db = Db::sqlite();
+    project.migration(
+        "a1",
+        &[],
+        "CREATE TABLE t (id integer PRIMARY KEY);",
+        "DROP TABLE t;",
+    );
+    std::fs::create_dir_all(project.path().join("schema")).unwrap();
+    let out = strata(project.path(), Some(db.url()), &["check"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("hold no table"), "{}", text(&out));
+}
+
+/// The quickstart example's schema file matches its migrations.
+#[test]
+fn the_quickstart_schema_matches_its_migrations() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let out = strata(
+        &root,
+        Some(&format!("sqlite://{}", db.display())),
+        &["--config", "strata.toml", "check"],
+    );
+    assert_exit(&out, 0);
+}

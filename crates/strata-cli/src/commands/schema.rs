@@ -175,6 +175,20 @@ pub fn plan_json(plan: &Plan) -> serde_json::Value {
     serde_json::json!({ "changes": changes })
 }
 
+/// The schema files hold no table: most likely none were written yet, not a wish to drop it all.
+fn empty_schema_hint(project: &Project) -> String {
+    let source = match &project.config.schema_command {
+        Some(command) => format!("`schema_command` ({command}) printed"),
+        None => format!(
+            "the schema files ({}) hold",
+            project.config.schema.join(", ")
+        ),
+    };
+    format!(
+        "  hint: {source} no table. Write the desired schema there first; `strata inspect > schema/schema.sql` on an up-to-date database gives a start"
+    )
+}
+
 /// One line for a change, read as "what `to` has that `from` has not":
 /// `added column "nick" of table "public"."users"`.
 pub fn summary(c: &Change) -> String {
@@ -256,7 +270,11 @@ pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
         for c in visible(&plan) {
             printer.result(&format!("  {}", summary(c)));
         }
-        printer.result("  hint: write the migration with `strata revision --autogenerate -m \"...\"`, review it, commit it");
+        if wanted.schema.tables.is_empty() && !at_head.schema.tables.is_empty() {
+            printer.result(&empty_schema_hint(project));
+        } else {
+            printer.result("  hint: write the migration with `strata revision --autogenerate -m \"...\"`, review it, commit it");
+        }
     }
     if plan.is_empty() {
         Ok(())
@@ -381,6 +399,9 @@ pub fn autogenerate(
         ));
         for c in destructive {
             printer.result(&format!("  {}", summary(c)));
+        }
+        if wanted.schema.tables.is_empty() {
+            printer.result(&empty_schema_hint(project));
         }
         printer.result("  hint: if a column or table was renamed, say so with --rename OLD=NEW (or `-- strata:renamed-from OLD` in the schema file); if the data really goes, add --allow-destructive");
         return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
