@@ -74,10 +74,10 @@ fn run(
         let online = super::online::first_online(&migrations, &steps);
         if let Connection::Postgres(pg) = &mut connection {
             // Between `start` and `complete` the schema is in its expanded shape: nothing else
-            // runs, but an interrupted start of the next migration may be resumed.
-            if !flags.dry_run {
-                let resumable = (online == Some(0)).then(|| steps[0].revision.as_str());
-                super::online::refuse_while_in_progress(project, pg, resumable)?;
+            // runs. (A plan that reaches an online migration is checked by apply_until_online,
+            // which may resume an interrupted start of it.)
+            if !flags.dry_run && online.is_none() {
+                super::online::refuse_while_in_progress(project, pg)?;
             }
         }
         if direction == Direction::Up {
@@ -110,7 +110,7 @@ fn run(
     }
     if direction == Direction::Down {
         if let Connection::Postgres(pg) = &mut connection {
-            super::online::refuse_while_in_progress(project, pg, None)?;
+            super::online::refuse_while_in_progress(project, pg)?;
         }
     }
     let mut migrator = Migrator::new(connection.db(), &migrations, settings);

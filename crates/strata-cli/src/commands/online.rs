@@ -137,15 +137,11 @@ fn in_progress(statuses: &[Status]) -> Option<&Status> {
 
 /// Refuses to run plain migrations while an online migration is between `start` and
 /// `complete`/`rollback` (the schema is in its expanded shape).
-pub fn refuse_while_in_progress(
-    project: &Project,
-    pg: &mut Postgres,
-    resumable: Option<&str>,
-) -> Result<(), CliError> {
+pub fn refuse_while_in_progress(project: &Project, pg: &mut Postgres) -> Result<(), CliError> {
     let statuses = strata_online::status(pg, &options(project)).map_err(online_err)?;
     match in_progress(&statuses) {
-        Some(s) if resumable != Some(s.migration.as_str()) => Err(in_progress_error(s)),
-        _ => Ok(()),
+        Some(s) => Err(in_progress_error(s)),
+        None => Ok(()),
     }
 }
 
@@ -178,7 +174,7 @@ pub fn apply_until_online(
                 State::Expanding => {
                     printer.notice(&format!("resuming the expand phase of {id}"));
                     let migration = read_online(migrations, project, id)?;
-                    start_one(project, &mut pg, &migration, batching, printer)
+                    start_one(project, &mut pg, &migration, batching, true, printer)
                 }
                 State::Active if upgrade && steps.len() > 1 => Err(in_progress_error(s)),
                 State::Active => {
@@ -194,12 +190,9 @@ pub fn apply_until_online(
         return Err(in_progress_error(s));
     }
     // Read the online migration before anything runs: an unknown operation type or field stops
-    // the command with nothing changed. When it is the first step, check it against the schema
-    // too (otherwise the plain migrations before it may create what it names).
+    // the command with nothing changed. Its check against the schema is `start_one`'s, after the
+    // plain migrations before it (which may create what it names).
     let migration = read_online(migrations, project, id)?;
-    if online_at == 0 {
-        strata_online::prepare(&mut pg, &migration, &options(project)).map_err(online_err)?;
-    }
     let settings = project.settings(false);
     if online_at > 0 {
         let mut migrator = Migrator::new(&mut pg, migrations, settings);
@@ -208,7 +201,7 @@ pub fn apply_until_online(
             migrator.upgrade(&step.revision, &mut reporter)?;
         }
     }
-    let started = start_one(project, &mut pg, &migration, batching, printer);
+    let started = start_one(project, &mut pg, &migration, batching, false, printer);
     if online_at > 0 && started.is_err() {
         printer.notice(&format!(
             "the {online_at} migration(s) before {id} were applied; {id} was not started"
@@ -253,11 +246,12 @@ fn start_one(
     pg: &mut Postgres,
     migration: &strata_online::OnlineMigration,
     batching: Batching,
+    // An interrupted start of this migration: it runs the plan it stored.
+    resuming: bool,
     printer: &Printer,
 ) -> Result<(), CliError> {
     let id = &migration.id;
     let mut opts = options_with(project, batching);
-    let resuming = in_progress(&current(project, pg)?).is_some_and(|s| &s.migration == id);
     // Validate and plan first: a missing table or column, or an expression the server rejects,
     // stops here with nothing changed. (A resumed start runs the plan it stored.)
     let estimates = if resuming {
@@ -317,6 +311,20 @@ fn row_estimates(pg: &mut Postgres, plan: &strata_online::MigrationPlan) -> BTre
     out
 }
 
+/// A backfill's progress bar: rows done of `len`, rows/s and ETA.
+fn backfill_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
 /// Progress on a terminal: one bar per backfill with rows/s and ETA; step lines with -v.
 struct Bars<'p> {
     printer: &'p Printer,
@@ -360,15 +368,7 @@ impl<'p> Bars<'p> {
                 if self.bar.as_ref().map(|(k, _)| k) != Some(&key) {
                     self.finish();
                     let total = self.estimates.get(&table.to_string()).copied().unwrap_or(0);
-                    let bar = ProgressBar::new(total.max(*rows));
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                    );
-                    bar.set_message(key.clone());
+                    let bar = backfill_bar(total.max(*rows), &key);
                     self.bar = Some((key, bar));
                 }
                 if let Some((_, bar)) = &self.bar {
@@ -741,18 +741,8 @@ fn plain_backfill(
     let remaining = format!("SELECT count(*) FROM {name} WHERE ({condition})");
     let started = Instant::now();
     let total = count(pg, &remaining)?;
-    let bar = (printer.tty && !printer.quiet && !printer.json).then(|| {
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_message(name.to_string());
-        bar
-    });
+    let bar = (printer.tty && !printer.quiet && !printer.json)
+        .then(|| backfill_bar(total, &name.to_string()));
     let (mut rows, mut batches, mut idle) = (0u64, 0u64, 0u32);
     loop {
         let returned = pg
