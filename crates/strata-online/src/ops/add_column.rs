@@ -4,11 +4,14 @@
 //! and a batched backfill fills existing rows. New clients see it under its name in the version
 //! schema. Complete validates the constraints and renames the shadow column; rollback drops it.
 
-use super::{add_not_valid, parse_table, validate_step, ColumnDef, Fields, Sink, SyncTrigger};
+use super::{
+    add_not_valid, attach_unique, drop_shadow, parse_table, set_not_null_then_drop_check,
+    validate_step, ColumnDef, Fields, Sink, SyncTrigger,
+};
 use crate::plan::{Backfill, Ctx, Plan, Shape, ShapeColumn, Step, StepKind};
 use crate::sqltext::{
-    column_exists, eval_over_new, guarded, is_new_client, not_null_check, relation_exists,
-    rewrite_column_refs, shadow_column, unique_index,
+    column_exists, eval_over_new, guarded, is_new_client, not_null_check, rewrite_column_refs,
+    shadow_column, unique_index,
 };
 use strata_core::{quote_ident, QualifiedName};
 
@@ -187,35 +190,22 @@ impl AddColumn {
             ) + ";",
         ];
         if !c.nullable {
-            swap.push(format!(
-                "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
-                quote_ident(&c.name),
-                quote_ident(&nn)
-            ));
+            swap.push(set_not_null_then_drop_check(&table, &c.name, &nn));
         }
         if c.unique {
-            swap.push(
-                guarded(
-                    &relation_exists(&uq),
-                    &[format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
-                        quote_ident(&self.unique_name()),
-                        quote_ident(&uq.name)
-                    )],
-                ) + ";",
-            );
+            swap.push(attach_unique(&table, &self.unique_name(), &uq));
         }
         contract.push(ctx.ddl(
             format!("rename {table}.{shadow} to {}", c.name),
             swap.join("\n"),
         ));
 
-        let abort = vec![ctx.ddl(
+        let abort = vec![drop_shadow(
+            ctx,
             format!("drop column {table}.{shadow}"),
-            format!(
-                "{}\nALTER TABLE {table} DROP COLUMN IF EXISTS {q_shadow};",
-                trigger.drop()
-            ),
+            trigger.drop(),
+            &table,
+            &shadow,
         )];
         Plan {
             expand,

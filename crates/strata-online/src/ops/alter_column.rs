@@ -8,13 +8,14 @@
 //! reached the old column through `down`).
 
 use super::{
-    add_not_valid, parse_table, validate_step, CheckDef, Fields, Reference, Sink, SyncTrigger,
+    add_not_valid, attach_unique, drop_shadow, parse_table, set_not_null_then_drop_check,
+    validate_step, CheckDef, Fields, Reference, Sink, SyncTrigger,
 };
 use crate::fields::Node;
 use crate::plan::{Backfill, Ctx, Plan, Shape, Step, StepKind};
 use crate::sqltext::{
-    column_exists, eval_over_new, guarded, is_new_client, not_null_check, relation_exists,
-    rewrite_column_refs, shadow_column, unique_index,
+    column_exists, eval_over_new, guarded, is_new_client, not_null_check, rewrite_column_refs,
+    shadow_column, unique_index,
 };
 use strata_core::{quote_ident, QualifiedName};
 
@@ -261,34 +262,22 @@ impl AlterColumn {
             ) + ";",
         ];
         if not_null {
-            swap.push(format!(
-                "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
-                quote_ident(&nn)
-            ));
+            swap.push(set_not_null_then_drop_check(&table, &self.column, &nn));
         }
         if let Some(name) = &self.unique {
-            swap.push(
-                guarded(
-                    &relation_exists(&uq),
-                    &[format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
-                        quote_ident(name),
-                        quote_ident(&uq.name)
-                    )],
-                ) + ";",
-            );
+            swap.push(attach_unique(&table, name, &uq));
         }
         contract.push(ctx.ddl(
             format!("replace {table}.{} by {shadow}", self.column),
             swap.join("\n"),
         ));
 
-        let abort = vec![ctx.ddl(
+        let abort = vec![drop_shadow(
+            ctx,
             format!("drop shadow column {table}.{shadow}"),
-            format!(
-                "{}\nALTER TABLE {table} DROP COLUMN IF EXISTS {q_shadow};",
-                trigger.drop()
-            ),
+            trigger.drop(),
+            &table,
+            &shadow,
         )];
         Plan {
             expand,

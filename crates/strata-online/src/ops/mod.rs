@@ -493,6 +493,49 @@ pub(crate) fn add_not_valid(table: &QualifiedName, name: &str, definition: &str)
     )
 }
 
+/// `SET NOT NULL` on `column` (proven by the validated check `check`, so no scan), then the check
+/// goes.
+pub(crate) fn set_not_null_then_drop_check(
+    table: &QualifiedName,
+    column: &str,
+    check: &str,
+) -> String {
+    format!(
+        "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
+        quote_ident(column),
+        quote_ident(check)
+    )
+}
+
+/// The unique index built concurrently becomes constraint `name` (once: guarded).
+pub(crate) fn attach_unique(table: &QualifiedName, name: &str, index: &QualifiedName) -> String {
+    crate::sqltext::guarded(
+        &crate::sqltext::relation_exists(index),
+        &[format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+            quote_ident(name),
+            quote_ident(&index.name)
+        )],
+    ) + ";"
+}
+
+/// The abort step of a shadow column: its sync trigger, then the column.
+pub(crate) fn drop_shadow(
+    ctx: &Ctx<'_>,
+    description: String,
+    trigger_drop: String,
+    table: &QualifiedName,
+    shadow: &str,
+) -> crate::plan::Step {
+    ctx.ddl(
+        description,
+        format!(
+            "{trigger_drop}\nALTER TABLE {table} DROP COLUMN IF EXISTS {};",
+            quote_ident(shadow)
+        ),
+    )
+}
+
 /// A contract step validating a constraint added `NOT VALID` (a no-op once it is gone).
 pub(crate) fn validate_step(ctx: &Ctx<'_>, table: &QualifiedName, name: &str) -> crate::plan::Step {
     ctx.ddl(
