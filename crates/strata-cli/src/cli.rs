@@ -431,4 +431,15 @@ pub struct RunFlags {
     /// Dialect for --sql when no URL is configured
     #[arg(long, value_name = "postgres|sqlite")]
     pub dialect: Option<String>,
+    /// How long to wait while another strata holds the runner lock, e.g. `30s` or `10m`
+    /// (default: as long as it takes); when it runs out, strata exits 3 naming the session that
+    /// holds it
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    pub lock_wait: Option<std::time::Duration>,
+}
+
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    strata_files::parse_duration(text).ok_or_else(|| {
+        format!("`{text}` is not a duration: write it with a unit, e.g. 500ms, 30s, 10m or 1h")
+    })
 }

@@ -94,6 +94,7 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
                 error,
                 ran_outside_transaction,
                 recorded,
+                rolled_back,
             } = failure.as_ref();
             let mut out = format!(
                 "{label} migration {} ({direction}) failed",
@@ -130,7 +131,10 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
                 Some(_) => out.push_str(
                     "\n  this migration runs outside a transaction; none of its statements ran",
                 ),
-                None => out.push_str("\n  its changes were rolled back"),
+                None if *rolled_back => out.push_str("\n  its changes were rolled back"),
+                None => out.push_str(
+                    "\n  its changes could NOT be rolled back: a statement of the migration had already ended its\n  transaction, so what ran before the failure may stay applied; check the database before running it again",
+                ),
             }
             if !applied.is_empty() {
                 out.push_str(&format!(

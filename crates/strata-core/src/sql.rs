@@ -19,6 +19,11 @@ pub struct Statement {
     pub column: usize,
     /// Byte offset of the first token in the text given to [`split`].
     pub offset: usize,
+    /// Whether the statement ends with its own `;` (the last statement of a text may not, and
+    /// one with an unterminated string or quoted identifier never does). Nothing may be appended
+    /// to the text of an unterminated statement without changing how the database parses it.
+    #[serde(skip)]
+    pub terminated: bool,
 }
 
 /// Splits `sql` into statements at top-level `;`. `first_line` is the line number of the first line
@@ -39,7 +44,7 @@ pub fn split(sql: &str, first_line: usize) -> Vec<Statement> {
             && !matches!(&current, Some(c) if c.depth > 0 || c.parens > 0)
         {
             if let Some(c) = current.take() {
-                out.push(position.statement(sql, c.start, token.end));
+                out.push(position.statement(sql, c.start, token.end, true));
             }
             previous_was_dot = false;
             continue;
@@ -58,7 +63,7 @@ pub fn split(sql: &str, first_line: usize) -> Vec<Statement> {
         previous_was_dot = token.kind == Kind::Punct(b'.');
     }
     if let Some(c) = current {
-        out.push(position.statement(sql, c.start, c.end));
+        out.push(position.statement(sql, c.start, c.end, false));
     }
     out
 }
@@ -125,26 +130,133 @@ pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether `statement` begins, ends or prepares a transaction (`BEGIN`, `START TRANSACTION`,
-/// `COMMIT`, `END`, `ROLLBACK`, `ABORT`, `COMMIT PREPARED`, `ROLLBACK PREPARED`,
-/// `PREPARE TRANSACTION`). `ROLLBACK TO [SAVEPOINT]` and `BEGIN ATOMIC` are not.
-pub fn is_transaction_control(statement: &str) -> bool {
+/// What a transaction-control statement does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionControl {
+    /// `BEGIN`, `START TRANSACTION`.
+    Begin,
+    /// `COMMIT`, `END`.
+    Commit,
+    /// `ROLLBACK`, `ABORT`.
+    Rollback,
+    /// `PREPARE TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`.
+    TwoPhase,
+}
+
+/// Whether `statement` begins, ends or prepares a transaction, and how. `ROLLBACK TO [SAVEPOINT]`
+/// and `BEGIN ATOMIC` are not transaction control.
+pub fn transaction_control(statement: &str) -> Option<TransactionControl> {
     let tokens = simple_tokens(statement, 4);
     let word = |i: usize| tokens.get(i).and_then(SimpleToken::word);
-    match word(0) {
-        Some("BEGIN") => word(1) != Some("ATOMIC"),
-        Some("START") => word(1) == Some("TRANSACTION"),
-        Some("COMMIT" | "END" | "ABORT") => true,
-        Some("ROLLBACK") => {
+    match word(0)? {
+        "BEGIN" => (word(1) != Some("ATOMIC")).then_some(TransactionControl::Begin),
+        "START" => (word(1) == Some("TRANSACTION")).then_some(TransactionControl::Begin),
+        "COMMIT" if word(1) == Some("PREPARED") => Some(TransactionControl::TwoPhase),
+        "COMMIT" | "END" => Some(TransactionControl::Commit),
+        "ABORT" => Some(TransactionControl::Rollback),
+        "ROLLBACK" => {
+            if word(1) == Some("PREPARED") {
+                return Some(TransactionControl::TwoPhase);
+            }
             let next = if matches!(word(1), Some("WORK" | "TRANSACTION")) {
                 2
             } else {
                 1
             };
-            word(next) != Some("TO")
+            (word(next) != Some("TO")).then_some(TransactionControl::Rollback)
         }
-        Some("PREPARE") => word(1) == Some("TRANSACTION"),
-        _ => false,
+        "PREPARE" => (word(1) == Some("TRANSACTION")).then_some(TransactionControl::TwoPhase),
+        _ => None,
+    }
+}
+
+/// Whether `statement` begins, ends or prepares a transaction (`BEGIN`, `START TRANSACTION`,
+/// `COMMIT`, `END`, `ROLLBACK`, `ABORT`, `COMMIT PREPARED`, `ROLLBACK PREPARED`,
+/// `PREPARE TRANSACTION`). `ROLLBACK TO [SAVEPOINT]` and `BEGIN ATOMIC` are not.
+pub fn is_transaction_control(statement: &str) -> bool {
+    transaction_control(statement).is_some()
+}
+
+/// The index a `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON [ONLY] table`
+/// statement creates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedIndex {
+    /// The index's name as the database stores it (unquoted names folded to lower case); `None`
+    /// when the statement lets the database choose it.
+    pub name: Option<String>,
+    /// The table as written (quoted and qualified as in the statement), for the database to
+    /// resolve.
+    pub table: String,
+    pub concurrently: bool,
+}
+
+/// What index `statement` creates, when it is a `CREATE INDEX`.
+pub fn created_index(statement: &str) -> Option<CreatedIndex> {
+    let tokens: Vec<Token> = Lexer::new(statement).take(64).collect();
+    let text = |i: usize| tokens.get(i).map(|t| t.text(statement));
+    let is = |i: usize, w: &str| {
+        tokens.get(i).is_some_and(|t| t.kind == Kind::Word)
+            && text(i).is_some_and(|t| t.eq_ignore_ascii_case(w))
+    };
+    if !is(0, "CREATE") {
+        return None;
+    }
+    let mut i = if is(1, "UNIQUE") { 2 } else { 1 };
+    if !is(i, "INDEX") {
+        return None;
+    }
+    i += 1;
+    let concurrently = is(i, "CONCURRENTLY");
+    if concurrently {
+        i += 1;
+    }
+    if is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
+        i += 3;
+    }
+    let name = if is(i, "ON") {
+        None
+    } else {
+        let name = identifier_value(tokens.get(i)?, statement)?;
+        i += 1;
+        Some(name)
+    };
+    if !is(i, "ON") {
+        return None;
+    }
+    i += 1;
+    if is(i, "ONLY") {
+        i += 1;
+    }
+    let first = tokens.get(i)?;
+    let mut j = i;
+    let last = loop {
+        let t = tokens.get(j)?;
+        if !matches!(t.kind, Kind::Word | Kind::QuotedIdent) {
+            return None;
+        }
+        if tokens.get(j + 1).map(|t| t.kind) == Some(Kind::Punct(b'.')) {
+            j += 2;
+        } else {
+            break t;
+        }
+    };
+    Some(CreatedIndex {
+        name,
+        table: statement.get(first.start..last.end)?.to_owned(),
+        concurrently,
+    })
+}
+
+/// The name an identifier token stands for: unquoted folded to lower case (as PostgreSQL does),
+/// quoted with its doubled quotes undone.
+fn identifier_value(token: &Token, sql: &str) -> Option<String> {
+    let text = token.text(sql);
+    match token.kind {
+        Kind::Word => Some(text.to_ascii_lowercase()),
+        Kind::QuotedIdent if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') => {
+            Some(text[1..text.len() - 1].replace("\"\"", "\""))
+        }
+        _ => None,
     }
 }
 
@@ -156,7 +268,7 @@ struct Position {
 }
 
 impl Position {
-    fn statement(&mut self, sql: &str, start: usize, end: usize) -> Statement {
+    fn statement(&mut self, sql: &str, start: usize, end: usize, terminated: bool) -> Statement {
         let bytes = sql.as_bytes();
         while self.offset < start {
             if bytes[self.offset] == b'\n' {
@@ -175,6 +287,7 @@ impl Position {
             line: self.line,
             column,
             offset: start,
+            terminated,
         }
     }
 }
@@ -532,6 +645,36 @@ mod tests {
 
     fn sqls(text: &str) -> Vec<String> {
         split(text, 1).into_iter().map(|s| s.sql).collect()
+    }
+
+    #[test]
+    fn the_index_a_statement_creates() {
+        let idx = created_index(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Orders_Idx ON ONLY app.\"Order Lines\" USING btree (id);",
+        )
+        .unwrap();
+        assert_eq!(idx.name.as_deref(), Some("orders_idx"));
+        assert_eq!(idx.table, "app.\"Order Lines\"");
+        assert!(idx.concurrently);
+        let idx = created_index("create index \"A\"\"b\" on t(x)").unwrap();
+        assert_eq!(idx.name.as_deref(), Some("A\"b"));
+        assert_eq!(idx.table, "t");
+        assert!(!idx.concurrently);
+        let unnamed = created_index("CREATE INDEX CONCURRENTLY ON t (x)").unwrap();
+        assert_eq!(unnamed.name, None);
+        assert_eq!(created_index("CREATE TABLE t (x int)"), None);
+        assert_eq!(created_index("CREATE INDEX"), None);
+    }
+
+    #[test]
+    fn a_statement_knows_whether_it_has_its_semicolon() {
+        let statements = split("SELECT 1;\nSELECT 'a;b';\nCREATE TABLE t (id int)", 1);
+        let terminated: Vec<bool> = statements.iter().map(|s| s.terminated).collect();
+        assert_eq!(terminated, [true, true, false]);
+        // An unterminated string runs to the end, even past a `;` inside it.
+        let open = split("SELECT 'abc;", 1);
+        assert_eq!(open.len(), 1);
+        assert!(!open[0].terminated);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::state::{HistoryRow, StateTables};
 use std::fmt;
+use std::time::Duration;
 use strata_core::Dialect;
 
 /// An error reported by the database, with everything the user needs to act on it.
@@ -78,11 +79,19 @@ pub trait Database {
     /// Every row of the history table in `id` order (empty when it does not exist yet).
     fn read_history(&mut self, tables: &StateTables) -> Result<Vec<HistoryRow>, DbError>;
 
-    /// Takes the runner lock for this version table, calling `on_wait` with a description of who
-    /// holds it (once) if it has to wait. PostgreSQL: a session advisory lock, held until
-    /// [`Database::unlock`] or the end of the session. SQLite: a no-op; writers are serialised by
-    /// `BEGIN IMMEDIATE` in [`Database::begin`].
-    fn lock(&mut self, tables: &StateTables, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
+    /// Takes the runner lock for this version table. While it waits, it calls `on_wait` with a
+    /// description of who holds it (when the wait starts, then every half minute), and it never
+    /// holds a snapshot or an open transaction: a waiting runner must not block a
+    /// `CREATE INDEX CONCURRENTLY` that the lock holder is running. `limit` bounds the wait
+    /// (`None`: wait as long as it takes); when it runs out the error names the holder.
+    /// PostgreSQL: session advisory locks, held until [`Database::unlock`] or the end of the
+    /// session. SQLite: a no-op; writers are serialised by `BEGIN IMMEDIATE`.
+    fn lock(
+        &mut self,
+        tables: &StateTables,
+        limit: Option<Duration>,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<(), DbError>;
 
     fn unlock(&mut self, tables: &StateTables) -> Result<(), DbError>;
 
@@ -93,4 +102,34 @@ pub trait Database {
     /// True when the lock is per transaction (SQLite) rather than per session, so the engine must
     /// re-read the state after each `begin`.
     fn lock_is_per_transaction(&self) -> bool;
+
+    /// Rolls back the transaction a failed statement left open. Returns `false` when no
+    /// transaction was open any more (a statement of the migration ended it), so nothing could be
+    /// rolled back and the caller must not claim it was.
+    fn rollback(&mut self) -> Result<bool, DbError> {
+        self.execute("ROLLBACK;").map(|()| true)
+    }
+
+    /// The INVALID indexes (left by an interrupted `CREATE INDEX CONCURRENTLY`) in the schemas of
+    /// `tables` (as written in SQL, resolved by the database; index names are unique per schema),
+    /// or in the whole database when `tables` is empty. Databases without such a state return
+    /// none.
+    fn invalid_indexes(&mut self, _tables: &[String]) -> Result<Vec<InvalidIndex>, DbError> {
+        Ok(Vec::new())
+    }
+}
+
+/// An index the database keeps but does not use (PostgreSQL `indisvalid = false`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidIndex {
+    pub schema: String,
+    pub table: String,
+    pub name: String,
+}
+
+impl InvalidIndex {
+    /// `schema.name`, quoted, for SQL.
+    pub fn qualified(&self) -> String {
+        strata_core::QualifiedName::new(Some(&self.schema), &self.name).to_string()
+    }
 }

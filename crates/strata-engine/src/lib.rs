@@ -6,6 +6,6 @@ pub mod migrator;
 pub mod state;
 pub mod verify;
 
-pub use database::{Database, DbError};
+pub use database::{Database, DbError, InvalidIndex};
 pub use migrator::{Applied, EngineError, Migrator, Reporter, Settings};
 pub use state::{EventKind, HistoryRow, NewEvent, StateTables};

@@ -8,7 +8,7 @@
 use crate::database::{Database, DbError};
 use crate::state::{self, EventKind, NewEvent, StateTables};
 use std::time::{Duration, Instant};
-use strata_core::sql::Statement;
+use strata_core::sql::{created_index, CreatedIndex, Statement};
 use strata_core::Dialect;
 use strata_files::{MigrationFile, Migrations};
 use strata_graph::{Direction, Step};
@@ -29,6 +29,8 @@ pub struct Settings {
     /// run may record it as applied (it has no SQL of its own). Any other online migration in a
     /// plan is refused.
     pub record_online: Option<String>,
+    /// How long to wait for the runner lock (`None`: as long as it takes).
+    pub lock_wait: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             single_transaction: false,
             client: client_identity(),
             record_online: None,
+            lock_wait: None,
         }
     }
 }
@@ -149,6 +152,9 @@ pub struct MigrationFailure {
     pub ran_outside_transaction: Option<Vec<usize>>,
     /// False when even the `failed` history row could not be written.
     pub recorded: bool,
+    /// For a migration run in a transaction: whether its changes were rolled back. False when a
+    /// statement of the migration had ended the transaction, so some of it may stay applied.
+    pub rolled_back: bool,
 }
 
 impl EngineError {
@@ -181,12 +187,14 @@ pub enum Op<'a> {
     Control(String),
     /// A statement from a migration file.
     User(&'a Statement),
+    /// strata's SQL that closes a migration: its history and version rows (and `COMMIT`).
+    Record(String),
 }
 
 impl Op<'_> {
     pub fn sql(&self) -> &str {
         match self {
-            Op::Control(sql) => sql,
+            Op::Control(sql) | Op::Record(sql) => sql,
             Op::User(statement) => &statement.sql,
         }
     }
@@ -282,7 +290,9 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
     ) -> Result<Vec<Applied>, EngineError> {
         let tables = self.settings.tables.clone();
         self.db
-            .lock(&tables, &mut |holder| reporter.lock_wait(holder))
+            .lock(&tables, self.settings.lock_wait, &mut |holder| {
+                reporter.lock_wait(holder)
+            })
             .map_err(db("could not take the runner lock"))?;
         let result = self.run_locked(direction, target, reporter);
         let unlocked = self.db.unlock(&tables);
@@ -381,16 +391,30 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         let mut attempt = 0;
         loop {
             match self.apply_in_transaction(step, reporter) {
-                Err(StepFailure { error, .. })
-                    if error.is_lock_timeout() && attempt < self.settings.lock_retries =>
+                Err(StepFailure {
+                    error, rolled_back, ..
+                }) if rolled_back
+                    && error.is_lock_timeout()
+                    && attempt < self.settings.lock_retries =>
                 {
                     attempt += 1;
                     let wait = Duration::from_millis(500u64 << (attempt - 1).min(6));
                     reporter.retrying(step, attempt, wait, &error);
                     std::thread::sleep(wait);
                 }
-                Err(StepFailure { error, statement }) => {
-                    return Err(self.fail(step, applied.to_vec(), statement, error, None));
+                Err(StepFailure {
+                    error,
+                    statement,
+                    rolled_back,
+                }) => {
+                    return Err(self.fail(
+                        step,
+                        applied.to_vec(),
+                        statement,
+                        error,
+                        None,
+                        rolled_back,
+                    ));
                 }
                 Ok(outcome) => return Ok(outcome),
             }
@@ -416,6 +440,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             let db_error = |error| StepFailure {
                 error,
                 statement: None,
+                rolled_back: true,
             };
             self.db.execute(begin.sql()).map_err(db_error)?;
             let current = self
@@ -437,8 +462,12 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             reporter,
             &mut Vec::new(),
         ) {
-            self.rollback();
-            return Err(StepFailure { error, statement });
+            let rolled_back = self.rollback();
+            return Err(StepFailure {
+                error,
+                statement,
+                rolled_back,
+            });
         }
         let elapsed = started.elapsed();
         reporter.step_finished(step, file, elapsed);
@@ -453,18 +482,99 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
     ) -> Result<StepOutcome, EngineError> {
         let file = self.file(&step.revision);
         let started = Instant::now();
+        let created = concurrent_indexes(file, step.direction == Direction::Down);
+        self.drop_interrupted_indexes(&created, reporter)?;
         let ops = step_ops(self.dialect(), &self.settings, step, file, Wrap::None);
         reporter.step_started(step, file);
         let mut ran = Vec::new();
-        if let Err((error, statement)) =
-            self.execute_ops(step, file, Wrap::None, &ops, started, reporter, &mut ran)
-        {
+        // The statements, then (before anything is recorded) a check that every index they
+        // built concurrently is valid, then the history and version rows.
+        let (body, record) = ops.split_at(ops.len() - 1);
+        let mut result =
+            self.execute_ops(step, file, Wrap::None, body, started, reporter, &mut ran);
+        if result.is_ok() {
+            result = self
+                .check_indexes_valid(&created)
+                .map_err(|error| (error, None));
+        }
+        if result.is_ok() {
+            result = self.execute_ops(step, file, Wrap::None, record, started, reporter, &mut ran);
+        }
+        if let Err((error, statement)) = result {
             self.rollback();
-            return Err(self.fail(step, applied.to_vec(), statement, error, Some(ran)));
+            return Err(self.fail(step, applied.to_vec(), statement, error, Some(ran), false));
         }
         let elapsed = started.elapsed();
         reporter.step_finished(step, file, elapsed);
         Ok(StepOutcome::Done(applied_entry(step, file, elapsed)))
+    }
+
+    /// Before a migration that builds indexes concurrently: an INVALID index with the name one
+    /// of its statements creates is what an interrupted earlier run of the same statement left
+    /// (`IF NOT EXISTS` would skip it and leave it invalid), so it is dropped concurrently and
+    /// built again. Other INVALID indexes on the same tables are reported and left alone.
+    fn drop_interrupted_indexes(
+        &mut self,
+        created: &[CreatedIndex],
+        reporter: &mut dyn Reporter,
+    ) -> Result<(), EngineError> {
+        if created.is_empty() {
+            return Ok(());
+        }
+        let mut tables: Vec<String> = created.iter().map(|c| c.table.clone()).collect();
+        tables.sort();
+        tables.dedup();
+        let invalid = self
+            .db
+            .invalid_indexes(&tables)
+            .map_err(db("could not look for invalid indexes"))?;
+        for index in invalid {
+            let ours = created
+                .iter()
+                .any(|c| c.name.as_deref() == Some(index.name.as_str()));
+            let name = index.qualified();
+            if ours {
+                reporter.notice(&format!(
+                    "index {name} is INVALID, left by an interrupted CREATE INDEX CONCURRENTLY of this migration; dropping it to build it again"
+                ));
+                self.db
+                    .execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name};"))
+                    .map_err(db("could not drop the invalid index"))?;
+            } else {
+                reporter.notice(&format!(
+                    "index {name} (on {}) is INVALID: an interrupted concurrent build? This migration does not create it, so strata leaves it alone; drop it with DROP INDEX CONCURRENTLY and build it again",
+                    index.table
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a migration: every index it built concurrently must be valid, or the migration
+    /// failed (for example `CREATE INDEX CONCURRENTLY IF NOT EXISTS` met an invalid one).
+    fn check_indexes_valid(&mut self, created: &[CreatedIndex]) -> Result<(), DbError> {
+        if created.is_empty() {
+            return Ok(());
+        }
+        let tables: Vec<String> = created.iter().map(|c| c.table.clone()).collect();
+        let invalid = self.db.invalid_indexes(&tables)?;
+        for c in created {
+            let Some(name) = &c.name else { continue };
+            if let Some(index) = invalid.iter().find(|i| &i.name == name) {
+                return Err(DbError {
+                    message: format!(
+                        "index {} on {} is INVALID after the migration: the database does not use it",
+                        index.qualified(),
+                        c.table
+                    ),
+                    hint: Some(
+                        "run `strata upgrade` again: strata drops an invalid index that the migration creates and builds it again".to_owned(),
+                    ),
+                    ..DbError::default()
+                });
+            }
+        }
+        Ok(())
     }
 
     fn run_single_transaction(
@@ -491,9 +601,9 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
                 reporter,
                 &mut Vec::new(),
             ) {
-                self.rollback();
+                let rolled_back = self.rollback();
                 // The whole run rolled back: nothing stays applied.
-                return Err(self.fail(step, Vec::new(), statement, error, None));
+                return Err(self.fail(step, Vec::new(), statement, error, None, rolled_back));
             }
             let elapsed = started.elapsed();
             reporter.step_finished(step, file, elapsed);
@@ -524,12 +634,11 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         // has no round trips to save and measures time client-side; outside a transaction every
         // statement must be a query of its own).
         let coalesce = dialect == Dialect::Postgres && wrap == Wrap::Own;
-        let last = ops.len().saturating_sub(1);
         for batch in batches(ops, coalesce) {
             if let Some(statement) = batch.statement {
                 reporter.statement_started(statement);
             }
-            let measured = if batch.ends_at == last {
+            let measured = if matches!(ops[batch.ends_at], Op::Record(_)) {
                 live_sql(dialect, &self.settings, step, file, wrap, started)
             } else {
                 None
@@ -545,9 +654,11 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         Ok(())
     }
 
-    fn rollback(&mut self) {
-        // The transaction may already be gone (connection lost); the next statement will say so.
-        let _ = self.db.execute("ROLLBACK;");
+    /// Rolls back after a failure; false when no transaction was left to roll back (a statement
+    /// of the migration ended it). A lost connection counts as rolled back: the server rolls back
+    /// the transaction of a session that is gone.
+    fn rollback(&mut self) -> bool {
+        self.db.rollback().unwrap_or(true)
     }
 
     /// Records a `failed` row in its own transaction and builds the error.
@@ -558,6 +669,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         statement: Option<FailedStatement>,
         error: DbError,
         ran: Option<Vec<usize>>,
+        rolled_back: bool,
     ) -> EngineError {
         let file = self.file(&step.revision);
         let text = error.to_string();
@@ -594,6 +706,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             error,
             ran_outside_transaction: ran,
             recorded,
+            rolled_back,
         }))
     }
 
@@ -606,7 +719,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
     ) -> Result<Vec<String>, EngineError> {
         let tables = self.settings.tables.clone();
         self.db
-            .lock(&tables, &mut |_| {})
+            .lock(&tables, self.settings.lock_wait, &mut |_| {})
             .map_err(db("could not take the runner lock"))?;
         let result = (|| {
             self.ensure_state_tables()?;
@@ -633,10 +746,12 @@ enum StepOutcome {
     StateMoved(Vec<String>),
 }
 
-/// A statement (or strata's own SQL around it) failed; the transaction is rolled back.
+/// A statement (or strata's own SQL around it) failed.
 struct StepFailure {
     error: DbError,
     statement: Option<FailedStatement>,
+    /// Whether the migration's transaction was rolled back.
+    rolled_back: bool,
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -673,6 +788,22 @@ fn failed_statement(statement: &Statement, error: &DbError) -> FailedStatement {
         error_line,
         sql: statement.sql.clone(),
     }
+}
+
+/// The indexes a section builds concurrently (those an interruption can leave INVALID).
+fn concurrent_indexes(file: &MigrationFile, down: bool) -> Vec<CreatedIndex> {
+    let section = if down {
+        file.down.as_ref()
+    } else {
+        Some(&file.up)
+    };
+    section
+        .map(|s| s.statements.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| created_index(&s.sql))
+        .filter(|c| c.concurrently)
+        .collect()
 }
 
 /// Whether an up section changes the schema (so an empty down loses the way back). Data-only
@@ -832,7 +963,7 @@ fn step_ops<'a>(
     for statement in section.map(|s| s.statements.as_slice()).unwrap_or(&[]) {
         ops.push(Op::User(statement));
     }
-    ops.push(Op::Control(finish_sql(
+    ops.push(Op::Record(finish_sql(
         dialect, settings, step, file, wrap, None,
     )));
     ops
@@ -905,20 +1036,25 @@ impl Batch<'_> {
 }
 
 /// Groups a step's ops into round trips. Without coalescing, one op each.
+///
+/// When coalescing, strata's SQL before the first statement rides along in front of it, and the
+/// closing SQL after the last one behind it — but only when that statement ends with its own `;`:
+/// text appended to an unterminated statement (no final `;`, an open quote) would change how the
+/// database parses the user's SQL, so its closing SQL goes in a round trip of its own. strata's
+/// SQL in front of a statement is complete and cannot change how the statement parses.
 fn batches<'o>(ops: &'o [Op<'_>], coalesce: bool) -> Vec<Batch<'o>> {
     let statement_at = |i: usize| match &ops[i] {
         Op::User(statement) => Some(*statement),
-        Op::Control(_) => None,
+        Op::Control(_) | Op::Record(_) => None,
+    };
+    let single = |i: usize| Batch {
+        starts_at: i,
+        ends_at: i,
+        statement: statement_at(i),
+        prefix_chars: 0,
     };
     if !coalesce {
-        return (0..ops.len())
-            .map(|i| Batch {
-                starts_at: i,
-                ends_at: i,
-                statement: statement_at(i),
-                prefix_chars: 0,
-            })
-            .collect();
+        return (0..ops.len()).map(single).collect();
     }
     let users: Vec<usize> = (0..ops.len())
         .filter(|i| statement_at(*i).is_some())
@@ -932,11 +1068,16 @@ fn batches<'o>(ops: &'o [Op<'_>], coalesce: bool) -> Vec<Batch<'o>> {
             prefix_chars: 0,
         }];
     };
-    users
+    let last_terminated = statement_at(last).is_some_and(|s| s.terminated);
+    let mut out: Vec<Batch<'o>> = users
         .iter()
         .map(|&i| {
             let starts_at = if i == first { 0 } else { i };
-            let ends_at = if i == last { ops.len() - 1 } else { i };
+            let ends_at = if i == last && last_terminated {
+                ops.len() - 1
+            } else {
+                i
+            };
             let prefix_chars = ops[starts_at..i]
                 .iter()
                 .map(|op| op.sql().chars().count() + 1)
@@ -948,7 +1089,16 @@ fn batches<'o>(ops: &'o [Op<'_>], coalesce: bool) -> Vec<Batch<'o>> {
                 prefix_chars,
             }
         })
-        .collect()
+        .collect();
+    if !last_terminated && last + 1 < ops.len() {
+        out.push(Batch {
+            starts_at: last + 1,
+            ends_at: ops.len() - 1,
+            statement: None,
+            prefix_chars: 0,
+        });
+    }
+    out
 }
 
 /// The SQL a live run sends instead of a step's last op of a step gets the measured execution time
@@ -1068,9 +1218,12 @@ pub fn offline_sql(
     out.push_str(&state::create_tables_sql(dialect, &settings.tables));
     out.push_str("\n\n");
     if dialect == Dialect::Postgres {
+        // The runner lock: the key of earlier strata versions, then the key of the version table
+        // as the server resolves it (the expression a live run evaluates).
         out.push_str(&format!(
-            "SELECT pg_advisory_lock({});\n\n",
-            settings.tables.lock_key()
+            "SELECT pg_advisory_lock({});\nSELECT pg_advisory_lock({});\n\n",
+            settings.tables.lock_key(),
+            settings.tables.lock_key_sql()
         ));
     }
     if settings.single_transaction {
@@ -1120,7 +1273,8 @@ pub fn offline_sql(
     }
     if dialect == Dialect::Postgres {
         out.push_str(&format!(
-            "SELECT pg_advisory_unlock({});\n",
+            "SELECT pg_advisory_unlock({});\nSELECT pg_advisory_unlock({});\n",
+            settings.tables.lock_key_sql(),
             settings.tables.lock_key()
         ));
     }

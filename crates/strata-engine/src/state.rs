@@ -22,8 +22,33 @@ impl StateTables {
         }
     }
 
-    /// The key of the PostgreSQL advisory lock: a stable 64-bit hash of the version table's name,
-    /// so two projects with different version tables on one server do not block each other.
+    /// The SQL expression (PostgreSQL) of the runner lock's key: a 64-bit hash, computed by the
+    /// server, of the version table's name *as the server resolves it* — the schema it exists in
+    /// (found through the `search_path`), or the schema it would be created in — so
+    /// `strata_version` and `public.strata_version` are one lock, while two projects with
+    /// different version tables on one server do not block each other.
+    ///
+    /// The live run evaluates exactly this expression once and holds the lock on its value;
+    /// `--sql` prints it.
+    pub fn lock_key_sql(&self) -> String {
+        let regclass = quote_literal(&self.version.to_string());
+        let schema = match &self.version.schema {
+            Some(schema) => quote_literal(schema),
+            None => "coalesce(current_schema(), '')".to_owned(),
+        };
+        format!(
+            "hashtextextended('strata:' || coalesce(\
+             (SELECT format('%I.%I', n.nspname, c.relname) \
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.oid = to_regclass({regclass})), \
+             format('%I.%I', {schema}, {name})), 0)",
+            name = quote_literal(&self.version.name),
+        )
+    }
+
+    /// The key earlier strata versions used: a hash of the version table's name as *spelled* in
+    /// the configuration. A run takes it before [`StateTables::lock_key_sql`]'s, so a runner of
+    /// an earlier version and one of this version never run at once during a rolling deploy.
     pub fn lock_key(&self) -> i64 {
         // FNV-1a: stable across Rust versions and platforms (unlike DefaultHasher).
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

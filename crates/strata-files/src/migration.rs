@@ -276,6 +276,10 @@ pub fn parse_migration(
         }
     }
 
+    for section in std::iter::once(&up).chain(down.iter()) {
+        check_transaction_control(&mut parser, section, transaction);
+    }
+
     let revises = header.list("revises");
     let depends_on = header.list("depends-on");
     for (key, ids) in [("revises", &revises), ("depends-on", &depends_on)] {
@@ -317,6 +321,72 @@ pub fn parse_migration(
         header_lines,
         online: false,
     })
+}
+
+/// `BEGIN`/`COMMIT`/`ROLLBACK` in a section. strata runs a transactional section inside its own
+/// transaction, together with its history row: a `COMMIT` there would commit half a migration
+/// that strata then reports as failed and rolled back, so any transaction control is refused
+/// before anything runs. A section that runs outside a transaction may hold balanced
+/// `BEGIN … COMMIT` blocks of its own.
+fn check_transaction_control(
+    parser: &mut Parser<'_>,
+    section: &Section,
+    transaction: Option<bool>,
+) {
+    use sql::TransactionControl as Tx;
+    let no_transaction = transaction == Some(false)
+        || section
+            .statements
+            .iter()
+            .any(|s| sql::no_transaction_reason(&s.sql).is_some());
+    let mut open: Option<usize> = None;
+    for s in &section.statements {
+        let Some(control) = sql::transaction_control(&s.sql) else {
+            continue;
+        };
+        let words: String = s
+            .sql
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_end_matches(';')
+            .to_owned();
+        if !no_transaction {
+            parser.error(
+                s.line,
+                format!("`{words}` in a migration that strata runs in a transaction"),
+                "strata wraps each migration in its own transaction (with its history row), so the file must not begin, commit or roll back one: remove the statement; or, to manage transactions yourself, add `-- strata:transaction off` and keep every `BEGIN` balanced by a `COMMIT`",
+            );
+            continue;
+        }
+        match (control, open) {
+            (Tx::TwoPhase, _) => parser.error(
+                s.line,
+                format!("`{words}`: two-phase commit is not supported in a migration"),
+                "remove the statement",
+            ),
+            (Tx::Begin, Some(begun)) => parser.error(
+                s.line,
+                format!("`{words}` inside the transaction begun at line {begun}"),
+                "end that transaction with `COMMIT` first",
+            ),
+            (Tx::Begin, None) => open = Some(s.line),
+            (Tx::Commit | Tx::Rollback, Some(_)) => open = None,
+            (Tx::Commit | Tx::Rollback, None) => parser.error(
+                s.line,
+                format!("`{words}` without a `BEGIN` before it"),
+                "remove it, or begin the transaction it ends with `BEGIN`",
+            ),
+        }
+    }
+    if let Some(begun) = open {
+        parser.error(
+            begun,
+            "this transaction is never committed",
+            "end it with `COMMIT` before the end of the section",
+        );
+    }
 }
 
 /// Why an online migration cannot be reverted by `downgrade`.

@@ -32,10 +32,10 @@ use postgres::error::ErrorPosition;
 use postgres::types::Type;
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use strata_core::{mask_url, quote_literal, Dialect};
 use strata_engine::state::{HistoryRow, StateTables};
-use strata_engine::{Database, DbError};
+use strata_engine::{Database, DbError, InvalidIndex};
 
 /// How to connect, beyond what the URL says.
 #[derive(Clone, Debug)]
@@ -55,6 +55,21 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             dbname: None,
         }
+    }
+}
+
+/// How often a waiting runner says again who holds the lock.
+const LOCK_PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// `750 ms`, `12 s`, `3 min 5 s`.
+fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
     }
 }
 
@@ -96,6 +111,8 @@ pub struct Postgres {
     server_version: u32,
     notices: Arc<Mutex<Notices>>,
     tls: tls::PgTls,
+    /// The runner-lock keys this session holds, in the order taken.
+    held_keys: Vec<i64>,
 }
 
 /// A handle that cancels the statement running on a [`Postgres`] connection, usable from another
@@ -291,6 +308,7 @@ impl Postgres {
             server_version: 0,
             notices,
             tls,
+            held_keys: Vec::new(),
         };
 
         // One round trip: the SETs, the version, and (14+) the dead-client check. The CASE is
@@ -388,6 +406,29 @@ impl Postgres {
             }
         }
         Ok(true)
+    }
+
+    fn one_i64(&mut self, sql: &str) -> Result<i64, DbError> {
+        let row = self
+            .client
+            .query_typed_one(sql, &[])
+            .map_err(|e| self.error(e))?;
+        Ok(row.get(0))
+    }
+
+    fn try_advisory_lock(&mut self, key: i64) -> Result<bool, DbError> {
+        let row = self
+            .client
+            .query_typed_one("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)])
+            .map_err(|e| self.error(e))?;
+        Ok(row.get(0))
+    }
+
+    fn advisory_unlock(&mut self, key: i64) -> Result<(), DbError> {
+        self.client
+            .query_typed("SELECT pg_advisory_unlock($1)", &[(&key, Type::INT8)])
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Who holds the advisory lock `key` in this database, as `pid 1234 (strata, user app, since
@@ -513,30 +554,78 @@ impl Database for Postgres {
             .collect())
     }
 
-    fn lock(&mut self, tables: &StateTables, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
-        let key = tables.lock_key();
-        let row = self
-            .client
-            .query_typed_one("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)])
-            .map_err(|e| self.error(e))?;
-        if row.get::<_, bool>(0) {
-            return Ok(());
+    fn lock(
+        &mut self,
+        tables: &StateTables,
+        limit: Option<Duration>,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<(), DbError> {
+        // The key of earlier versions first (a runner of an earlier strata during a rolling
+        // deploy holds only that one), then the key of the table as the server resolves it.
+        let resolved = self.one_i64(&format!("SELECT {}", tables.lock_key_sql()))?;
+        let mut keys = vec![tables.lock_key()];
+        if resolved != keys[0] {
+            keys.push(resolved);
         }
-        let holder = self
-            .lock_holder(key)?
-            .unwrap_or_else(|| "another session".to_owned());
-        on_wait(&holder);
-        self.client
-            .query_typed("SELECT pg_advisory_lock($1)", &[(&key, Type::INT8)])
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        // Polled with pg_try_advisory_lock, each try a statement of its own: a runner blocked
+        // in pg_advisory_lock() would hold a snapshot that the holder's CREATE INDEX
+        // CONCURRENTLY waits for — a deadlock.
+        let started = Instant::now();
+        let mut held = 0;
+        let mut pause = Duration::from_millis(20);
+        let mut announced: Option<Instant> = None;
+        loop {
+            while held < keys.len() && self.try_advisory_lock(keys[held])? {
+                held += 1;
+            }
+            if held == keys.len() {
+                self.held_keys = keys;
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            let out_of_time = limit.is_some_and(|limit| waited >= limit);
+            if out_of_time || announced.is_none_or(|at| at.elapsed() >= LOCK_PROGRESS_EVERY) {
+                let holder = self
+                    .lock_holder(keys[held])?
+                    .unwrap_or_else(|| "another session".to_owned());
+                if out_of_time {
+                    for key in keys[..held].iter().rev() {
+                        self.advisory_unlock(*key)?;
+                    }
+                    return Err(DbError {
+                        message: format!(
+                            "gave up waiting for the runner lock after {}: it is held by {holder}",
+                            human_duration(waited)
+                        ),
+                        hint: Some(
+                            "another strata run is in progress on this database; wait for it to \
+                             finish, or give it longer with --lock-wait"
+                                .to_owned(),
+                        ),
+                        ..DbError::default()
+                    });
+                }
+                if announced.is_none() {
+                    on_wait(&holder);
+                } else {
+                    on_wait(&format!("{holder}; waiting for {}", human_duration(waited)));
+                }
+                announced = Some(Instant::now());
+            }
+            let mut nap = pause;
+            if let Some(limit) = limit {
+                nap = nap.min(limit.saturating_sub(waited));
+            }
+            std::thread::sleep(nap);
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
     }
 
-    fn unlock(&mut self, tables: &StateTables) -> Result<(), DbError> {
-        let key = tables.lock_key();
-        self.client
-            .query_typed("SELECT pg_advisory_unlock($1)", &[(&key, Type::INT8)])
-            .map_err(|e| self.error(e))?;
+    fn unlock(&mut self, _tables: &StateTables) -> Result<(), DbError> {
+        let keys = std::mem::take(&mut self.held_keys);
+        for key in keys.iter().rev() {
+            self.advisory_unlock(*key)?;
+        }
         Ok(())
     }
 
@@ -546,5 +635,48 @@ impl Database for Postgres {
 
     fn lock_is_per_transaction(&self) -> bool {
         false
+    }
+
+    fn rollback(&mut self) -> Result<bool, DbError> {
+        // After an error inside a transaction block every statement fails with 25P02 until
+        // ROLLBACK. A statement that succeeds means no block was open: the migration's own
+        // COMMIT (or END) had ended it, and there is nothing left to roll back.
+        match self.client.simple_query("SELECT 1") {
+            Ok(_) => Ok(false),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                self.execute("ROLLBACK;").map(|()| true)
+            }
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn invalid_indexes(&mut self, tables: &[String]) -> Result<Vec<InvalidIndex>, DbError> {
+        // Index names are unique per schema, so a name is matched in the tables' schemas.
+        // No tables: every invalid index in the database (outside the system schemas).
+        let rows = self
+            .client
+            .query_typed(
+                "SELECT n.nspname::text, t.relname::text, c.relname::text \
+                 FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT i.indisvalid \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND (cardinality($1::text[]) = 0 \
+                        OR c.relnamespace IN (SELECT r.relnamespace FROM pg_catalog.pg_class r \
+                           WHERE r.oid IN (SELECT to_regclass(x) FROM unnest($1::text[]) AS x))) \
+                 ORDER BY 1, 3",
+                &[(&tables, Type::TEXT_ARRAY)],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| InvalidIndex {
+                schema: r.get(0),
+                table: r.get(1),
+                name: r.get(2),
+            })
+            .collect())
     }
 }

@@ -310,7 +310,9 @@ fn a_waiting_runner_is_told_who_holds_the_lock() {
     let first_pid = one(&mut first, "SELECT pg_backend_pid()").unwrap();
     let user = one(&mut first, "SELECT current_user").unwrap();
     first
-        .lock(&tables, &mut |_| panic!("the first lock must not wait"))
+        .lock(&tables, None, &mut |_| {
+            panic!("the first lock must not wait")
+        })
         .unwrap();
 
     let (tx, rx) = mpsc::channel::<String>();
@@ -320,7 +322,7 @@ fn a_waiting_runner_is_told_who_holds_the_lock() {
         let tables = StateTables::default();
         let mut calls = 0;
         second
-            .lock(&tables, &mut |who| {
+            .lock(&tables, None, &mut |who| {
                 calls += 1;
                 tx.send(format!("waiting: {who}")).unwrap();
             })
@@ -368,10 +370,11 @@ fn different_version_tables_do_not_block_each_other() {
     let db = TempPg::new();
     let mut a = connect(&db.url);
     let mut b = connect(&db.url);
-    a.lock(&StateTables::default(), &mut |_| panic!("no wait"))
+    a.lock(&StateTables::default(), None, &mut |_| panic!("no wait"))
         .unwrap();
     b.lock(
         &StateTables::new("other_version", "other_history"),
+        None,
         &mut |w| panic!("waited on {w}"),
     )
     .unwrap();
@@ -383,14 +386,14 @@ fn a_killed_session_releases_the_lock() {
     let tables = StateTables::default();
     let mut first = connect(&db.url);
     let pid = one(&mut first, "SELECT pg_backend_pid()").unwrap();
-    first.lock(&tables, &mut |_| {}).unwrap();
+    first.lock(&tables, None, &mut |_| {}).unwrap();
     let mut admin = db.client();
     admin
         .batch_execute(&format!("SELECT pg_terminate_backend({pid})"))
         .unwrap();
     let mut second = connect(&db.url);
     let start = Instant::now();
-    second.lock(&tables, &mut |_| {}).unwrap();
+    second.lock(&tables, None, &mut |_| {}).unwrap();
     assert!(start.elapsed() < Duration::from_secs(10));
     // the terminated connection reports a connection error
     let err = first.execute("SELECT 1").unwrap_err();

@@ -378,6 +378,7 @@ impl Database for Sqlite {
     fn lock(
         &mut self,
         _tables: &StateTables,
+        _limit: Option<std::time::Duration>,
         _on_wait: &mut dyn FnMut(&str),
     ) -> Result<(), DbError> {
         Ok(())
@@ -395,6 +396,13 @@ impl Database for Sqlite {
 
     fn lock_is_per_transaction(&self) -> bool {
         true
+    }
+
+    fn rollback(&mut self) -> Result<bool, DbError> {
+        if self.conn.is_autocommit() {
+            return Ok(false);
+        }
+        self.execute("ROLLBACK;").map(|()| true)
     }
 }
 

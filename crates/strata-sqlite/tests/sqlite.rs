@@ -304,7 +304,7 @@ fn lock_and_unlock_are_no_ops() {
     let mut db = Sqlite::open(&tmp.url, BUSY).unwrap();
     let tables = StateTables::default();
     let mut waited = false;
-    db.lock(&tables, &mut |_| waited = true).unwrap();
+    db.lock(&tables, None, &mut |_| waited = true).unwrap();
     db.unlock(&tables).unwrap();
     assert!(!waited);
 }

@@ -36,7 +36,8 @@ fn run(
     printer: &Printer,
 ) -> Result<(), CliError> {
     let migrations = project.migrations()?;
-    let settings = project.settings(flags.single_transaction);
+    let mut settings = project.settings(flags.single_transaction);
+    settings.lock_wait = flags.lock_wait;
 
     if flags.sql {
         // Offline: no connection. Without FROM:, an upgrade starts from base and a downgrade

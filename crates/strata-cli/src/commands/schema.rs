@@ -298,6 +298,10 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
         .read_history(&tables)
         .map_err(db_err("could not read the history table"))?;
     let verified = verify_files(&migrations, &heads, &history);
+    // An INVALID index looks like any other in the catalog, but the database does not use it.
+    let invalid = db
+        .invalid_indexes(&[])
+        .map_err(db_err("could not look for invalid indexes"))?;
     drop(conn);
 
     let live = ws.load(&live_side)?;
@@ -312,7 +316,7 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
         renames: Vec::new(),
     };
     let plan = plan(ws.dialect, &expected.schema, &live.schema, &opts);
-    let drifted = !plan.is_empty() || !verified.mismatches.is_empty();
+    let drifted = !plan.is_empty() || !verified.mismatches.is_empty() || !invalid.is_empty();
     if printer.json {
         let changes: Vec<_> = visible(&plan).map(summary).collect();
         printer.json_value(&serde_json::json!({
@@ -320,6 +324,9 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
             "revision": heads,
             "schema": changes,
             "verify": verified,
+            "invalid_indexes": invalid.iter().map(|i| serde_json::json!({
+                "schema": i.schema, "table": i.table, "index": i.name,
+            })).collect::<Vec<_>>(),
         }));
     } else {
         let at = if heads.is_empty() {
@@ -332,6 +339,14 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
                 "{} {} (outside migrations)",
                 printer.red("drift:"),
                 summary(c)
+            ));
+        }
+        for i in &invalid {
+            printer.result(&format!(
+                "{} index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY): the database does not use it; drop it with DROP INDEX CONCURRENTLY and build it again (`strata upgrade` does this for an index its migration creates)",
+                printer.red("drift:"),
+                i.qualified(),
+                strata_core::QualifiedName::new(Some(&i.schema), &i.table)
             ));
         }
         for m in &verified.mismatches {
