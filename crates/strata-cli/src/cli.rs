@@ -228,7 +228,7 @@ Examples:\n  strata start\n  strata start --sql      # print the expand phase's 
         #[arg(long)]
         sql: bool,
         /// Rows per backfill batch (each batch is one transaction)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_batch_size)]
         batch_size: Option<u64>,
         /// Pause between backfill batches, e.g. 50ms
         #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
@@ -296,11 +296,19 @@ pub struct BackfillArgs {
     #[arg(long = "where", value_name = "CONDITION", requires = "table")]
     pub r#where: Option<String>,
     /// Rows per batch (each batch is one transaction)
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = parse_batch_size)]
     pub batch_size: u64,
     /// Pause between batches, e.g. 50ms, 1s
     #[arg(long, default_value = "0s", value_parser = parse_pause, value_name = "DURATION")]
     pub pause: std::time::Duration,
+}
+
+fn parse_batch_size(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a batch needs at least 1 row".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of rows (e.g. 1000)")),
+    }
 }
 
 fn parse_pause(text: &str) -> Result<std::time::Duration, String> {

@@ -18,13 +18,13 @@ pub struct Project {
 impl Project {
     pub fn load(global: &Global) -> Result<Project, CliError> {
         let config = match &global.config {
-            Some(path) => read_config(path)?,
+            Some(path) => read_config(path, false)?,
             None => {
                 let cwd = std::env::current_dir().map_err(|e| {
                     CliError::invalid(format!("cannot read the current directory: {e}"))
                 })?;
                 match strata_files::find_config(&cwd) {
-                    Some(path) => read_config(&path)?,
+                    Some(path) => read_config(&path, true)?,
                     None => strata_files::default_config(cwd),
                 }
             }
@@ -163,6 +163,14 @@ impl Project {
             .and_then(|e| e.lint)
             .unwrap_or(strata_files::LintMode::Warn)
     }
+
+    /// What `upgrade` does about applied files changed since: the environment's `verify`, by
+    /// default `warn`.
+    pub fn verify_mode(&self) -> strata_files::VerifyMode {
+        self.env()
+            .and_then(|e| e.verify)
+            .unwrap_or(strata_files::VerifyMode::Warn)
+    }
 }
 
 /// An open database, of its concrete type.
@@ -182,7 +190,23 @@ impl Connection {
     }
 }
 
-fn read_config(path: &Path) -> Result<Config, CliError> {
+/// Reads and parses `path`: given with `--config`, or found by the upward search (`searched`).
+fn read_config(path: &Path, searched: bool) -> Result<Config, CliError> {
+    if path.is_dir() {
+        let shown = display_path(path);
+        let inside = path.join("strata.toml");
+        let hint = if searched {
+            "strata looks for strata.toml in the current folder and its parents, and found this folder: rename or remove it (a container bind mount of a missing file creates such a folder), or pass --config PATH".to_owned()
+        } else if inside.is_file() {
+            format!("pass the file: --config {}", display_path(&inside))
+        } else {
+            "pass the path of a strata.toml file to --config".to_owned()
+        };
+        return Err(CliError::invalid_with_hint(
+            format!("{shown} is a directory, not a configuration file"),
+            hint,
+        ));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::invalid_with_hint(
             format!("cannot read {}: {e}", path.display()),

@@ -275,6 +275,11 @@ fn read_text(path: &Path, shown: &str, inputs: &mut Inputs) -> Option<String> {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => {
                 inputs.texts.insert(shown.to_owned(), text.clone());
+                // Reported at its line, rather than as the parser's failure on the statement.
+                if let Some(nul) = strata_files::nul_byte(shown, &text) {
+                    inputs.problems.push(nul);
+                    return None;
+                }
                 Some(text)
             }
             Err(e) => {

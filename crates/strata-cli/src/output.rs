@@ -1,12 +1,20 @@
 //! Everything strata prints goes through here: masked, colored only on a terminal, quiet when asked.
+//!
+//! Text from files and databases (messages, file names, history rows, database errors) may hold
+//! control characters: the commands escape them where they put such text into a line
+//! ([`strata_core::text`]), and every line of normal output, notice and error is escaped once more
+//! here, keeping only the color sequences strata writes itself. [`Printer::result`] is left
+//! exact: it prints SQL and data formats, and its human uses escape their values.
 
 use crate::cli::Global;
 use crate::error::CliError;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 use strata_core::mask_url;
 use strata_core::sql::Statement;
+use strata_core::text::{escape_controls, escape_line};
 use strata_engine::migrator::Reporter;
 use strata_engine::DbError;
 use strata_files::MigrationFile;
@@ -58,8 +66,13 @@ impl Printer {
     /// Text on stderr as it is (already rendered; suppressed by --quiet).
     pub fn stderr(&self, text: &str) {
         if !self.quiet {
-            eprint!("{}", mask_url(text));
+            eprint!("{}", mask_url(&self.safe(text)));
         }
+    }
+
+    /// `text` with its control characters escaped, except the color sequences this printer adds.
+    pub fn safe<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        safe_text(text, self.color)
     }
 
     pub fn bold(&self, text: &str) -> String {
@@ -86,7 +99,7 @@ impl Printer {
     pub fn line(&self, text: &str) {
         if !self.quiet && !self.json {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", mask_url(text));
+            let _ = writeln!(out, "{}", mask_url(&self.safe(text)));
         }
     }
 
@@ -109,13 +122,13 @@ impl Printer {
     /// A notice on stderr (suppressed by --quiet).
     pub fn notice(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{} {}", self.yellow("notice:"), mask_url(text));
+            eprintln!("{} {}", self.yellow("notice:"), mask_url(&self.safe(text)));
         }
     }
 
     pub fn verbose(&self, text: &str) {
         if self.verbose && !self.quiet {
-            eprintln!("{}", self.dim(&mask_url(text)));
+            eprintln!("{}", self.dim(&mask_url(&escape_controls(text))));
         }
     }
 
@@ -125,7 +138,7 @@ impl Printer {
             return;
         }
         let text = crate::render::error_text(self, error);
-        eprintln!("{}", mask_url(&text));
+        eprintln!("{}", mask_url(&self.safe(&text)));
         if self.json {
             let value = serde_json::json!({ "error": { "exit_code": error.exit_code(), "message": mask_url(&crate::render::error_text(&self.plain(), error)) } });
             self.json_value(&value);
@@ -139,6 +152,36 @@ impl Printer {
             ..self.clone()
         }
     }
+}
+
+/// `text` with control characters escaped (newlines and tabs kept); with `keep_colors`, the SGR
+/// sequences (`ESC [ digits ; m`) strata paints with stay.
+fn safe_text(text: &str, keep_colors: bool) -> Cow<'_, str> {
+    if !keep_colors || !text.contains('\x1b') {
+        return escape_controls(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&escape_controls(&rest[..at]));
+        let after = &rest[at + 1..];
+        let sgr = after.strip_prefix('[').and_then(|params| {
+            let end = params.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+            params[end..].starts_with('m').then_some(end + 2)
+        });
+        match sgr {
+            Some(len) => {
+                out.push_str(&rest[at..at + 1 + len]);
+                rest = &after[len..];
+            }
+            None => {
+                out.push_str(&escape_controls("\x1b"));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&escape_controls(rest));
+    Cow::Owned(out)
 }
 
 /// Whether `text` has anything [`mask_url`] could change: a URL's `://`, or `password=` (which
@@ -203,17 +246,24 @@ impl RunReporter<'_> {
 
 impl Reporter for RunReporter<'_> {
     fn lock_wait(&mut self, holder: &str) {
-        let text =
-            format!("another strata is running here; waiting for its lock (held by {holder})");
+        let text = format!(
+            "another strata is running here; waiting for its lock (held by {})",
+            escape_line(holder)
+        );
         self.say(|p| p.notice(&text));
     }
 
     fn notice(&mut self, text: &str) {
-        self.say(|p| p.notice(text));
+        let text = escape_controls(text);
+        self.say(|p| p.notice(&text));
     }
 
     fn statement_started(&mut self, statement: &Statement) {
-        let line = format!("line {}: {}", statement.line, first_line(&statement.sql));
+        let line = format!(
+            "line {}: {}",
+            statement.line,
+            escape_line(&first_line(&statement.sql))
+        );
         self.say(|p| p.verbose(&format!("  {line}")));
         if let Some(spinner) = self.spinner() {
             spinner.set_message(line);
@@ -231,7 +281,7 @@ impl Reporter for RunReporter<'_> {
         let text = format!(
             "{arrow} {} {}  {}",
             p.bold(&step.revision),
-            file.message_or_slug(),
+            escape_line(&file.message_or_slug()),
             p.dim(&format!("{} ms", elapsed.as_millis()))
         );
         self.say(|p| p.line(&text));
@@ -241,7 +291,7 @@ impl Reporter for RunReporter<'_> {
         let text = format!(
             "{}: lock timeout ({}); retry {attempt} in {} ms",
             step.revision,
-            error.message,
+            escape_line(&error.message),
             wait.as_millis()
         );
         self.say(|p| p.notice(&text));
@@ -266,7 +316,21 @@ fn first_line(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::may_hold_secret;
+    use super::{may_hold_secret, safe_text};
+
+    #[test]
+    fn lines_keep_only_their_own_colors() {
+        let painted = "\x1b[1;31merror:\x1b[0m a\x1b]0;title\x07b\rc\x1b[2Jd\x1b";
+        assert_eq!(
+            safe_text(painted, true),
+            "\x1b[1;31merror:\x1b[0m a\\u{1b}]0;title\\u{7}b\\rc\\u{1b}[2Jd\\u{1b}"
+        );
+        assert_eq!(
+            safe_text(painted, false),
+            "\\u{1b}[1;31merror:\\u{1b}[0m a\\u{1b}]0;title\\u{7}b\\rc\\u{1b}[2Jd\\u{1b}"
+        );
+        assert_eq!(safe_text("two\n\tlines", true), "two\n\tlines");
+    }
 
     #[test]
     fn secrets_are_looked_for_before_masking() {

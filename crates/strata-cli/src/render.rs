@@ -1,16 +1,19 @@
 //! How errors read: what went wrong, where (file:line with the source line), and what to do.
+//! Text from files and the database is shown with its control characters escaped.
 
 use crate::error::CliError;
 use crate::output::Printer;
+use strata_core::text::{escape_controls, escape_line};
 use strata_core::Diagnostic;
 use strata_engine::{DbError, EngineError};
 
 pub fn error_text(p: &Printer, error: &CliError) -> String {
     let label = p.red("error:");
     match error {
-        CliError::Invalid { message, hint } => {
-            with_hint(format!("{label} {message}"), hint.as_deref())
-        }
+        CliError::Invalid { message, hint } => with_hint(
+            format!("{label} {}", escape_controls(message)),
+            hint.as_deref(),
+        ),
         CliError::Diagnostics(diagnostics) => {
             let mut out = Vec::new();
             for d in diagnostics {
@@ -25,9 +28,17 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
             format!("{label} {}", db_error_text(error))
         }
         CliError::Database { context, error } => {
-            format!("{label} {context}: {}", db_error_text(error))
+            format!(
+                "{label} {}: {}",
+                escape_controls(context),
+                db_error_text(error)
+            )
         }
-        CliError::Io { context, error } => format!("{label} {context}: {error}"),
+        CliError::Io { context, error } => format!(
+            "{label} {}: {}",
+            escape_controls(context),
+            escape_controls(&error.to_string())
+        ),
         CliError::Problems | CliError::Reported(_) => String::new(),
         CliError::Engine(e) => engine_error_text(p, e),
     }
@@ -36,18 +47,24 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
 fn with_hint(mut text: String, hint: Option<&str>) -> String {
     if let Some(hint) = hint {
         text.push_str("\n  hint: ");
-        text.push_str(hint);
+        text.push_str(&escape_controls(hint));
     }
     text
 }
 
 pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
+    let file = escape_line(&d.file);
     let location = if d.line > 0 {
-        format!("{}:{}", d.file, d.line)
+        format!("{file}:{}", d.line)
     } else {
-        d.file.clone()
+        file.into_owned()
     };
-    let mut out = format!("{} {}: {}", p.red("error:"), p.bold(&location), d.message);
+    let mut out = format!(
+        "{} {}: {}",
+        p.red("error:"),
+        p.bold(&location),
+        escape_controls(&d.message)
+    );
     if d.line > 0 {
         if let Some(source) = source_line(&d.file, d.line) {
             out.push_str(&format!("\n{:>5} | {source}", d.line));
@@ -56,21 +73,25 @@ pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
     with_hint(out, d.hint.as_deref())
 }
 
+/// The line of the file, control characters escaped.
 fn source_line(file: &str, line: usize) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
-    text.lines().nth(line - 1).map(|l| l.trim_end().to_owned())
+    text.lines()
+        .nth(line - 1)
+        .map(|l| escape_controls(l.trim_end()).into_owned())
 }
 
 pub fn db_error_text(e: &DbError) -> String {
+    let message = escape_controls(&e.message);
     let mut out = match &e.code {
-        Some(code) => format!("{} [{code}]", e.message),
-        None => e.message.clone(),
+        Some(code) => format!("{message} [{}]", escape_line(code)),
+        None => message.into_owned(),
     };
     if let Some(detail) = &e.detail {
-        out.push_str(&format!("\n  detail: {detail}"));
+        out.push_str(&format!("\n  detail: {}", escape_controls(detail)));
     }
     if let Some(hint) = &e.hint {
-        out.push_str(&format!("\n  hint: {hint}"));
+        out.push_str(&format!("\n  hint: {}", escape_controls(hint)));
     }
     out
 }
@@ -78,11 +99,16 @@ pub fn db_error_text(e: &DbError) -> String {
 fn engine_error_text(p: &Printer, e: &EngineError) -> String {
     let label = p.red("error:");
     match e {
-        EngineError::Invalid { message, hint } => {
-            with_hint(format!("{label} {message}"), hint.as_deref())
-        }
+        EngineError::Invalid { message, hint } => with_hint(
+            format!("{label} {}", escape_controls(message)),
+            hint.as_deref(),
+        ),
         EngineError::Database { context, error } => {
-            format!("{label} {context}: {}", db_error_text(error))
+            format!(
+                "{label} {}: {}",
+                escape_controls(context),
+                db_error_text(error)
+            )
         }
         EngineError::MigrationFailed(failure) => {
             let strata_engine::migrator::MigrationFailure {
@@ -96,6 +122,7 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
                 recorded,
                 rolled_back,
             } = failure.as_ref();
+            let file = escape_line(file);
             let mut out = format!(
                 "{label} migration {} ({direction}) failed",
                 p.bold(revision)
@@ -104,12 +131,12 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
                 Some(s) => {
                     let line = s.error_line.unwrap_or(s.line);
                     out.push_str(&format!("\n  --> {file}:{line}"));
-                    if let Some(source) = source_line(file, line) {
+                    if let Some(source) = source_line(failure.file.as_str(), line) {
                         out.push_str(&format!("\n{line:>5} | {source}"));
                     } else {
                         out.push_str(&format!(
                             "\n  statement: {}",
-                            s.sql.lines().next().unwrap_or("")
+                            escape_line(s.sql.lines().next().unwrap_or(""))
                         ));
                     }
                 }

@@ -53,8 +53,8 @@ impl QualifiedName {
         }
     }
 
-    /// Parses `name` or `schema.name` as written in configuration (no quoting; a name containing a
-    /// dot must be configured with an explicit schema).
+    /// Parses `name` or `schema.name` as written in configuration (no quoting; strata.toml refuses
+    /// names of more than two parts, so a table name cannot contain a dot).
     pub fn parse(text: &str) -> QualifiedName {
         match text.split_once('.') {
             Some((schema, name)) if !schema.is_empty() && !name.is_empty() => {

@@ -9,6 +9,7 @@ pub mod diag;
 pub mod dialect;
 pub mod ident;
 pub mod sql;
+pub mod text;
 pub mod url;
 
 pub use checksum::Checksum;

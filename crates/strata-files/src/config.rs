@@ -42,6 +42,7 @@ url = "sqlite://strata-dev.db"
 # statement_timeout = "30m"              # cancel any statement that runs longer
 # lock_retries = 3                       # retry a migration that hit lock_timeout
 # lint = "enforce"                       # "enforce" | "warn" | "off"
+# verify = "before-upgrade"              # applied files edited since: "warn" | "before-upgrade" | "off"
 "#;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -62,6 +63,7 @@ const ENV_KEYS: &[&str] = &[
     "statement_timeout",
     "lock_retries",
     "lint",
+    "verify",
 ];
 
 const DURATION_HINT: &str =
@@ -95,6 +97,7 @@ pub struct EnvConfig {
     pub statement_timeout: Option<Duration>,
     pub lock_retries: Option<u32>,
     pub lint: Option<LintMode>,
+    pub verify: Option<VerifyMode>,
 }
 
 /// A value and the `strata.toml` line it was read from.
@@ -120,6 +123,26 @@ impl LintMode {
             LintMode::Enforce => "enforce",
             LintMode::Warn => "warn",
             LintMode::Off => "off",
+        }
+    }
+}
+
+/// What `upgrade` does when a migration file changed after it was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyMode {
+    Off,
+    /// Print a warning naming each changed file, and go on (the default).
+    Warn,
+    /// Refuse to run anything while an applied file differs from its checksum of record.
+    BeforeUpgrade,
+}
+
+impl VerifyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyMode::Off => "off",
+            VerifyMode::Warn => "warn",
+            VerifyMode::BeforeUpgrade => "before-upgrade",
         }
     }
 }
@@ -191,13 +214,15 @@ pub fn default_config(root: PathBuf) -> Config {
     }
 }
 
-/// `start/strata.toml`, else the first `strata.toml` in a parent directory.
+/// `start/strata.toml`, else the first `strata.toml` in a parent directory. Whatever stands
+/// there is returned, file or not: a folder named `strata.toml` (as a container bind mount of a
+/// missing file creates) is for the caller to refuse, not a reason to use a parent's file.
 pub fn find_config(start: &Path) -> Option<PathBuf> {
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
     start
         .ancestors()
         .map(|dir| dir.join("strata.toml"))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| candidate.symlink_metadata().is_ok())
 }
 
 /// `"500ms"`, `"5s"`, `"30m"` or `"30min"`, `"2h"`, `"1d"`. A bare number has no unit and is `None`.
@@ -378,6 +403,9 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
         match key.get_ref().as_str() {
             name @ ("migrations_dir" | "version_table" | "history_table" | "schema_command") => {
                 if let Some(v) = reader.string(line, name, value) {
+                    if name.ends_with("_table") {
+                        reader.check_table_name(line, name, &v);
+                    }
                     match name {
                         "migrations_dir" => config.migrations_dir = v,
                         "version_table" => config.version_table = v,
@@ -513,6 +541,38 @@ impl Reader<'_> {
         }
     }
 
+    /// `table` or `schema.table`: no more parts, none empty, no control characters.
+    fn check_table_name(&mut self, line: usize, key: &str, name: &str) {
+        let parts: Vec<&str> = name.split('.').collect();
+        let problem = if parts.len() > 2 {
+            Some(format!(
+                "has {} dot-separated parts; at most two (`schema.table`) are allowed",
+                parts.len()
+            ))
+        } else if parts.iter().any(|p| p.trim().is_empty()) {
+            Some("has an empty part around its `.`".to_owned())
+        } else if name.chars().any(char::is_control) {
+            Some("contains a control character".to_owned())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let shown: String = name.escape_debug().collect();
+            let default = if key == "version_table" {
+                "strata_version"
+            } else {
+                "strata_history"
+            };
+            self.error(
+                line,
+                format!("`{key}` = \"{shown}\" {problem}"),
+                format!(
+                    "write `table` or `schema.table` (a name with a dot in it cannot be configured), for example: {key} = \"app.{default}\""
+                ),
+            );
+        }
+    }
+
     /// An array of strings (or one string).
     fn string_list(&mut self, line: usize, key: &str, value: &Value) -> Option<Vec<String>> {
         match value {
@@ -632,6 +692,19 @@ impl Reader<'_> {
                     },
                     other => self.wrong_type(line, &qualified, "a string", other),
                 },
+                "verify" => match value {
+                    Value::String(s) => match s.as_str() {
+                        "off" => env.verify = Some(VerifyMode::Off),
+                        "warn" => env.verify = Some(VerifyMode::Warn),
+                        "before-upgrade" => env.verify = Some(VerifyMode::BeforeUpgrade),
+                        _ => self.error(
+                            line,
+                            format!("`{qualified}` must be \"off\", \"warn\" or \"before-upgrade\", not \"{}\"", s.escape_debug()),
+                            "what `upgrade` does when an applied migration file changed: \"warn\" (the default) names the files and goes on, \"before-upgrade\" refuses to run, \"off\" does not look",
+                        ),
+                    },
+                    other => self.wrong_type(line, &qualified, "a string", other),
+                },
                 other => {
                     self.unknown_key(line, other, &format!("[env.{name}]"), ENV_KEYS);
                 }
@@ -665,6 +738,7 @@ fn example(key: &str) -> String {
         "statement_timeout" => "statement_timeout = \"30m\"".into(),
         "lock_retries" => "lock_retries = 3".into(),
         "lint" if key.starts_with("env.") => "lint = \"enforce\"".into(),
+        "verify" => "verify = \"before-upgrade\"".into(),
         "lint" => "[lint]\n    pg_version = 15".into(),
         "env" => "[env.development]\n    url = \"sqlite://strata-dev.db\"".into(),
         _ => format!("{bare} = ..."),
@@ -832,6 +906,63 @@ disable = ["prefer-text"]
         assert_eq!(errors("migrations_dir = \"\"\n")[0].0, 1);
         assert_eq!(errors("[env.x]\nlock_retries = -1\n")[0].0, 2);
         assert_eq!(errors("[env.x]\nlint = \"strict\"\n")[0].0, 2);
+    }
+
+    #[test]
+    fn state_table_names_have_at_most_two_parts() {
+        let c = parse("version_table = \"app.v\"\nhistory_table = \"Mixed Case\"\n").unwrap();
+        assert_eq!(
+            (c.version_table.as_str(), c.history_table.as_str()),
+            ("app.v", "Mixed Case")
+        );
+        let errs = errors("\nversion_table = \"a.b.c\"\nhistory_table = \"app.\"\n");
+        assert_eq!(
+            errs.iter().map(|e| e.0).collect::<Vec<_>>(),
+            [2, 3],
+            "{errs:?}"
+        );
+        assert!(errs[0].1.contains("`version_table`"), "{}", errs[0].1);
+        assert!(errs[0].1.contains("3 dot-separated parts"), "{}", errs[0].1);
+        assert!(errs[1].1.contains("`history_table`"), "{}", errs[1].1);
+        assert!(errs[1].1.contains("empty part"), "{}", errs[1].1);
+        for bad in [
+            "\".t\"",
+            "\"a..b\"",
+            "\"  \"",
+            "\"\"",
+            "\"a\\u001bb\"",
+            "\" . \"",
+        ] {
+            let errs = errors(&format!("history_table = {bad}\n"));
+            assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+            assert_eq!(errs[0].0, 1);
+            assert!(
+                errs[0].1.contains("`history_table`"),
+                "{bad}: {}",
+                errs[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn verify_modes() {
+        let c = parse("[env.a]\nverify = \"off\"\n[env.b]\nverify = \"before-upgrade\"\n[env.c]\nverify = \"warn\"\n[env.d]\n").unwrap();
+        assert_eq!(c.envs["a"].verify, Some(VerifyMode::Off));
+        assert_eq!(c.envs["b"].verify, Some(VerifyMode::BeforeUpgrade));
+        assert_eq!(c.envs["c"].verify, Some(VerifyMode::Warn));
+        assert_eq!(c.envs["d"].verify, None);
+        let errs = errors("[env.x]\nurl = \"sqlite::memory:\"\nverify = \"always\"\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, 3);
+        assert!(
+            errs[0].1.contains(
+                "`env.x.verify` must be \"off\", \"warn\" or \"before-upgrade\", not \"always\""
+            ),
+            "{}",
+            errs[0].1
+        );
+        assert_eq!(errors("[env.x]\nverify = true\n")[0].0, 2);
+        assert_eq!(errors("verify = \"warn\"\n")[0].0, 1);
     }
 
     #[test]
@@ -1127,9 +1258,10 @@ disable = ["prefer-text"]
         assert_eq!(find_config(&deep), Some(tmp.path().join("strata.toml")));
         std::fs::write(deep.join("strata.toml"), "").unwrap();
         assert_eq!(find_config(&deep), Some(deep.join("strata.toml")));
-        // A folder named strata.toml is not a config.
+        // A folder named strata.toml is found (for the caller to refuse), not skipped in favour
+        // of a parent's file.
         std::fs::remove_file(deep.join("strata.toml")).unwrap();
         std::fs::create_dir(deep.join("strata.toml")).unwrap();
-        assert_eq!(find_config(&deep), Some(tmp.path().join("strata.toml")));
+        assert_eq!(find_config(&deep), Some(deep.join("strata.toml")));
     }
 }

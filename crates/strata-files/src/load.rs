@@ -93,6 +93,11 @@ pub fn load(dir: &Path, display_base: &Path) -> Result<Migrations, Vec<Diagnosti
                 continue;
             }
         };
+        // A NUL cannot be sent to a database (PostgreSQL drops the connection): refuse the file
+        // here, so nothing of the run starts. Its other problems are still reported.
+        if let Some(diagnostic) = nul_byte(&shown, &text) {
+            diagnostics.push(diagnostic);
+        }
         let parsed = if online {
             crate::migration::parse_online_header(&shown, &name, &text)
         } else {
@@ -245,6 +250,22 @@ fn graph_diagnostics(
         | GraphError::LabelIsRevisionId { id, .. } => vec![at(id, "labels")],
         GraphError::DuplicateId { id } | GraphError::InvalidId { id } => vec![at(id, "")],
     }
+}
+
+/// A diagnostic at the first NUL byte of a migration file's text, if it has one.
+pub fn nul_byte(shown: &str, text: &str) -> Option<Diagnostic> {
+    let at = text.find('\0')?;
+    let line = crate::line_of_offset(text, at);
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..at].chars().count() + 1;
+    Some(
+        Diagnostic::new(
+            shown,
+            line,
+            format!("migration contains a NUL byte (column {column}); it cannot be sent to the database"),
+        )
+        .with_hint("remove it; a file full of NUL bytes was probably saved as UTF-16: save it as UTF-8"),
+    )
 }
 
 /// The file's text, or a diagnostic saying why it cannot be read.
@@ -515,6 +536,35 @@ mod tests {
             .message
             .contains("`revises` must be a revision id or a list of them"));
         assert!(diags[5].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_error_at_its_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("migrations");
+        fs::create_dir(&dir).unwrap();
+        write(&dir, "a1_ok.sql", "-- strata:up\n-- strata:down\n");
+        write(
+            &dir,
+            "b2_nul.sql",
+            "-- strata:revises a1\n-- strata:up\nSELECT 1;\nSELECT 'x\0';\n-- strata:down\n",
+        );
+        write(&dir, "c3_online.toml", "revises = \"b2\"\n# \0\n");
+        let diags = load(&dir, tmp.path()).unwrap_err();
+        let nul: Vec<_> = diags
+            .iter()
+            .filter(|d| d.message.contains("NUL byte"))
+            .map(|d| (d.file.clone(), d.line, d.message.clone()))
+            .collect();
+        assert_eq!(nul.len(), 2, "{diags:?}");
+        assert_eq!(nul[0].0, "migrations/b2_nul.sql");
+        assert_eq!(nul[0].1, 4);
+        assert!(nul[0].2.contains("column 10"), "{}", nul[0].2);
+        assert_eq!(
+            (nul[1].0.as_str(), nul[1].1),
+            ("migrations/c3_online.toml", 2)
+        );
+        assert!(nul_byte("x", "no nul here").is_none());
     }
 
     #[test]

@@ -803,6 +803,16 @@ impl Parser<'_> {
                 );
                 false
             }
+            // Not "a root": a parent lost in an edit or a merge would silently start a new root.
+            "revises" | "depends-on" | "labels" if value.is_empty() => {
+                let hint = match key {
+                    "revises" => "write the id(s) of the parent migration(s) after it; a root migration has no `-- strata:revises` line",
+                    "depends-on" => "write the id(s) this migration depends on after it, or remove the line",
+                    _ => "write the branch label(s) after it, or remove the line",
+                };
+                self.error(number, format!("`-- strata:{key}` is empty"), hint);
+                false
+            }
             "revises" | "depends-on" => self.check_list(
                 number,
                 key,
@@ -1149,6 +1159,23 @@ DROP TABLE users;
             1
         );
         assert_eq!(one_error("-- strata:up now\n-- strata:down\n").0, 1);
+    }
+
+    #[test]
+    fn an_empty_list_key_is_an_error_not_a_root() {
+        let (line, message) =
+            one_error("-- strata:message m\n-- strata:revises   \n-- strata:up\n-- strata:down\n");
+        assert_eq!(line, 2);
+        assert!(
+            message.contains("`-- strata:revises` is empty"),
+            "{message}"
+        );
+        for key in ["depends-on", "labels"] {
+            let (line, message) =
+                one_error(&format!("-- strata:{key}\n-- strata:up\n-- strata:down\n"));
+            assert_eq!(line, 1);
+            assert!(message.contains("is empty"), "{message}");
+        }
     }
 
     #[test]

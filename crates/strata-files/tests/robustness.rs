@@ -56,6 +56,9 @@ const TOKENS: &[&str] = &[
     "-- strata:renamed-from ",
     ",",
     ".",
+    "..",
+    "verify = \"",
+    "before-upgrade",
     "#",
     "\"\"\"",
 ];
@@ -147,6 +150,14 @@ fn migration_files_and_schema_files_never_panic() {
 fn config_files_never_panic() {
     let mut seeds = seeds("examples/quickstart", "toml");
     seeds.push(strata_files::CONFIG_TEMPLATE.to_owned());
+    // State table names of every shape, and each `verify` mode.
+    seeds.push(
+        "version_table = \"app.strata_version\"\nhistory_table = \"a.b.c\"\n\n[env.production]\nurl = \"postgres://app@db/app\"\nverify = \"before-upgrade\"\nlint = \"warn\"\n\n[env.ci]\nverify = \"off\"\n".to_owned(),
+    );
+    seeds.push(
+        "version_table = \".x\"\nhistory_table = \"s..t\"\n[env.development]\nverify = \"warn\"\n"
+            .to_owned(),
+    );
     let mut rng = Rng(0x5eed_0002);
     for _ in 0..ROUNDS {
         let seed = &seeds[rng.below(seeds.len())];

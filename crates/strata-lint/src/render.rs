@@ -7,8 +7,21 @@ use crate::rules;
 /// Looks up a file's text by its display path, for snippets.
 pub type Texts<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Human output: one block per finding, then a summary line.
+/// Human output: one block per finding, then a summary line. Text from the files (names, source
+/// lines, identifiers in messages) is shown with its control characters escaped.
 pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
+    human_report(findings, 0, texts, color)
+}
+
+/// [`human`], with `unlinted` more errors in the summary: files (or their parts) that could not
+/// be read or parsed, which the caller reports itself.
+pub fn human_report(
+    findings: &[Finding],
+    unlinted: usize,
+    texts: Texts<'_>,
+    color: bool,
+) -> String {
+    use strata_core::text::{escape_controls, escape_line};
     let paint = |code: &str, s: &str| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -26,12 +39,13 @@ pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
         out.push_str(&format!(
             "{}: {}\n",
             paint(code, &format!("{label}[{}]", f.rule)),
-            paint("1", &f.message)
+            paint("1", &escape_controls(&f.message))
         ));
+        let file = escape_line(&f.file);
         let location = if f.line > 0 {
-            format!("{}:{}:{}", f.file, f.line, f.column)
+            format!("{file}:{}:{}", f.line, f.column)
         } else {
-            f.file.clone()
+            file.into_owned()
         };
         out.push_str(&format!("  --> {location}\n"));
         if f.line > 0 {
@@ -40,23 +54,24 @@ pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
             {
                 let gutter = f.line.to_string().len();
                 let pad = " ".repeat(gutter);
-                let caret_pad: String = source
+                let before: String = source.chars().take(f.column.saturating_sub(1)).collect();
+                let caret_pad: String = escape_controls(&before)
                     .chars()
-                    .take(f.column.saturating_sub(1))
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 out.push_str(&format!(
                     "  {pad} |\n  {} | {}\n  {pad} | {caret_pad}{}\n",
                     f.line,
-                    source.trim_end(),
+                    escape_controls(source.trim_end()),
                     paint(code, "^")
                 ));
             }
         }
         if let Some(lock) = &f.lock {
-            out.push_str(&format!("  = lock: {lock}\n"));
+            out.push_str(&format!("  = lock: {}\n", escape_controls(lock)));
         }
         if let Some(help) = &f.help {
+            let help = escape_controls(help);
             let mut lines = help.lines();
             out.push_str(&format!("  = help: {}\n", lines.next().unwrap_or("")));
             for line in lines {
@@ -67,11 +82,17 @@ pub fn human(findings: &[Finding], texts: Texts<'_>, color: bool) -> String {
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     out.push_str(&format!(
-        "{} error(s), {} warning(s), {} info\n",
-        count(Severity::Error),
+        "{} error(s), {} warning(s), {} info",
+        count(Severity::Error) + unlinted,
         count(Severity::Warning),
         count(Severity::Info)
     ));
+    if unlinted > 0 {
+        out.push_str(&format!(
+            " ({unlinted} of the errors: a file that could not be read or parsed)"
+        ));
+    }
+    out.push('\n');
     out
 }
 
@@ -210,4 +231,46 @@ pub fn github_report(findings: &[Finding], failures: &[ParseFailure]) -> String 
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_output_escapes_control_characters_and_counts_unlinted_files() {
+        let text = "/*\x1b[2J*/ CREATE TABLE a (id int);\n".to_owned();
+        let finding = Finding {
+            rule: "table-without-primary-key",
+            severity: Severity::Warning,
+            file: "m/1_\x1b]0;x\x07.sql".to_owned(),
+            line: 1,
+            column: 23,
+            statement: text.clone(),
+            message: "table a\x1b[2J has no primary key".to_owned(),
+            lock: None,
+            help: Some("line 1\nline \r2".to_owned()),
+        };
+        let out = human_report(&[finding], 1, &|_| Some(text.clone()), false);
+        assert!(!out.contains(['\x1b', '\x07', '\r']), "{out:?}");
+        assert!(
+            out.contains("table a\\u{1b}[2J has no primary key"),
+            "{out}"
+        );
+        assert!(out.contains("--> m/1_\\u{1b}]0;x\\u{7}.sql:1:23"), "{out}");
+        assert!(out.contains("= help: line 1\n          line \\r2"), "{out}");
+        // The caret stays under the column, past the escape's wider text.
+        let lines: Vec<&str> = out.lines().collect();
+        let source = lines.iter().position(|l| l.contains("CREATE")).unwrap();
+        assert!(lines[source].contains("/*\\u{1b}[2J*/"), "{out}");
+        assert_eq!(
+            lines[source].find("TABLE a").unwrap() + 6,
+            lines[source + 1].find('^').unwrap()
+        );
+        assert!(
+            out.ends_with("1 error(s), 1 warning(s), 0 info (1 of the errors: a file that could not be read or parsed)\n"),
+            "{out}"
+        );
+        assert!(human(&[], &|_| None, false).ends_with("0 error(s), 0 warning(s), 0 info\n"));
+    }
 }

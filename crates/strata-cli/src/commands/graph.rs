@@ -5,6 +5,7 @@ use crate::context::Project;
 use crate::error::CliError;
 use crate::output::Printer;
 use strata_core::quote_ident;
+use strata_core::text::{escape_controls, escape_line};
 
 pub fn heads(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
@@ -27,7 +28,10 @@ pub fn heads(project: &Project, printer: &Printer) -> Result<(), CliError> {
         } else {
             format!(" ({})", f.labels.join(", "))
         };
-        printer.result(&format!("{h} {}{labels}", f.message_or_slug()));
+        printer.result(&format!(
+            "{h} {}{labels}",
+            escape_line(&f.message_or_slug())
+        ));
     }
     Ok(())
 }
@@ -49,10 +53,13 @@ pub fn branches(project: &Project, printer: &Printer) -> Result<(), CliError> {
     }
     for p in points {
         let f = migrations.get(p).expect("graph ids have files");
-        printer.result(&format!("{p} {}", f.message_or_slug()));
+        printer.result(&format!("{p} {}", escape_line(&f.message_or_slug())));
         for child in graph.children(p) {
             let c = migrations.get(child).expect("graph ids have files");
-            printer.result(&format!("  -> {child} {}", c.message_or_slug()));
+            printer.result(&format!(
+                "  -> {child} {}",
+                escape_line(&c.message_or_slug())
+            ));
         }
     }
     Ok(())
@@ -90,9 +97,9 @@ pub fn show(project: &Project, rev: &str, printer: &Printer) -> Result<(), CliEr
     printer.result(&format!("revision:   {}", printer.bold(&f.id)));
     printer.result(&format!(
         "message:    {}",
-        f.message.clone().unwrap_or_else(none)
+        escape_line(&f.message.clone().unwrap_or_else(none))
     ));
-    printer.result(&format!("file:       {}", f.path));
+    printer.result(&format!("file:       {}", escape_line(&f.path)));
     printer.result(&format!(
         "parents:    {}",
         if f.revises.is_empty() {
@@ -117,14 +124,20 @@ pub fn show(project: &Project, rev: &str, printer: &Printer) -> Result<(), CliEr
         None => printer.result("transaction: on"),
     }
     if let Some(r) = &f.irreversible {
-        printer.result(&format!("irreversible: {r}"));
+        printer.result(&format!("irreversible: {}", escape_line(r)));
     }
     if let Some(r) = &f.destructive_downgrade {
-        printer.result(&format!("destructive downgrade: {r}"));
+        printer.result(&format!("destructive downgrade: {}", escape_line(r)));
     }
-    printer.result(&format!("\n-- up\n{}", f.up.sql.trim_end()));
+    printer.result(&format!(
+        "\n-- up\n{}",
+        escape_controls(f.up.sql.trim_end())
+    ));
     if let Some(down) = &f.down {
-        printer.result(&format!("\n-- down\n{}", down.sql.trim_end()));
+        printer.result(&format!(
+            "\n-- down\n{}",
+            escape_controls(down.sql.trim_end())
+        ));
     }
     Ok(())
 }
@@ -135,7 +148,7 @@ pub fn graph(project: &Project, format: GraphFormat, printer: &Printer) -> Resul
     let mut out = String::new();
     let label = |id: &str| {
         let f = migrations.get(id).expect("graph ids have files");
-        format!("{id}: {}", f.message_or_slug())
+        format!("{id}: {}", escape_line(&f.message_or_slug()))
     };
     match format {
         GraphFormat::Mermaid => {

@@ -112,7 +112,12 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
                 printer.line(what);
             } else {
                 let texts = |file: &str| inputs.texts.get(file).cloned();
-                let text = strata_lint::render::human(&report.findings, &texts, stdout_color);
+                let text = strata_lint::render::human_report(
+                    &report.findings,
+                    failures.len(),
+                    &texts,
+                    stdout_color,
+                );
                 printer.result(text.trim_end());
                 printer.line(&format!(
                     "checked {} migration(s), {} statement(s)",

@@ -82,6 +82,8 @@ fn run(
             }
         }
         if direction == Direction::Up {
+            // Applied files edited since: a warning, or (`verify = "before-upgrade"`) a refusal.
+            super::status::before_upgrade(project, &migrations, &mut connection, printer)?;
             // Lint what is about to run; under `lint = "enforce"` error findings stop here.
             let plain = &steps[..online.unwrap_or(steps.len())];
             super::lint::before_upgrade(project, &migrations, plain, &mut connection, printer)?;
@@ -191,7 +193,7 @@ fn print_plan(
         let mut line = format!(
             "  {arrow} {} {}",
             s.revision,
-            file.map(|f| f.message_or_slug()).unwrap_or_default()
+            strata_core::text::escape_line(&file.map(|f| f.message_or_slug()).unwrap_or_default())
         );
         if let Some(reason) = file.and_then(|f| f.non_transactional(s.direction == Direction::Down))
         {

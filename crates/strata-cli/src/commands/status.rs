@@ -1,12 +1,13 @@
 //! Commands that read (and, for `stamp`, set) the state kept in the database.
 
-use crate::context::Project;
+use crate::context::{Connection, Project};
 use crate::error::{db_err, CliError};
 use crate::output::Printer;
 use std::collections::BTreeSet;
+use strata_core::text::escape_line;
 use strata_engine::verify::{verify as verify_files, Mismatch};
 use strata_engine::{Database, Migrator, StateTables};
-use strata_files::Migrations;
+use strata_files::{Migrations, VerifyMode};
 use strata_graph::Direction;
 
 fn tables(project: &Project) -> StateTables {
@@ -49,7 +50,11 @@ pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
         } else {
             String::new()
         };
-        printer.result(&format!("current: {} {message}{tag}", printer.bold(head)));
+        printer.result(&format!(
+            "current: {} {}{tag}",
+            printer.bold(&escape_line(head)),
+            escape_line(&message)
+        ));
     }
     if pending.is_empty() {
         printer.result("pending: none");
@@ -57,7 +62,7 @@ pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
         printer.result(&format!(
             "pending: {} — {}",
             pending.len(),
-            pending.join(", ")
+            escape_line(&pending.join(", "))
         ));
     }
     Ok(())
@@ -159,7 +164,7 @@ pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Res
         printer.result(&format!(
             "{mark} {parents} -> {}{extra}  {}",
             printer.bold(id),
-            f.message_or_slug()
+            escape_line(&f.message_or_slug())
         ));
     }
     if !printer.quiet {
@@ -185,7 +190,7 @@ pub fn log(project: &Project, printer: &Printer) -> Result<(), CliError> {
             "up" => printer.green("up    "),
             "down" => printer.yellow("down  "),
             "failed" => printer.red("failed"),
-            _ => format!("{:<6}", r.kind),
+            _ => format!("{:<6}", escape_line(&r.kind)),
         };
         let ms = r
             .execution_ms
@@ -194,16 +199,16 @@ pub fn log(project: &Project, printer: &Printer) -> Result<(), CliError> {
         let mut line = format!(
             "{:>4} {} {kind} {} {}  {}  {}",
             r.id,
-            r.applied_at,
-            printer.bold(&r.revision),
-            r.message.clone().unwrap_or_default(),
-            printer.dim(&r.applied_by),
+            escape_line(&r.applied_at),
+            printer.bold(&escape_line(&r.revision)),
+            escape_line(r.message.as_deref().unwrap_or_default()),
+            printer.dim(&escape_line(&r.applied_by)),
             printer.dim(&ms)
         );
         if let Some(error) = &r.error {
             line.push_str(&format!(
                 "\n       {}",
-                printer.red(error.lines().next().unwrap_or(""))
+                printer.red(&escape_line(error.lines().next().unwrap_or("")))
             ));
         }
         printer.result(line.trim_end());
@@ -274,15 +279,15 @@ pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
     } else {
         for m in &result.mismatches {
             match m {
-                Mismatch::Changed { revision, file, applied_checksum, file_checksum, applied_at } => printer.result(&format!(
-                    "{} {file}: revision {revision} changed after it was applied on {applied_at} (applied sha256 {}…, file now {}…)\n  hint: restore the file as it was applied and put the change in a new migration",
+                Mismatch::Changed { .. } => printer.result(&format!(
+                    "{} {}\n  hint: restore the file as it was applied and put the change in a new migration",
                     printer.red("mismatch:"),
-                    &applied_checksum[..applied_checksum.len().min(12)],
-                    &file_checksum[..file_checksum.len().min(12)],
+                    changed_text(m),
                 )),
                 Mismatch::Missing { revision } => printer.result(&format!(
-                    "{} the database is at revision {revision}, which has no migration file\n  hint: restore the file from version control",
-                    printer.red("missing:")
+                    "{} the database is at revision {}, which has no migration file\n  hint: restore the file from version control",
+                    printer.red("missing:"),
+                    escape_line(revision)
                 )),
             }
         }
@@ -306,4 +311,103 @@ pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
     } else {
         Err(CliError::Problems)
     }
+}
+
+/// `FILE: revision R changed after it was applied on T (applied sha256 …, file now …)`, escaped
+/// for the terminal; empty for a missing file.
+fn changed_text(m: &Mismatch) -> String {
+    let Mismatch::Changed {
+        revision,
+        file,
+        applied_checksum,
+        file_checksum,
+        applied_at,
+    } = m
+    else {
+        return String::new();
+    };
+    let short =
+        |checksum: &str| escape_line(&checksum.chars().take(12).collect::<String>()).into_owned();
+    format!(
+        "{}: revision {revision} changed after it was applied on {} (applied sha256 {}…, file now {}…)",
+        escape_line(file),
+        escape_line(applied_at),
+        short(applied_checksum),
+        short(file_checksum),
+    )
+}
+
+/// Before `upgrade` runs anything, under the environment's `verify`: applied migration files
+/// changed since their checksum of record (the latest `up` or `stamp` row of each revision) are
+/// named in a warning (`warn`, the default) or refuse the run (`before-upgrade`, exit 1);
+/// `off` does not look.
+pub(crate) fn before_upgrade(
+    project: &Project,
+    migrations: &Migrations,
+    connection: &mut Connection,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let mode = project.verify_mode();
+    if mode == VerifyMode::Off {
+        return Ok(());
+    }
+    let t = tables(project);
+    let db = connection.db();
+    let heads = read_heads(db, &t)?;
+    let history = db
+        .read_history(&t)
+        .map_err(db_err("could not read the history table"))?;
+    let result = verify_files(migrations, &heads, &history);
+    let changed: Vec<&Mismatch> = result
+        .mismatches
+        .iter()
+        .filter(|m| matches!(m, Mismatch::Changed { .. }))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let list: String = changed
+        .iter()
+        .map(|m| format!("\n  {}", changed_text(m)))
+        .collect();
+    let env = &project.env_name;
+    let explicit = project
+        .config
+        .envs
+        .get(env)
+        .is_some_and(|e| e.verify.is_some());
+    let setting = if explicit {
+        format!("verify = \"{}\" in [env.{env}]", mode.as_str())
+    } else {
+        format!("verify = \"{}\" by default", mode.as_str())
+    };
+    if mode == VerifyMode::Warn {
+        printer.stderr(&format!(
+            "{} {} applied migration file(s) changed after they were applied; going on ({setting}):{list}\n  hint: restore each file as it was applied and put the change in a new migration; verify = \"before-upgrade\" makes upgrade refuse instead\n",
+            printer.yellow("warning:"),
+            changed.len(),
+        ));
+        return Ok(());
+    }
+    let message = format!(
+        "{} applied migration file(s) changed after they were applied; nothing was run ({setting})",
+        changed.len()
+    );
+    let hint = "restore each file as it was applied (e.g. from version control) and put the change in a new migration; `strata verify` lists them";
+    if printer.json {
+        printer.json_value(&serde_json::json!({ "error": {
+            "exit_code": 1,
+            "message": message,
+            "hint": hint,
+            "mismatches": changed,
+        }}));
+    }
+    eprintln!(
+        "{}",
+        strata_core::mask_url(&printer.safe(&format!(
+            "{} {message}:{list}\n  hint: {hint}",
+            printer.red("error:")
+        )))
+    );
+    Err(CliError::Problems)
 }
