@@ -14,7 +14,7 @@ pub use config::{
     default_config, find_config, interpolate, parse_config, parse_duration, resolve_shadow_url,
     resolve_url, Config, EnvConfig, LintMode, Located, VerifyMode, CONFIG_TEMPLATE,
 };
-pub use load::{build, load, nul_byte, Migrations};
+pub use load::{build, load, load_embedded, nul_byte, Migrations};
 pub use migration::{
     parse_migration, parse_online_header, render_migration, slugify, MigrationFile, NewMigration,
     Section, ONLINE_IRREVERSIBLE,

@@ -76,23 +76,54 @@ pub fn load(dir: &Path, display_base: &Path) -> Result<Migrations, Vec<Diagnosti
     }
     names.sort();
 
-    let mut files = Vec::new();
-    let mut unparsed_ids = BTreeSet::new();
+    let mut texts = Vec::new();
     for (name, path) in names {
-        let shown = display(&path, display_base);
-        let id = name.split(['_', '.']).next().unwrap_or_default().to_owned();
-        let online = name.ends_with(".toml");
-        if !name.ends_with(".sql") && !online {
+        if !name.ends_with(".sql") && !name.ends_with(".toml") {
             continue;
         }
-        let text = match read_text(&path, &shown) {
-            Ok(text) => text,
+        let shown = display(&path, display_base);
+        match read_text(&path, &shown) {
+            Ok(text) => texts.push((shown, name, text)),
             Err(diagnostic) => {
+                // Kept (without text), so references to its id are not called unknown.
                 diagnostics.push(diagnostic);
-                unparsed_ids.insert(id);
-                continue;
+                texts.push((shown, name, String::new()));
             }
-        };
+        }
+    }
+    parse_tree(texts, diagnostics)
+}
+
+/// Migrations compiled into a program: `(file name, text)` pairs, e.g. from `include_str!` (see
+/// the `strata` crate's `build` helper). Validated exactly as [`load`] validates a folder; file
+/// names in diagnostics are shown as `migrations/<name>`.
+pub fn load_embedded(files: &[(&str, &str)]) -> Result<Migrations, Vec<Diagnostic>> {
+    let mut sorted: Vec<&(&str, &str)> = files.iter().collect();
+    sorted.sort();
+    let texts = sorted
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".sql") || name.ends_with(".toml"))
+        .map(|(name, text)| (format!("migrations/{name}"), (*name).to_owned(), (*text).to_owned()))
+        .collect();
+    parse_tree(texts, Vec::new())
+}
+
+/// Parses `(shown path, file name, text)` triples and validates them as one tree, adding to
+/// `diagnostics` (problems already found while reading).
+fn parse_tree(
+    texts: Vec<(String, String, String)>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Migrations, Vec<Diagnostic>> {
+    let unreadable: BTreeSet<String> = diagnostics.iter().map(|d| d.file.clone()).collect();
+    let mut files = Vec::new();
+    let mut unparsed_ids = BTreeSet::new();
+    for (shown, name, text) in texts {
+        let id = name.split(['_', '.']).next().unwrap_or_default().to_owned();
+        if unreadable.contains(&shown) {
+            unparsed_ids.insert(id);
+            continue;
+        }
+        let online = name.ends_with(".toml");
         // A NUL cannot be sent to a database (PostgreSQL drops the connection): refuse the file
         // here, so nothing of the run starts. Its other problems are still reported.
         if let Some(diagnostic) = nul_byte(&shown, &text) {
