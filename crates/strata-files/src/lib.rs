@@ -11,6 +11,7 @@ pub mod migration;
 pub mod schema;
 
 pub use config::{
+    mask_config_line,
     default_config, find_config, interpolate, parse_config, parse_duration, resolve_shadow_url,
     resolve_url, Config, EnvConfig, LintMode, Located, CONFIG_TEMPLATE,
 };
