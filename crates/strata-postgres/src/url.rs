@@ -145,7 +145,7 @@ impl Check<'_> {
             Some(shown) => format!("invalid connection URL {shown}: {why}"),
             None => format!("invalid connection URL: {why}"),
         };
-        DbError::invalid_url(mask_url(&message), hint.map(|h| mask_url(h)))
+        DbError::invalid_url(mask_url(&message), hint.map(mask_url))
     }
 
     /// `` `value` `` when it may be quoted, else nothing.
