@@ -423,7 +423,8 @@ pub fn mask_config_line(line: &str) -> String {
             after_string = false;
         } else {
             // Bare TOML (keys, numbers, booleans) is `[A-Za-z0-9_.+-]`.
-            odd |= after_string || !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'));
+            odd |=
+                after_string || !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'));
             word.push(c);
         }
     }
@@ -1047,10 +1048,7 @@ disable = ["prefer-text"]
                 "url = \"postgres://u:S3cr#3tPW@h/d\"",
                 "url = \"postgres://u:***@h/d\"",
             ),
-            (
-                "url = \"postgres://u:p/ss?w0rd@h/d\"  # prod",
-                "url = ***",
-            ),
+            ("url = \"postgres://u:p/ss?w0rd@h/d\"  # prod", "url = ***"),
             ("url = \"postgres:/u:S3cr#3tPW@h/d\"", "url = \"***\""),
             ("url = 'u:pa ss@h/d'", "url = '***'"),
             ("url = postgresql//u:S3cr3t@h/d", "url = ***"),
@@ -1060,7 +1058,10 @@ disable = ["prefer-text"]
             ("a#S3cr#3t${x:// = \"X}@h/d\"", "***"),
             ("[env.\"a@b\"]", "***"),
             ("shadow_url =s:/u:S3cr#3t \"${3t@h/d'", "shadow_url = ***"),
-            ("url = \"postgres://u:S3cr3t@h/d", "url = \"postgres://u:***@h/d"),
+            (
+                "url = \"postgres://u:S3cr3t@h/d",
+                "url = \"postgres://u:***@h/d",
+            ),
             (
                 "ci = { url = \"postgress://u:x@h/d\", lock_retries = 1 }",
                 "ci = { url = \"postgress://u:***@h/d\", lock_retries = 1 }",
@@ -1091,7 +1092,11 @@ disable = ["prefer-text"]
         )
         .unwrap_err();
         assert!(!bad.message.contains("3tPW"), "{bad}");
-        assert!(bad.message.contains("not a valid environment variable reference (used by env.prod.url)"), "{bad}");
+        assert!(
+            bad.message
+                .contains("not a valid environment variable reference (used by env.prod.url)"),
+            "{bad}"
+        );
         assert!(bad.hint.as_deref().unwrap().contains("%24"), "{bad}");
         let open = interpolate_key(
             "strata.toml",

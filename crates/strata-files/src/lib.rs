@@ -11,9 +11,8 @@ pub mod migration;
 pub mod schema;
 
 pub use config::{
-    mask_config_line,
-    default_config, find_config, interpolate, parse_config, parse_duration, resolve_shadow_url,
-    resolve_url, Config, EnvConfig, LintMode, Located, CONFIG_TEMPLATE,
+    default_config, find_config, interpolate, mask_config_line, parse_config, parse_duration,
+    resolve_shadow_url, resolve_url, Config, EnvConfig, LintMode, Located, CONFIG_TEMPLATE,
 };
 pub use load::{build, load, Migrations};
 pub use migration::{

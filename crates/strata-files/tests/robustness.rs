@@ -183,7 +183,13 @@ const URL_CONFIGS: &[&str] = &[
     "[env.x]\nurl = \"postgres://u:{pw}${SUFFIX}@h/d\"\nstatement_timeout = \"30m\"\n",
 ];
 
-const CONFIG_PASSWORDS: &[&str] = &["S3cr#3tPW", "p/ss?w0rd", "pa ss w0rd", "p@ss%zz", "S3cr${3tPW}"];
+const CONFIG_PASSWORDS: &[&str] = &[
+    "S3cr#3tPW",
+    "p/ss?w0rd",
+    "pa ss w0rd",
+    "p@ss%zz",
+    "S3cr${3tPW}",
+];
 
 /// Whether each occurrence of the password in `text` is followed on its line by an `@`: where a
 /// URL's user info is. (A mutation that removed the `@` left nothing that says "password".)
@@ -209,22 +215,22 @@ fn config_files_with_urls_never_panic_and_never_show_a_password() {
         let password = CONFIG_PASSWORDS[rng.below(CONFIG_PASSWORDS.len())];
         let seed = URL_CONFIGS[rng.below(URL_CONFIGS.len())].replace("{pw}", password);
         let text = mutate(&mut rng, &seed);
-        let diagnostics = match strata_files::parse_config("strata.toml", PathBuf::from("/tmp"), &text)
-        {
-            Ok(config) => config
-                .envs
-                .keys()
-                .flat_map(|name| {
-                    let url = strata_files::resolve_url(&config, name, None, &env).err();
-                    let shadow = strata_files::resolve_shadow_url(&config, name, &env).err();
-                    url.into_iter().chain(shadow)
-                })
-                .collect(),
-            Err(d) => {
-                check_lines(&text, &d);
-                d
-            }
-        };
+        let diagnostics =
+            match strata_files::parse_config("strata.toml", PathBuf::from("/tmp"), &text) {
+                Ok(config) => config
+                    .envs
+                    .keys()
+                    .flat_map(|name| {
+                        let url = strata_files::resolve_url(&config, name, None, &env).err();
+                        let shadow = strata_files::resolve_shadow_url(&config, name, &env).err();
+                        url.into_iter().chain(shadow)
+                    })
+                    .collect(),
+                Err(d) => {
+                    check_lines(&text, &d);
+                    d
+                }
+            };
         if !before_an_at(&text, password) {
             continue;
         }
