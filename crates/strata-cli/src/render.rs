@@ -21,6 +21,12 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
             }
             out.join("\n")
         }
+        CliError::Url { origin, error } if origin.is_empty() => {
+            format!("{label} {}", db_error_text(error))
+        }
+        CliError::Url { origin, error } => {
+            format!("{label} {origin}: {}", db_error_text(error))
+        }
         CliError::Database { context, error } if context.is_empty() => {
             format!("{label} {}", db_error_text(error))
         }
@@ -56,9 +62,16 @@ pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
     with_hint(out, d.hint.as_deref())
 }
 
+/// Line `line` of `file`; of a `.toml` file (strata.toml, an online migration) with what may be a
+/// password masked (a URL that is not one, a value in the wrong place).
 fn source_line(file: &str, line: usize) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
-    text.lines().nth(line - 1).map(|l| l.trim_end().to_owned())
+    let source = text.lines().nth(line - 1)?.trim_end();
+    Some(if file.ends_with(".toml") {
+        strata_files::mask_config_line(source)
+    } else {
+        source.to_owned()
+    })
 }
 
 pub fn db_error_text(e: &DbError) -> String {
