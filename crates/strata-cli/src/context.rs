@@ -4,7 +4,7 @@ use crate::cli::Global;
 use crate::error::{db_err, CliError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use strata_core::{mask_url, Dialect};
+use strata_core::Dialect;
 use strata_engine::{Database, Settings, StateTables};
 use strata_files::{Config, Migrations};
 
@@ -63,6 +63,48 @@ impl Project {
         )?)
     }
 
+    /// Where the URL of [`Project::url`] comes from, for messages about it.
+    pub fn url_origin(&self) -> String {
+        if self.global.url.is_some() {
+            return "--url".to_owned();
+        }
+        if let Some(url) = self.env().and_then(|e| e.url.as_ref()) {
+            return format!(
+                "{}:{} (env.{}.url)",
+                self.config.display_path(),
+                url.line,
+                self.env_name
+            );
+        }
+        if std::env::var("DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+            return "DATABASE_URL".to_owned();
+        }
+        "the default URL".to_owned()
+    }
+
+    /// Where the environment's `shadow_url` is, for messages about it.
+    pub fn shadow_url_origin(&self) -> String {
+        match self.env().and_then(|e| e.shadow_url.as_ref()) {
+            Some(url) => format!(
+                "{}:{} (env.{}.shadow_url)",
+                self.config.display_path(),
+                url.line,
+                self.env_name
+            ),
+            None => format!("env.{}.shadow_url", self.env_name),
+        }
+    }
+
+    /// Says where the project's URL comes from in an error about it.
+    fn locate(&self, error: CliError) -> CliError {
+        with_origin(error, || self.url_origin())
+    }
+
+    /// The dialect of the project's URL, without connecting.
+    pub fn url_dialect(&self, url: &str) -> Result<Dialect, CliError> {
+        dialect_of(url).map_err(|e| self.locate(e))
+    }
+
     /// Whether a database was chosen (`--url`, the environment's `url`, `DATABASE_URL`) rather
     /// than strata falling back to `sqlite://strata.db`.
     pub fn url_is_configured(&self) -> bool {
@@ -95,7 +137,7 @@ impl Project {
                 )),
             };
         }
-        dialect_of(&self.url()?)
+        self.url_dialect(&self.url()?)
     }
 
     pub fn connect(&self) -> Result<Box<dyn Database>, CliError> {
@@ -107,7 +149,7 @@ impl Project {
 
     /// Connects, keeping the concrete type (for queries beyond the [`Database`] trait).
     pub fn open(&self) -> Result<Connection, CliError> {
-        self.open_url(&self.url()?)
+        self.open_url(&self.url()?).map_err(|e| self.locate(e))
     }
 
     pub fn open_url(&self, url: &str) -> Result<Connection, CliError> {
@@ -140,7 +182,7 @@ impl Project {
         let Ok(url) = self.url() else {
             return Ok(None);
         };
-        if dialect_of(&url)? == Dialect::Sqlite {
+        if self.url_dialect(&url)? == Dialect::Sqlite {
             let file = url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
@@ -149,7 +191,7 @@ impl Project {
                 return Ok(None);
             }
         }
-        self.open_url(&url).map(Some)
+        self.open_url(&url).map(Some).map_err(|e| self.locate(e))
     }
 
     /// The environment sets `lock_timeout`, so strata sets it for every migration.
@@ -233,20 +275,69 @@ pub fn display_path(path: &Path) -> String {
         .to_string()
 }
 
+/// A URL error that does not say where its URL came from yet, saying it.
+pub fn with_origin(error: CliError, origin: impl FnOnce() -> String) -> CliError {
+    match error {
+        CliError::Url { origin: o, error } if o.is_empty() => CliError::Url {
+            origin: origin(),
+            error,
+        },
+        other => other,
+    }
+}
+
+/// The dialect of a URL, without connecting. A URL with an unknown scheme is shown with anything
+/// that may be a password masked; one without `scheme://` is not shown at all.
 pub fn dialect_of(url: &str) -> Result<Dialect, CliError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Dialect::Postgres)
-    } else if url.starts_with("sqlite:") {
-        Ok(Dialect::Sqlite)
-    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-        Err(CliError::invalid_with_hint(
-            format!("MySQL/MariaDB is not supported yet: {}", mask_url(url)),
-            "strata supports postgres:// and sqlite:// URLs today",
-        ))
-    } else {
-        Err(CliError::invalid_with_hint(
-            format!("unrecognised database URL `{}`", mask_url(url)),
-            "use postgres://user@host:5432/dbname, sqlite://path/to/file.db or sqlite::memory:",
-        ))
+        return Ok(Dialect::Postgres);
     }
+    if url.starts_with("sqlite:") {
+        return Ok(Dialect::Sqlite);
+    }
+    const FORMS: &str =
+        "use postgres://user@host:5432/dbname (with a password: user:password@host, percent-encoded), sqlite://path/to/file.db or sqlite::memory:";
+    let Some(scheme) = strata_core::url_scheme(url) else {
+        // No `scheme://`: there is no telling which part is a password, so none of it is shown.
+        let lower = url.trim_start().to_ascii_lowercase();
+        let hint = match ["postgresql", "postgres", "sqlite"]
+            .into_iter()
+            .find(|word| lower.starts_with(word))
+        {
+            Some("sqlite") => "it starts with `sqlite`: write sqlite://path/to/file.db, sqlite:path or sqlite::memory:".to_owned(),
+            Some(word) => format!(
+                "it starts with `{word}`: write {word}://user@host:5432/dbname (with a password: user:password@host, percent-encoded)"
+            ),
+            None => FORMS.to_owned(),
+        };
+        return Err(CliError::url(
+            "the database URL does not start with `scheme://` (it is not shown: it may hold a password)",
+            hint,
+        ));
+    };
+    let shown = strata_core::display_url(url).unwrap_or_default();
+    let shown = match shown.split_once('?') {
+        Some((before, _)) => format!("{before}?…"),
+        None => shown,
+    };
+    let lower = scheme.to_ascii_lowercase();
+    if lower == "mysql" || lower == "mariadb" {
+        return Err(CliError::url(
+            format!("MySQL/MariaDB is not supported yet: {shown}"),
+            "strata supports postgres:// and sqlite:// URLs today",
+        ));
+    }
+    let closest = ["postgres", "postgresql", "sqlite"]
+        .into_iter()
+        .map(|known| (strata_core::edit_distance(&lower, known), known))
+        .filter(|&(distance, _)| distance <= 2)
+        .min();
+    let hint = match closest {
+        Some((_, known)) => format!("did you mean `{known}`? {FORMS}"),
+        None => FORMS.to_owned(),
+    };
+    Err(CliError::url(
+        format!("unknown database URL scheme `{scheme}` in {shown}"),
+        hint,
+    ))
 }

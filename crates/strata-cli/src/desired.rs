@@ -7,13 +7,13 @@
 //! success, on failure (its guard's `Drop`), and on Ctrl-C (a handler drops what is registered,
 //! then exits with 130). SQLite's shadow is an in-memory database.
 
-use crate::context::{dialect_of, display_path, Connection, Project};
+use crate::context::{dialect_of, display_path, with_origin, Connection, Project};
 use crate::error::{db_err, CliError};
 use crate::output::Printer;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
-use strata_core::{mask_url, Diagnostic, Dialect, QualifiedName};
+use strata_core::{display_url, Diagnostic, Dialect, QualifiedName};
 use strata_engine::migrator::Silent;
 use strata_engine::{Database, DbError, Migrator};
 use strata_files::RenameHint;
@@ -45,7 +45,7 @@ impl Side {
 
     pub fn describe(&self) -> String {
         match self {
-            Side::Url(url) => mask_url(url),
+            Side::Url(url) => display_url(url).unwrap_or_else(|| "a database URL".to_owned()),
             Side::Files(paths) => paths
                 .iter()
                 .map(|p| display_path(p))
@@ -88,7 +88,7 @@ impl<'p> Workspace<'p> {
         let project_url = project.url()?;
         let dialect = match &side_url {
             Some(url) => dialect_of(url)?,
-            None => dialect_of(&project_url)?,
+            None => project.url_dialect(&project_url)?,
         };
         let shadow_url =
             strata_files::resolve_shadow_url(&project.config, &project.env_name, &|k| {
@@ -97,18 +97,23 @@ impl<'p> Workspace<'p> {
             .ok()
             .flatten();
         if let Some(shadow) = &shadow_url {
-            if dialect_of(shadow)? != dialect {
+            let shadow_dialect =
+                dialect_of(shadow).map_err(|e| with_origin(e, || project.shadow_url_origin()))?;
+            if shadow_dialect != dialect {
                 return Err(CliError::invalid_with_hint(
                     format!(
                         "shadow_url {} is not a {dialect:?} database",
-                        mask_url(shadow)
+                        display_url(shadow).unwrap_or_default()
                     ),
                     "point shadow_url at a scratch database of the same kind as the target",
                 ));
             }
             if *shadow == project_url {
                 return Err(CliError::invalid_with_hint(
-                    format!("shadow_url is the target database itself ({})", mask_url(shadow)),
+                    format!(
+                        "shadow_url is the target database itself ({})",
+                        display_url(shadow).unwrap_or_default()
+                    ),
                     "strata empties the shadow database before and after use: give it a scratch database of its own",
                 ));
             }
@@ -234,7 +239,8 @@ impl<'p> Workspace<'p> {
             Dialect::Sqlite => {
                 let mut conn = self
                     .project
-                    .open_url(self.shadow_url.as_deref().unwrap_or("sqlite::memory:"))?;
+                    .open_url(self.shadow_url.as_deref().unwrap_or("sqlite::memory:"))
+                    .map_err(|e| with_origin(e, || self.project.shadow_url_origin()))?;
                 if self.shadow_url.is_some() {
                     reset_sqlite(&mut conn)?;
                 }
@@ -247,7 +253,11 @@ impl<'p> Workspace<'p> {
             }
             Dialect::Postgres => {
                 if let Some(url) = &self.shadow_url {
-                    let Connection::Postgres(mut pg) = self.project.open_url(url)? else {
+                    let Connection::Postgres(mut pg) = self
+                        .project
+                        .open_url(url)
+                        .map_err(|e| with_origin(e, || self.project.shadow_url_origin()))?
+                    else {
                         unreachable!("checked in Workspace::new")
                     };
                     strata_postgres::shadow::reset(&mut pg)

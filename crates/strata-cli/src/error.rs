@@ -16,6 +16,10 @@ pub enum CliError {
     },
     /// Problems in files, each at file:line (exit 2).
     Diagnostics(Vec<Diagnostic>),
+    /// A malformed database URL: a bad scheme, port, parameter or percent-escape, found before
+    /// any connection attempt (exit 2). `origin` is where the URL came from (`--url`,
+    /// `DATABASE_URL`, `strata.toml:9 (env.production.url)`), empty when not known.
+    Url { origin: String, error: Box<DbError> },
     /// The database failed (exit 3).
     Database {
         context: String,
@@ -50,9 +54,19 @@ impl CliError {
         }
     }
 
+    /// A malformed URL (exit 2), origin to be filled in by whoever knows it.
+    pub fn url(message: impl Into<String>, hint: impl Into<String>) -> CliError {
+        CliError::Url {
+            origin: String::new(),
+            error: Box::new(DbError::invalid_url(message, Some(hint.into()))),
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Invalid { .. } | CliError::Diagnostics(_) => EXIT_BAD_INPUT,
+            CliError::Invalid { .. } | CliError::Diagnostics(_) | CliError::Url { .. } => {
+                EXIT_BAD_INPUT
+            }
             CliError::Database { .. } | CliError::Io { .. } => EXIT_RUNTIME,
             CliError::Engine(e) => e.exit_code(),
             CliError::Problems => EXIT_PROBLEMS,
@@ -79,10 +93,21 @@ impl From<Diagnostic> for CliError {
     }
 }
 
+/// A database error in `context`; a malformed URL (the driver found it before connecting) is
+/// bad input, not a database failure.
 pub fn db_err(context: &str) -> impl FnOnce(DbError) -> CliError + '_ {
-    move |error| CliError::Database {
-        context: context.to_owned(),
-        error: Box::new(error),
+    move |error| {
+        if error.invalid_url {
+            CliError::Url {
+                origin: String::new(),
+                error: Box::new(error),
+            }
+        } else {
+            CliError::Database {
+                context: context.to_owned(),
+                error: Box::new(error),
+            }
+        }
     }
 }
 

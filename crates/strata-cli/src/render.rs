@@ -24,6 +24,12 @@ pub fn error_text(p: &Printer, error: &CliError) -> String {
             }
             out.join("\n")
         }
+        CliError::Url { origin, error } if origin.is_empty() => {
+            format!("{label} {}", db_error_text(error))
+        }
+        CliError::Url { origin, error } => {
+            format!("{label} {origin}: {}", db_error_text(error))
+        }
         CliError::Database { context, error } if context.is_empty() => {
             format!("{label} {}", db_error_text(error))
         }
@@ -73,12 +79,18 @@ pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
     with_hint(out, d.hint.as_deref())
 }
 
-/// The line of the file, control characters escaped.
+/// Line `line` of `file`, control characters escaped; of a `.toml` file (strata.toml, an online
+/// migration) with what may be a password masked (a URL that is not one, a value in the wrong
+/// place).
 fn source_line(file: &str, line: usize) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
-    text.lines()
-        .nth(line - 1)
-        .map(|l| escape_controls(l.trim_end()).into_owned())
+    let source = text.lines().nth(line - 1)?.trim_end();
+    let shown = if file.ends_with(".toml") {
+        strata_files::mask_config_line(source)
+    } else {
+        source.to_owned()
+    };
+    Some(escape_controls(&shown).into_owned())
 }
 
 pub fn db_error_text(e: &DbError) -> String {

@@ -16,4 +16,4 @@ pub use checksum::Checksum;
 pub use diag::{edit_distance, Diagnostic};
 pub use dialect::Dialect;
 pub use ident::{quote_ident, quote_literal, QualifiedName};
-pub use url::mask_url;
+pub use url::{display_url, mask_url, url_scheme};

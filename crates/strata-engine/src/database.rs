@@ -18,12 +18,26 @@ pub struct DbError {
     pub position: Option<usize>,
     /// True when the connection itself failed (could not connect, connection lost).
     pub connection: bool,
+    /// True when the connection URL is malformed (a bad scheme, port, parameter or
+    /// percent-escape): bad input, found before any connection attempt. The message names the
+    /// parameter and never quotes the user info.
+    pub invalid_url: bool,
 }
 
 impl DbError {
     pub fn msg(message: impl Into<String>) -> DbError {
         DbError {
             message: message.into(),
+            ..DbError::default()
+        }
+    }
+
+    /// A malformed connection URL (see [`DbError::invalid_url`]).
+    pub fn invalid_url(message: impl Into<String>, hint: Option<String>) -> DbError {
+        DbError {
+            message: message.into(),
+            hint,
+            invalid_url: true,
             ..DbError::default()
         }
     }

@@ -161,6 +161,7 @@ impl EngineError {
     pub fn exit_code(&self) -> u8 {
         match self {
             EngineError::Invalid { .. } => 2,
+            EngineError::Database { error, .. } if error.invalid_url => 2,
             EngineError::Database { .. } | EngineError::MigrationFailed(_) => 3,
         }
     }

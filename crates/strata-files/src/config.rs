@@ -147,6 +147,16 @@ impl VerifyMode {
     }
 }
 
+/// A name or value from strata.toml as quoted in a diagnostic: one with an `@` may be (part of) a
+/// URL with a password, so it is shown as [`strata_core::display_url`] shows it, or not at all.
+fn shown(value: &str) -> String {
+    if value.contains('@') {
+        strata_core::display_url(value).unwrap_or_else(|| "…".to_owned())
+    } else {
+        value.to_owned()
+    }
+}
+
 impl Config {
     /// The settings of environment `name`: its `[env.NAME]` table, or empty settings for the
     /// default environment of a configuration without environments. Anything else is an unknown
@@ -159,6 +169,7 @@ impl Config {
             return Ok(EnvConfig::default());
         }
         let file = self.display_path();
+        let name = &shown(name);
         if self.envs.is_empty() {
             return Err(Diagnostic::new(
                 file,
@@ -169,7 +180,8 @@ impl Config {
                 "add an `[env.{name}]` table with a `url` to strata.toml, or leave out `--env`"
             )));
         }
-        let known: Vec<&str> = self.envs.keys().map(String::as_str).collect();
+        let known: Vec<String> = self.envs.keys().map(|k| shown(k)).collect();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
         let mut hint =
             format!("use `--env` with one of them, or add an `[env.{name}]` table to strata.toml");
         if let Some(close) = did_you_mean(name, &known) {
@@ -187,7 +199,7 @@ impl Config {
     }
 
     /// `strata.toml` as shown in diagnostics: relative to the root (normally just `strata.toml`).
-    fn display_path(&self) -> String {
+    pub fn display_path(&self) -> String {
         match &self.path {
             Some(path) => path
                 .strip_prefix(&self.root)
@@ -259,6 +271,13 @@ fn interpolate_key(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, Diagnostic> {
     let used_by = key.map(|k| format!(" (used by {k})")).unwrap_or_default();
+    // In a URL, a `${` may be part of a password: what follows it is not quoted.
+    let in_url = key.is_some_and(|k| k.ends_with("url"));
+    let dollar_hint = if in_url {
+        "; write a `$` that is part of a password as %24"
+    } else {
+        ""
+    };
     let error =
         |message: String, hint: String| Diagnostic::new(path, s.line, message).with_hint(hint);
     let mut out = String::with_capacity(s.value.len());
@@ -269,7 +288,7 @@ fn interpolate_key(
         let Some(end) = after.find('}') else {
             return Err(error(
                 format!("unterminated `${{` in {}", key.unwrap_or("the value")),
-                "close it: `${VAR}`, for example `${DATABASE_URL}`".to_owned(),
+                format!("close it: `${{VAR}}`, for example `${{DATABASE_URL}}`{dollar_hint}"),
             ));
         };
         let name = &after[..end];
@@ -279,9 +298,14 @@ fn interpolate_key(
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !valid {
+            let shown = if in_url {
+                "a `${…}`".to_owned()
+            } else {
+                format!("`${{{name}}}`")
+            };
             return Err(error(
-                format!("`${{{name}}}` is not a valid environment variable reference{used_by}"),
-                "a variable name is letters, digits and `_`, not starting with a digit: `${DATABASE_URL}`".to_owned(),
+                format!("{shown} is not a valid environment variable reference{used_by}"),
+                format!("a variable name is letters, digits and `_`, not starting with a digit: `${{DATABASE_URL}}`{dollar_hint}"),
             ));
         }
         match env(name) {
@@ -371,6 +395,83 @@ fn sqlite_relative_to(url: &str, root: &Path) -> String {
     format!("{prefix}{}{query}", absolute.display())
 }
 
+/// A line of `strata.toml` as shown under a diagnostic, with what may be a password masked: every
+/// quoted string holding an `@` (a URL with credentials, or what may be one) is shown through
+/// [`strata_core::display_url`], or as `***` when it has no `scheme://`; `password=` values are
+/// masked; and a line with an `@` that is not plain `key = "value"` TOML (bare text that is no key,
+/// number or boolean, a string touching a bare word) shows only its key, or nothing when the key
+/// is not plain.
+pub fn mask_config_line(line: &str) -> String {
+    fn mask(value: &str) -> String {
+        if value.contains('@') {
+            strata_core::display_url(value).unwrap_or_else(|| "***".to_owned())
+        } else {
+            strata_core::mask_url(value)
+        }
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut word = String::new();
+    // Not `key = "value"` TOML: bare text that is no key, number or boolean (an `@`, a `:`, a
+    // comment), or a string and a bare word touching.
+    let mut odd = false;
+    let mut after_string = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' || c == '\'' {
+            odd |= !word.is_empty() || after_string;
+            out.push_str(&mask(&std::mem::take(&mut word)));
+            let mut value = String::new();
+            let mut closed = false;
+            let mut escaped = false;
+            for v in chars.by_ref() {
+                if c == '"' && !escaped && v == '\\' {
+                    escaped = true;
+                    value.push(v);
+                    continue;
+                }
+                if v == c && !escaped {
+                    closed = true;
+                    break;
+                }
+                escaped = false;
+                value.push(v);
+            }
+            out.push(c);
+            out.push_str(&mask(&value));
+            if closed {
+                out.push(c);
+            }
+            after_string = true;
+        } else if c.is_whitespace() || matches!(c, '=' | ',' | '{' | '}' | '[' | ']') {
+            out.push_str(&mask(&std::mem::take(&mut word)));
+            out.push(c);
+            after_string = false;
+        } else {
+            // Bare TOML (keys, numbers, booleans) is `[A-Za-z0-9_.+-]`.
+            odd |=
+                after_string || !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'));
+            word.push(c);
+        }
+    }
+    out.push_str(&mask(&word));
+    if line.contains('@') {
+        // A plain key (`url`, `env.x.url`) before the first `=`, or nothing is shown.
+        let key = line.find('=').map(|eq| &line[..eq]).filter(|key| {
+            !key.trim().is_empty()
+                && key.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') || c.is_whitespace()
+                })
+        });
+        match key {
+            None => return "***".to_owned(),
+            // No part of the value can be told from a password: only the key is shown.
+            Some(key) if odd => return format!("{key}= ***"),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 /// Parses `strata.toml`. `path` is the file as shown in diagnostics; `root` its folder.
 pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let file_name = Path::new(path)
@@ -450,12 +551,13 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
 
     if let Some(line) = default_env_line {
         if !config.envs.is_empty() && !config.envs.contains_key(&config.default_env) {
-            let known: Vec<&str> = config.envs.keys().map(String::as_str).collect();
+            let known: Vec<String> = config.envs.keys().map(|k| shown(k)).collect();
             reader.error(
                 line,
                 format!(
                     "default_env is `{}`, but there is no `[env.{}]` table",
-                    config.default_env, config.default_env
+                    shown(&config.default_env),
+                    shown(&config.default_env)
                 ),
                 format!(
                     "set default_env to one of the environments defined here ({})",
@@ -507,7 +609,7 @@ impl Reader<'_> {
         } else {
             format!(" in {table}")
         };
-        self.error(line, format!("unknown key `{key}`{place}"), hint);
+        self.error(line, format!("unknown key `{}`{place}", shown(key)), hint);
     }
 
     fn wrong_type(&mut self, line: usize, key: &str, expected: &str, found: &Value) {
@@ -606,6 +708,7 @@ impl Reader<'_> {
         };
         let mut ok = true;
         for (name, env) in envs {
+            let name = shown(name);
             if !env.is_table() {
                 self.error(
                     line,
@@ -622,7 +725,7 @@ impl Reader<'_> {
         let mut env = EnvConfig::default();
         for (key, value) in table {
             let key_name = key.get_ref().as_str();
-            let qualified = format!("env.{name}.{key_name}");
+            let qualified = format!("env.{}.{}", shown(name), shown(key_name));
             let line = self.line(key.span().start);
             match key_name {
                 "url" | "shadow_url" => {
@@ -645,7 +748,7 @@ impl Reader<'_> {
                                 } else {
                                     DURATION_HINT.to_owned()
                                 };
-                                self.error(line, format!("invalid duration `{s}` for `{qualified}`"), hint);
+                                self.error(line, format!("invalid duration `{}` for `{qualified}`", shown(s)), hint);
                                 None
                             }
                         },
@@ -686,7 +789,7 @@ impl Reader<'_> {
                         "off" => env.lint = Some(LintMode::Off),
                         _ => self.error(
                             line,
-                            format!("`{qualified}` must be \"enforce\", \"warn\" or \"off\", not \"{s}\""),
+                            format!("`{qualified}` must be \"enforce\", \"warn\" or \"off\", not \"{}\"", shown(s)),
                             "\"enforce\" blocks upgrades on error findings, \"warn\" only prints them, \"off\" skips linting",
                         ),
                     },
@@ -706,7 +809,7 @@ impl Reader<'_> {
                     other => self.wrong_type(line, &qualified, "a string", other),
                 },
                 other => {
-                    self.unknown_key(line, other, &format!("[env.{name}]"), ENV_KEYS);
+                    self.unknown_key(line, other, &format!("[env.{}]", shown(name)), ENV_KEYS);
                 }
             }
         }
@@ -1067,6 +1170,76 @@ disable = ["prefer-text"]
             .unwrap_err()
             .message
             .contains("is empty"));
+    }
+
+    #[test]
+    fn config_lines_are_shown_without_passwords() {
+        for (line, shown) in [
+            (
+                "url = \"postgres://u:S3cr#3tPW@h/d\"",
+                "url = \"postgres://u:***@h/d\"",
+            ),
+            ("url = \"postgres://u:p/ss?w0rd@h/d\"  # prod", "url = ***"),
+            ("url = \"postgres:/u:S3cr#3tPW@h/d\"", "url = \"***\""),
+            ("url = 'u:pa ss@h/d'", "url = '***'"),
+            ("url = postgresql//u:S3cr3t@h/d", "url = ***"),
+            ("t = \"5u:pa ss w0rd\"@h/d\"", "t = ***"),
+            ("\"a\"@b = 1", "***"),
+            ("url = \"x:/\"/u:S3cr#3t'${S}@h/d\"", "url = ***"),
+            ("a#S3cr#3t${x:// = \"X}@h/d\"", "***"),
+            ("[env.\"a@b\"]", "***"),
+            ("shadow_url =s:/u:S3cr#3t \"${3t@h/d'", "shadow_url = ***"),
+            (
+                "url = \"postgres://u:S3cr3t@h/d",
+                "url = \"postgres://u:***@h/d",
+            ),
+            (
+                "ci = { url = \"postgress://u:x@h/d\", lock_retries = 1 }",
+                "ci = { url = \"postgress://u:***@h/d\", lock_retries = 1 }",
+            ),
+            (
+                "url = \"postgres://h/d?password=S3cr3t\"",
+                "url = \"postgres://h/d?password=***\"",
+            ),
+            ("lock_timeout = \"5s\"", "lock_timeout = \"5s\""),
+            ("url = \"${DATABASE_URL}\"", "url = \"${DATABASE_URL}\""),
+        ] {
+            assert_eq!(mask_config_line(line), shown, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_dollar_in_a_url_password_is_not_quoted() {
+        let env = vars(&[]);
+        let at = |s: &str| Located {
+            value: s.to_owned(),
+            line: 1,
+        };
+        let bad = interpolate_key(
+            "strata.toml",
+            Some("env.prod.url"),
+            &at("postgres://u:S3cr${3tPW}@h/d"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(!bad.message.contains("3tPW"), "{bad}");
+        assert!(
+            bad.message
+                .contains("not a valid environment variable reference (used by env.prod.url)"),
+            "{bad}"
+        );
+        assert!(bad.hint.as_deref().unwrap().contains("%24"), "{bad}");
+        let open = interpolate_key(
+            "strata.toml",
+            Some("env.prod.url"),
+            &at("postgres://u:S3cr${3tPW@h/d"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(!open.message.contains("3tPW"), "{open}");
+        // Elsewhere the reference is quoted.
+        let other = interpolate("strata.toml", &at("a${1x}"), &env).unwrap_err();
+        assert!(other.message.contains("`${1x}`"), "{other}");
     }
 
     const TWO_ENVS: &str = "[env.development]\nurl = \"sqlite://dev.db\"\n\n[env.production]\n\n\n\n\nurl = \"${DATABASE_URL}\"\nshadow_url = \"${SHADOW}\"\n";

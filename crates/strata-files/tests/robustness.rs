@@ -3,7 +3,9 @@
 //! is a deterministic mutation fuzzer on stable: seeds (real files and tricky fragments) mutated
 //! by byte flips, insertions of syntax-significant tokens, truncations and splices, 20,000 inputs
 //! per parser per run. Every input must give a value or diagnostics, never a panic; and each
-//! diagnostic's line must lie within the input.
+//! diagnostic's line must lie within the input. Configurations holding database URLs with a
+//! password must never show it: not in a diagnostic's message or hint, nor in its line as the CLI
+//! prints it (`mask_config_line`, then `mask_url`).
 
 use std::path::PathBuf;
 
@@ -182,4 +184,87 @@ fn online_headers_never_panic() {
             check_lines(&text, &d);
         }
     }
+}
+
+/// `{pw}` is replaced by a password: URLs of every shape, in every place a URL can be.
+const URL_CONFIGS: &[&str] = &[
+    "[env.development]\nurl = \"postgres://app:{pw}@db.example.com:5432/shop?sslmode=require\"\nshadow_url = \"postgresql//app:{pw}@127.0.0.1/shadow\"\nlock_timeout = \"5s\"\n\n[env.production]\nurl = \"u:{pw}@h/d\"\nlint = \"enforce\"\n",
+    "default_env = \"ci\"\n[env]\nci = { url = \"postgress://u:{pw}@h/d\", lock_retries = 1 }\n",
+    "[env.x]\nurl = 'postgres:/u:{pw}@h:99999/d?sslmod=x'\nshadow_url = \"${SHADOW}\"\n",
+    "[env.x]\nurl = \"postgres://u:{pw}${SUFFIX}@h/d\"\nstatement_timeout = \"30m\"\n",
+];
+
+const CONFIG_PASSWORDS: &[&str] = &[
+    "S3cr#3tPW",
+    "p/ss?w0rd",
+    "pa ss w0rd",
+    "p@ss%zz",
+    "S3cr${3tPW}",
+];
+
+/// Whether each occurrence of the password in `text` is followed on its line by an `@`: where a
+/// URL's user info is. (A mutation that removed the `@` left nothing that says "password".)
+fn before_an_at(text: &str, password: &str) -> bool {
+    let occurrences: Vec<usize> = text.match_indices(password).map(|(at, _)| at).collect();
+    !occurrences.is_empty()
+        && occurrences.iter().all(|&at| {
+            let after = &text[at + password.len()..];
+            after[..after.find('\n').unwrap_or(after.len())].contains('@')
+        })
+}
+
+#[test]
+fn config_files_with_urls_never_panic_and_never_show_a_password() {
+    let mut rng = Rng(0x5eed_0004);
+    let env = |name: &str| match name {
+        "SHADOW" => Some("postgres://s:Sh4d0wPW@h/s".to_owned()),
+        "SUFFIX" => Some("x".to_owned()),
+        _ => None,
+    };
+    let mut checked = 0;
+    for _ in 0..ROUNDS {
+        let password = CONFIG_PASSWORDS[rng.below(CONFIG_PASSWORDS.len())];
+        let seed = URL_CONFIGS[rng.below(URL_CONFIGS.len())].replace("{pw}", password);
+        let text = mutate(&mut rng, &seed);
+        let diagnostics =
+            match strata_files::parse_config("strata.toml", PathBuf::from("/tmp"), &text) {
+                Ok(config) => config
+                    .envs
+                    .keys()
+                    .flat_map(|name| {
+                        let url = strata_files::resolve_url(&config, name, None, &env).err();
+                        let shadow = strata_files::resolve_shadow_url(&config, name, &env).err();
+                        url.into_iter().chain(shadow)
+                    })
+                    .collect(),
+                Err(d) => {
+                    check_lines(&text, &d);
+                    d
+                }
+            };
+        if !before_an_at(&text, password) {
+            continue;
+        }
+        let lines: Vec<&str> = text.split('\n').collect();
+        for d in &diagnostics {
+            checked += 1;
+            // What the CLI prints: the message, the hint and the line, masked.
+            let source = d
+                .line
+                .checked_sub(1)
+                .and_then(|i| lines.get(i))
+                .map(|l| strata_files::mask_config_line(l))
+                .unwrap_or_default();
+            let shown = strata_core::mask_url(&format!(
+                "{}\n{}\n{source}",
+                d.message,
+                d.hint.as_deref().unwrap_or("")
+            ));
+            assert!(
+                !shown.contains(password),
+                "a diagnostic shows the password:\n{text}\n---\n{shown}"
+            );
+        }
+    }
+    assert!(checked > ROUNDS / 10, "only {checked} diagnostics checked");
 }

@@ -27,13 +27,14 @@ mod url;
 
 pub use introspect::{introspect, IntrospectOptions};
 pub use shadow::TempDatabase;
+pub use url::{check_url, PARAMETERS};
 
 use postgres::error::ErrorPosition;
 use postgres::types::Type;
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use strata_core::{mask_url, quote_literal, Dialect};
+use strata_core::{display_url, mask_url, quote_literal, Dialect};
 use strata_engine::state::{HistoryRow, StateTables};
 use strata_engine::{Database, DbError, InvalidIndex};
 
@@ -178,6 +179,7 @@ fn db_error_fields(db: &postgres::error::DbError, scrubber: &Scrubber) -> DbErro
             _ => None,
         },
         connection: false,
+        invalid_url: false,
     }
 }
 
@@ -267,7 +269,8 @@ impl Postgres {
     /// 14+ `client_connection_check_interval = '1s'`.
     pub fn connect(url: &str, opts: &ConnectOptions) -> Result<Postgres, DbError> {
         let mut info = url::parse(url, opts)?;
-        let target = mask_url(url);
+        // Parsed, so it starts with `postgres://`: everything up to its last `@` is masked.
+        let target = display_url(url).unwrap_or_default();
         let scrubber = Scrubber {
             password: info.password.clone(),
         };

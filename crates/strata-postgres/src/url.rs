@@ -12,7 +12,7 @@
 use crate::ConnectOptions;
 use postgres::config::{Host, SslMode};
 use std::str::FromStr;
-use strata_core::mask_url;
+use strata_core::{display_url, edit_distance, mask_url, url_scheme};
 use strata_engine::DbError;
 
 /// libpq's `sslmode`.
@@ -72,14 +72,223 @@ pub(crate) struct ConnInfo {
     pub application_name: String,
 }
 
-fn invalid(url: &str, why: impl std::fmt::Display) -> DbError {
-    DbError {
-        message: mask_url(&format!("invalid connection URL {}: {why}", mask_url(url))),
-        ..DbError::default()
+/// The query parameters strata accepts: libpq's, as far as the driver (or strata itself, for TLS)
+/// implements them.
+pub const PARAMETERS: &[&str] = &[
+    "user",
+    "password",
+    "dbname",
+    "host",
+    "hostaddr",
+    "port",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslrootcert",
+    "sslnegotiation",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// libpq parameters strata does not implement: named as such rather than as unknown.
+const UNSUPPORTED: &[&str] = &[
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "sslcompression",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "passfile",
+    "service",
+    "requiressl",
+    "requirepeer",
+    "require_auth",
+    "gssencmode",
+    "gsslib",
+    "krbsrvname",
+    "client_encoding",
+    "fallback_application_name",
+    "replication",
+];
+
+const SSL_MODES: &str = "disable, allow, prefer, require, verify-ca or verify-full";
+
+const ENCODE_HINT: &str = "percent-encode these characters in a user name or password: `/` as %2F, `?` as %3F, `#` as %23, `@` as %40, `:` as %3A, `%` as %25, a space as %20";
+
+/// Checks a URL's parts and builds the error of each problem: messages name the part or the
+/// parameter, show the URL only through [`display_url`] and never quote the user info.
+struct Check<'a> {
+    url: &'a str,
+    /// Text from the URL (an unknown parameter's name, a rejected value) may be quoted: no part
+    /// of a password can have ended up there (no `@` after the host, no `password` parameter).
+    may_quote: bool,
+}
+
+impl Check<'_> {
+    fn invalid(&self, why: impl std::fmt::Display, hint: Option<&str>) -> DbError {
+        // Without its query: a misspelt `pasword=` would show its value.
+        let shown = display_url(self.url).map(|shown| match shown.split_once('?') {
+            Some((before, _)) => format!("{before}?…"),
+            None => shown,
+        });
+        let message = match shown {
+            Some(shown) => format!("invalid connection URL {shown}: {why}"),
+            None => format!("invalid connection URL: {why}"),
+        };
+        DbError::invalid_url(mask_url(&message), hint.map(mask_url))
+    }
+
+    /// `` `value` `` when it may be quoted, else nothing.
+    fn quoted(&self, value: &str) -> String {
+        let simple = value.len() <= 64
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if self.may_quote && simple {
+            format!(" `{value}`")
+        } else {
+            String::new()
+        }
+    }
+
+    fn decode(&self, text: &str, what: &str) -> Result<String, DbError> {
+        percent_decode(text).map_err(|why| {
+            self.invalid(
+                format!("{why} in {what}"),
+                Some("a `%` starts an escape of two hex digits: write a literal `%` as %25"),
+            )
+        })
+    }
+
+    /// The value of a known parameter, checked as libpq (and the driver) would.
+    fn value(&self, key: &str, value: &str) -> Result<(), DbError> {
+        let one_of = |valid: &[&str], list: &str| -> Result<(), DbError> {
+            if value.is_empty() || valid.contains(&value) {
+                Ok(())
+            } else {
+                Err(self.invalid(
+                    format!(
+                        "invalid value{} for `{key}`: expected {list}",
+                        self.quoted(value)
+                    ),
+                    None,
+                ))
+            }
+        };
+        let number = |ok: bool, what: &str| -> Result<(), DbError> {
+            if value.is_empty() || ok {
+                Ok(())
+            } else {
+                Err(self.invalid(
+                    format!("invalid value{} for `{key}`: {what}", self.quoted(value)),
+                    None,
+                ))
+            }
+        };
+        match key {
+            "sslmode" if value.is_empty() => Err(self.invalid(
+                format!("`sslmode` is empty: expected {SSL_MODES}"),
+                Some("leave sslmode out for the default, prefer"),
+            )),
+            "sslmode" => match SslModeArg::parse(value) {
+                Some(_) => Ok(()),
+                None => Err(self.invalid(
+                    format!(
+                        "invalid value{} for `sslmode`: expected {SSL_MODES}",
+                        self.quoted(value)
+                    ),
+                    None,
+                )),
+            },
+            "port" => number(
+                value.split(',').all(|p| p.is_empty() || valid_port(p)),
+                "a port is a number from 1 to 65535 (several: comma-separated)",
+            ),
+            "connect_timeout" | "tcp_user_timeout" | "keepalives_idle" | "keepalives_interval" => {
+                number(
+                    value.parse::<i64>().is_ok(),
+                    "expected a whole number of seconds",
+                )
+            }
+            "keepalives" => number(value.parse::<u64>().is_ok(), "expected 1 (on) or 0 (off)"),
+            "keepalives_retries" => number(value.parse::<u32>().is_ok(), "expected a whole number"),
+            "hostaddr" => number(
+                value
+                    .split(',')
+                    .all(|a| a.parse::<std::net::IpAddr>().is_ok()),
+                "expected IP addresses (several: comma-separated)",
+            ),
+            "target_session_attrs" => one_of(
+                &["any", "read-write", "read-only"],
+                "any, read-write or read-only",
+            ),
+            "channel_binding" => one_of(
+                &["disable", "prefer", "require"],
+                "disable, prefer or require",
+            ),
+            "load_balance_hosts" => one_of(&["disable", "random"], "disable or random"),
+            "sslnegotiation" => one_of(&["postgres", "direct"], "postgres or direct"),
+            _ => Ok(()),
+        }
+    }
+
+    fn unknown(&self, key: &str) -> DbError {
+        let lower = key.to_ascii_lowercase();
+        if UNSUPPORTED.contains(&lower.as_str()) {
+            return self.invalid(
+                format!("parameter `{lower}` is not supported by strata"),
+                Some(&format!("supported parameters: {}", PARAMETERS.join(", "))),
+            );
+        }
+        let name = self.quoted(key);
+        let hint = match closest_parameter(key) {
+            Some(close) => format!(
+                "did you mean `{close}`? Supported parameters: {}",
+                PARAMETERS.join(", ")
+            ),
+            None => format!("supported parameters: {}", PARAMETERS.join(", ")),
+        };
+        self.invalid(format!("unknown parameter{name}"), Some(&hint))
     }
 }
 
-/// Decodes `%XX` escapes; the result must be UTF-8.
+fn valid_port(port: &str) -> bool {
+    port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+}
+
+/// The known parameter closest to `key`, when it is close enough to be a likely typo.
+fn closest_parameter(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase();
+    if key.is_empty() {
+        return None;
+    }
+    let normalise = |s: &str| s.replace(['_', '-'], "");
+    PARAMETERS
+        .iter()
+        .map(|&p| {
+            let distance = if normalise(p) == normalise(&key) {
+                0
+            } else {
+                edit_distance(&key, p)
+            };
+            (distance, p)
+        })
+        .filter(|&(distance, p)| distance <= 2.min(p.len() / 2))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, p)| p)
+}
+
+/// Decodes `%XX` escapes; the result must be UTF-8. The error never quotes the text.
 pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -88,7 +297,8 @@ pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
         if bytes[i] == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(b) => {
                     out.push(b);
@@ -97,8 +307,7 @@ pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
                 }
                 None => {
                     return Err(
-                        "invalid percent-encoding (a `%` must be followed by two hex digits)"
-                            .into(),
+                        "invalid percent-encoding (a `%` not followed by two hex digits)".into(),
                     )
                 }
             }
@@ -106,7 +315,7 @@ pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| "percent-encoded text is not valid UTF-8".to_owned())
+    String::from_utf8(out).map_err(|_| "percent-encoded text that is not UTF-8".to_owned())
 }
 
 /// Ordered parameters where a later value replaces an earlier one (libpq semantics).
@@ -169,36 +378,76 @@ fn default_host(port: &str) -> String {
     "localhost".to_owned()
 }
 
+/// Checks a `postgres://` URL without connecting: `Err` with [`DbError::invalid_url`] set, naming
+/// the part or parameter at fault, when it is malformed.
+pub fn check_url(url: &str) -> Result<(), DbError> {
+    parse(url, &ConnectOptions::default()).map(|_| ())
+}
+
 pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbError> {
-    let rest = url
+    let mut check = Check {
+        url,
+        may_quote: false,
+    };
+    let rest = match url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"))
-        .ok_or_else(|| {
-            invalid(
-                url,
-                "expected a URL starting with postgres:// or postgresql://",
-            )
-        })?;
+    {
+        Some(rest) => rest,
+        None => {
+            return Err(match url_scheme(url) {
+                Some(scheme) => check.invalid(
+                    format!("unknown scheme `{scheme}`: expected postgres:// or postgresql://"),
+                    None,
+                ),
+                None => check.invalid(
+                    "it does not start with postgres:// or postgresql:// (it is not shown: it may hold a password)",
+                    Some("write postgres://user@host:5432/dbname (with a password: user:password@host, percent-encoded)"),
+                ),
+            })
+        }
+    };
     let mut params = Params::default();
 
     // Authority: up to the first '/' or '?'; the user info ends at its last '@'.
     let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, rest) = rest.split_at(auth_end);
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    // An `@` after the host: a password with an unencoded `/` or `?` may have been cut there.
+    let late_at = rest.contains('@');
+    let query_pairs: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .collect();
+    check.may_quote = !late_at
+        && !query_pairs.iter().any(|pair| {
+            let key = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+            key.contains("password")
+        });
+    let authority_hint = |suspect: bool| (late_at || suspect).then_some(ENCODE_HINT);
+
     let hosts_part = match authority.rfind('@') {
         Some(at) => {
+            if path.contains('@') {
+                return Err(check.invalid(
+                    "an unencoded `@` after the host (in the database name)",
+                    Some(ENCODE_HINT),
+                ));
+            }
             let userinfo = &authority[..at];
             let (user, password) = match userinfo.split_once(':') {
                 Some((u, p)) => (u, Some(p)),
                 None => (userinfo, None),
             };
             if !user.is_empty() {
-                params.set("user", percent_decode(user).map_err(|e| invalid(url, e))?);
+                params.set("user", check.decode(user, "the user name")?);
             }
             if let Some(password) = password {
-                params.set(
-                    "password",
-                    percent_decode(password).map_err(|e| invalid(url, e))?,
-                );
+                params.set("password", check.decode(password, "the password")?);
             }
             &authority[at + 1..]
         }
@@ -209,14 +458,19 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
         let mut ports = Vec::new();
         for chunk in hosts_part.split(',') {
             let (host, port) = if let Some(v6) = chunk.strip_prefix('[') {
-                let close = v6
-                    .find(']')
-                    .ok_or_else(|| invalid(url, "unterminated `[` in the host"))?;
+                let close = v6.find(']').ok_or_else(|| {
+                    check.invalid("unterminated `[` in the host", authority_hint(true))
+                })?;
                 let after = &v6[close + 1..];
                 let port = match after.strip_prefix(':') {
                     Some(p) => Some(p),
                     None if after.is_empty() => None,
-                    None => return Err(invalid(url, "unexpected text after `]` in the host")),
+                    None => {
+                        return Err(check.invalid(
+                            "unexpected text after `]` in the host",
+                            authority_hint(true),
+                        ))
+                    }
                 };
                 (v6[..close].to_owned(), port)
             } else {
@@ -224,14 +478,18 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
                     Some((h, p)) => (h, Some(p)),
                     None => (chunk, None),
                 };
-                (percent_decode(h).map_err(|e| invalid(url, e))?, p)
+                (check.decode(h, "the host")?, p)
             };
-            if host.is_empty() && chunk.contains(',') {
-                return Err(invalid(url, "empty host in the host list"));
+            if host.is_empty() && hosts_part.contains(',') {
+                return Err(check.invalid("empty host in the host list", authority_hint(false)));
             }
             let port = port.unwrap_or("");
-            if !port.is_empty() && port.parse::<u16>().is_err() {
-                return Err(invalid(url, format!("invalid port `{port}`")));
+            if !port.is_empty() && !valid_port(port) {
+                let numeric = port.bytes().all(|b| b.is_ascii_digit());
+                return Err(check.invalid(
+                    "invalid port: a port is a number from 1 to 65535",
+                    authority_hint(!numeric),
+                ));
             }
             hosts.push(host);
             ports.push(port.to_owned());
@@ -248,44 +506,72 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
         }
     }
 
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (rest, None),
-    };
     let dbname = path.strip_prefix('/').unwrap_or(path);
     if !dbname.is_empty() {
-        params.set(
-            "dbname",
-            percent_decode(dbname).map_err(|e| invalid(url, e))?,
-        );
+        params.set("dbname", check.decode(dbname, "the database name")?);
     }
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| invalid(url, format!("parameter `{}` has no `=`", mask_url(pair))))?;
-        let key = percent_decode(key).map_err(|e| invalid(url, e))?;
-        let value = percent_decode(value).map_err(|e| invalid(url, e))?;
+    for pair in query_pairs {
+        let (raw_key, raw_value) = match pair.split_once('=') {
+            Some(kv) => kv,
+            None => {
+                let name = match percent_decode(pair) {
+                    Ok(key) if PARAMETERS.contains(&key.as_str()) => format!(" `{key}`"),
+                    Ok(key) => check.quoted(&key),
+                    Err(_) => String::new(),
+                };
+                return Err(check.invalid(
+                    format!("parameter{name} has no `=`"),
+                    Some("write parameters as ?name=value&name=value"),
+                ));
+            }
+        };
+        let key = check.decode(raw_key, "a parameter name")?;
+        if !PARAMETERS.contains(&key.as_str()) {
+            return Err(check.unknown(&key));
+        }
+        let value = check.decode(raw_value, &format!("parameter `{key}`"))?;
+        check.value(&key, &value)?;
         params.set(&key, value);
     }
 
     // The TLS settings are ours; everything else goes to the driver.
     let explicit_mode = params.take("sslmode");
     let ssl_root_cert = params.take("sslrootcert").filter(|v| !v.is_empty());
-    let ssl_mode = match explicit_mode.as_deref() {
-        None | Some("") => match ssl_root_cert.as_deref() {
+    let ssl_mode = match explicit_mode.as_deref().and_then(SslModeArg::parse) {
+        Some(mode) => mode,
+        None => match ssl_root_cert.as_deref() {
             // libpq 16: sslrootcert=system defaults to full verification.
             Some("system") => SslModeArg::VerifyFull,
             _ => SslModeArg::Prefer,
         },
-        Some(v) => SslModeArg::parse(v).ok_or_else(|| {
-            invalid(url, format!("invalid sslmode `{v}` (expected disable, allow, prefer, require, verify-ca or verify-full)"))
-        })?,
     };
     let password = params
         .get("password")
         .filter(|p| !p.is_empty())
         .map(str::to_owned);
-    if matches!(params.get("host"), None | Some("")) {
+    let count = |key: &str| {
+        params
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map_or(0, |v| v.split(',').count())
+    };
+    let (hosts, hostaddrs, ports) = (count("host"), count("hostaddr"), count("port"));
+    if hosts > 0 && hostaddrs > 0 && hosts != hostaddrs {
+        return Err(check.invalid(
+            format!(
+                "{hosts} hosts but {hostaddrs} `hostaddr` addresses: give one address per host"
+            ),
+            None,
+        ));
+    }
+    let targets = hosts.max(hostaddrs).max(1);
+    if ports > 1 && ports != targets {
+        return Err(check.invalid(
+            format!("{targets} hosts but {ports} ports: give one port, or one per host"),
+            None,
+        ));
+    }
+    if matches!(params.get("host"), None | Some("")) && hostaddrs == 0 {
         let host = default_host(params.get("port").unwrap_or(""));
         params.set("host", host);
     }
@@ -320,7 +606,11 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
         kv.push('=');
         kv.push_str(&kv_quote(value));
     }
-    let mut config = postgres::Config::from_str(&kv).map_err(|e| invalid(url, e))?;
+    // Every value was checked above; the driver's errors name only the option, never its value.
+    let mut config = postgres::Config::from_str(&kv).map_err(|e| {
+        let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+        check.invalid(format!("{e}{}", cause.unwrap_or_default()), None)
+    })?;
     if config.get_connect_timeout().is_none() && !opts.connect_timeout.is_zero() {
         config.connect_timeout(opts.connect_timeout);
     }
@@ -328,7 +618,8 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
     let all_unix = config
         .get_hosts()
         .iter()
-        .all(|h| !matches!(h, Host::Tcp(_)));
+        .all(|h| !matches!(h, Host::Tcp(_)))
+        && config.get_hostaddrs().is_empty();
     config.ssl_mode(if all_unix {
         SslMode::Disable
     } else {
@@ -455,6 +746,13 @@ mod tests {
         );
     }
 
+    fn parse_err(url: &str) -> DbError {
+        match parse(url, &ConnectOptions::default()) {
+            Ok(_) => panic!("{url} parsed"),
+            Err(e) => e,
+        }
+    }
+
     #[test]
     fn errors_are_masked() {
         for url in [
@@ -465,15 +763,250 @@ mod tests {
             "mysql://u:s3cr3t@h/d",
             "postgres://u:s3cr3t@h/d?password=s3cr3t&x",
         ] {
-            let err = parse(url, &ConnectOptions::default())
-                .err()
-                .unwrap_or_else(|| panic!("{url} parsed"));
+            let err = parse_err(url);
             assert!(!err.message.contains("s3cr3t"), "{}", err.message);
             assert!(
                 err.message.starts_with("invalid connection URL"),
                 "{}",
                 err.message
             );
+            assert!(err.invalid_url, "{url}: {}", err.message);
         }
+    }
+
+    /// Each malformed part is bad input (`invalid_url`), named in the message, found without
+    /// connecting.
+    #[track_caller]
+    fn assert_invalid(url: &str, names: &[&str]) -> DbError {
+        let err = parse_err(url);
+        assert!(
+            err.invalid_url,
+            "{url}: not flagged as a URL problem: {err}"
+        );
+        assert!(!err.connection, "{url}");
+        let text = format!("{}\n{}", err.message, err.hint.as_deref().unwrap_or(""));
+        for name in names {
+            assert!(text.contains(name), "{url}: `{name}` not named in: {text}");
+        }
+        err
+    }
+
+    #[test]
+    fn bad_sslmode_lists_the_valid_modes() {
+        let err = assert_invalid("postgres://u@h/d?sslmode=bogus", &["`sslmode`", "`bogus`"]);
+        for mode in [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ] {
+            assert!(err.message.contains(mode), "{}", err.message);
+        }
+        // Empty is an error, not silently `prefer`.
+        let err = assert_invalid("postgres://u@h/d?sslmode=", &["`sslmode` is empty"]);
+        assert!(err.message.contains("verify-full"), "{}", err.message);
+        // Case matters, as in libpq.
+        assert_invalid("postgres://u@h/d?sslmode=Require", &["`sslmode`"]);
+    }
+
+    #[test]
+    fn bad_ports() {
+        for url in [
+            "postgres://u@h:99999/d",
+            "postgres://u@h:notaport/d",
+            "postgres://u@h:0/d",
+            "postgres://u@h:-1/d",
+            "postgres://u@[::1]:x/d",
+        ] {
+            assert_invalid(url, &["invalid port: a port is a number from 1 to 65535"]);
+        }
+        assert_invalid("postgres://u@h/d?port=99999", &["`port`"]);
+        assert_invalid("postgres://u@h/d?port=5432,abc", &["`port`"]);
+        assert_invalid("postgres://u@a,b/d?port=1,2,3", &["2 hosts but 3 ports"]);
+        // One port for several hosts, or one each, is fine.
+        assert_eq!(
+            parse_ok("postgres://u@a,b/d?port=7").config.get_ports(),
+            &[7]
+        );
+        assert_eq!(
+            parse_ok("postgres://u@a,b/d?port=7,8").config.get_ports(),
+            &[7, 8]
+        );
+    }
+
+    #[test]
+    fn bad_percent_escapes_name_the_part() {
+        for (url, part) in [
+            ("postgres://u%zz@h/d", "the user name"),
+            ("postgres://u:pa%zzss@h/d", "the password"),
+            ("postgres://u:pa%4@h/d", "the password"),
+            ("postgres://u@h%zz/d", "the host"),
+            ("postgres://u@h/d%zz", "the database name"),
+            (
+                "postgres://u@h/d?application_name=%zz",
+                "parameter `application_name`",
+            ),
+            ("postgres://u@h/d?a%zz=1", "a parameter name"),
+        ] {
+            assert_invalid(
+                url,
+                &[&format!(
+                    "invalid percent-encoding (a `%` not followed by two hex digits) in {part}"
+                )],
+            );
+        }
+        assert_invalid(
+            "postgres://u:pa%c3%28@h/d",
+            &["percent-encoded text that is not UTF-8 in the password"],
+        );
+    }
+
+    #[test]
+    fn bad_numbers_and_choices_name_the_parameter() {
+        for (url, name) in [
+            ("postgres://u@h/d?connect_timeout=abc", "`connect_timeout`"),
+            ("postgres://u@h/d?connect_timeout=1.5", "`connect_timeout`"),
+            ("postgres://u@h/d?tcp_user_timeout=x", "`tcp_user_timeout`"),
+            ("postgres://u@h/d?keepalives=yes", "`keepalives`"),
+            ("postgres://u@h/d?keepalives_idle=x", "`keepalives_idle`"),
+            (
+                "postgres://u@h/d?keepalives_interval=x",
+                "`keepalives_interval`",
+            ),
+            (
+                "postgres://u@h/d?keepalives_retries=-1",
+                "`keepalives_retries`",
+            ),
+            ("postgres://u@h/d?hostaddr=not-an-ip", "`hostaddr`"),
+            (
+                "postgres://u@h/d?target_session_attrs=primary",
+                "`target_session_attrs`",
+            ),
+            (
+                "postgres://u@h/d?channel_binding=maybe",
+                "`channel_binding`",
+            ),
+            (
+                "postgres://u@h/d?load_balance_hosts=yes",
+                "`load_balance_hosts`",
+            ),
+            ("postgres://u@h/d?sslnegotiation=x", "`sslnegotiation`"),
+            ("postgres://u@h/d?sslmode", "`sslmode` has no `=`"),
+        ] {
+            assert_invalid(url, &[name]);
+        }
+        let err = assert_invalid("postgres://u@h/d?connect_timeout=abc", &["seconds"]);
+        assert!(err.message.contains("`abc`"), "{}", err.message);
+        assert_eq!(
+            parse_ok("postgres://u@h/d?connect_timeout=3&keepalives=0&keepalives_idle=30&target_session_attrs=read-write")
+                .config
+                .get_connect_timeout(),
+            Some(&Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_suggest_the_closest() {
+        let err = assert_invalid(
+            "postgres://u@h/d?sslmod=require",
+            &["unknown parameter `sslmod`"],
+        );
+        assert!(
+            err.hint
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("did you mean `sslmode`?"),
+            "{err}"
+        );
+        let err = assert_invalid("postgres://u@h/d?aplication_name=x", &["`aplication_name`"]);
+        assert!(err.hint.unwrap().contains("`application_name`"));
+        let err = assert_invalid(
+            "postgres://u@h/d?frobnicate=1",
+            &["unknown parameter `frobnicate`"],
+        );
+        assert!(!err.hint.unwrap().contains("did you mean"));
+        assert_invalid(
+            "postgres://u@h/d?sslcert=/c.pem",
+            &["`sslcert` is not supported"],
+        );
+        // Where a password may have spilled into the query, the name is not quoted.
+        let err = assert_invalid("postgres://h/d?password=p&w0rd", &["has no `=`"]);
+        assert!(!err.message.contains("w0rd"), "{}", err.message);
+        let err = assert_invalid("postgres://h/d?password=p&w0rd=1", &["unknown parameter"]);
+        assert!(!err.message.contains("`w0rd`"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_schemes() {
+        let err = assert_invalid("postgress://u:S3cr#3tPW@h/d", &["`postgress`"]);
+        assert!(!err.message.contains("S3cr"), "{}", err.message);
+        for url in [
+            "postgresql//u:S3cr#3tPW@h/d",
+            "postgres:/u:S3cr#3tPW@h/d",
+            "u:S3cr#3tPW@h/d",
+        ] {
+            let err = assert_invalid(url, &["postgres://"]);
+            assert!(!err.message.contains("S3cr"), "{}", err.message);
+            assert!(
+                !err.message.contains("@h"),
+                "the URL is not shown: {}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn reserved_characters_in_the_password() {
+        // `#` and a space are not delimiters here: these connect, masked.
+        let info = parse_ok("postgres://u:S3cr#3tPW@h/d");
+        assert_eq!(info.password.as_deref(), Some("S3cr#3tPW"));
+        assert_eq!(info.config.get_hosts(), &[Host::Tcp("h".into())]);
+        let info = parse_ok("postgres://u:pa ss@h/d");
+        assert_eq!(info.password.as_deref(), Some("pa ss"));
+        // `/` and `?` end the host part: the error names the port, never quotes the password,
+        // and says how to encode it.
+        for url in [
+            "postgres://u:p/ss?w0rd@h/d",
+            "postgres://u:S3cr/3tPW@h:5432/d",
+            "postgres://u:S3cr?3tPW@h/d",
+            "postgres://u:p@ss/w0rd@h/d",
+        ] {
+            let err = parse_err(url);
+            assert!(err.invalid_url, "{url}");
+            for fragment in ["ss?w0rd", "w0rd", "S3cr", "3tPW", "p/ss"] {
+                assert!(!err.message.contains(fragment), "{url}: {}", err.message);
+            }
+            assert!(
+                err.hint.as_deref().unwrap_or("").contains("%2F"),
+                "{url}: {err}"
+            );
+        }
+        // A `@` in a parameter is still fine.
+        parse_ok("postgres://u:pw@h/d?application_name=a@b");
+    }
+
+    #[test]
+    fn the_documented_parameters_work() {
+        let info = parse_ok(
+            "postgres://user:password@host:5432/dbname?sslmode=require&sslrootcert=/ca.pem&options=-c%20x%3D1&application_name=a&connect_timeout=2",
+        );
+        assert_eq!(info.ssl_mode, SslModeArg::Require);
+        for name in [
+            "sslmode",
+            "sslrootcert",
+            "options",
+            "application_name",
+            "connect_timeout",
+            "host",
+        ] {
+            assert!(PARAMETERS.contains(&name), "{name}");
+        }
+        let info = parse_ok("postgres://u@/d?host=/var/run/postgresql");
+        assert_eq!(info.config.get_ssl_mode(), SslMode::Disable);
+        let info = parse_ok("postgres://u@/d?hostaddr=127.0.0.1&port=5433");
+        assert_eq!(info.config.get_hostaddrs().len(), 1);
+        assert!(info.config.get_hosts().is_empty());
     }
 }
