@@ -2,9 +2,11 @@
 //!
 //! - [`file`]: the `.toml` migration file -> [`OnlineMigration`] (typed [`Operation`]s), with
 //!   `file:line` diagnostics for unknown types and fields.
-//! - [`ops`]: one file per operation type; each produces a [`Plan`] of expand, contract and
-//!   abort [`Step`]s.
-//! - [`validate()`]: the migration against the live schema (missing tables and columns…).
+//! - [`ops`]: one file per operation type, holding its whole life (the `Op` trait): its fields,
+//!   its validation against the live schema, its SQL probes, and its [`Plan`] of expand, contract
+//!   and abort [`Step`]s. Adding an operation is that file plus one line in `ops/mod.rs`.
+//! - [`validate()`]: the migration against the live schema (missing tables and columns…), each
+//!   operation checking itself with the shared checker.
 //! - [`plan`]: [`build`] joins the operations' plans and adds the version schema
 //!   `strata_v_<id>` (one view per changed table, in the new shape).
 //! - [`run`]: [`start`], [`complete`], [`rollback`], [`backfill`], [`status`] on PostgreSQL, with

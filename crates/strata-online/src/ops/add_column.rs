@@ -1,18 +1,24 @@
-//! `add_column`: the column is added as a shadow column `_strata_new_<name>` (nullable; NOT NULL,
-//! CHECK and FOREIGN KEY as `NOT VALID` constraints, UNIQUE as an index built concurrently), so
-//! old clients are unaffected. When `up` is given, a trigger fills it for rows old clients write
-//! and a batched backfill fills existing rows. New clients see it under its name in the version
-//! schema. Complete validates the constraints and renames the shadow column; rollback drops it.
+//! `add_column`: a new column, added as a shadow column so old clients are unaffected.
+//!
+//! - After start: the table has a shadow column `_strata_new_<name>` (nullable; NOT NULL, CHECK
+//!   and FOREIGN KEY as `NOT VALID` constraints, UNIQUE as an index built concurrently). When `up`
+//!   is given, a trigger fills it for rows old clients write, and existing rows are backfilled.
+//!   New clients see it under its name in the version schema.
+//! - After complete: the constraints are validated, the trigger is gone and the shadow column is
+//!   renamed to its name (NOT NULL set, the unique index attached as a constraint).
+//! - After rollback: the shadow column and its trigger are dropped.
 
 use super::{
     add_not_valid, attach_unique, drop_shadow, parse_table, set_not_null_then_drop_check,
-    validate_step, ColumnDef, Fields, Sink, SyncTrigger,
+    validate_step, ColumnDef, Entry, Fields, Op, Sink, SyncTrigger,
 };
 use crate::plan::{Backfill, Ctx, Plan, Shape, ShapeColumn, Step, StepKind};
+use crate::preflight::{is_serial, new_row, old_row, over, type_and_default, Probe};
 use crate::sqltext::{
     column_exists, eval_over_new, guarded, is_new_client, not_null_check, rewrite_column_refs,
     shadow_column, unique_index,
 };
+use crate::validate::Checker;
 use strata_core::{quote_ident, QualifiedName};
 
 pub const FIELDS: &[&str] = &["type", "table", "column", "up"];
@@ -26,8 +32,12 @@ pub struct AddColumn {
     pub up: Option<String>,
 }
 
-impl AddColumn {
-    pub(crate) fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<AddColumn> {
+impl Op for AddColumn {
+    fn fields() -> &'static [&'static str] {
+        FIELDS
+    }
+
+    fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<AddColumn> {
         let table = parse_table(f, sink, "table");
         let column = match f.table(sink, "column") {
             Some((t, line)) => ColumnDef::parse("`column`".to_owned(), line, t, sink, false),
@@ -52,35 +62,97 @@ impl AddColumn {
         })
     }
 
-    pub(crate) fn shape(&self, mut shape: Shape) -> Shape {
-        shape.columns.push(ShapeColumn {
-            visible: self.column.name.clone(),
-            physical: shadow_column(&self.column.name),
-            data_type: self.column.data_type.clone(),
-        });
-        shape
+    fn table(&self) -> Option<&QualifiedName> {
+        Some(&self.table)
     }
 
-    /// Default constraint names, as PostgreSQL would choose them.
-    fn check_name(&self) -> String {
-        self.column
-            .check
-            .as_ref()
-            .and_then(|c| c.name.clone())
-            .unwrap_or_else(|| format!("{}_{}_check", self.table.name, self.column.name))
-    }
-    fn foreign_key_name(&self) -> String {
-        self.column
-            .references
-            .as_ref()
-            .and_then(|r| r.name.clone())
-            .unwrap_or_else(|| format!("{}_{}_fkey", self.table.name, self.column.name))
-    }
-    fn unique_name(&self) -> String {
-        format!("{}_{}_key", self.table.name, self.column.name)
+    fn column(&self) -> Option<&str> {
+        Some(&self.column.name)
     }
 
-    pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
+    fn changes_shape(&self) -> bool {
+        true
+    }
+
+    /// New clients see the shadow column under the column's name.
+    fn new_shape(&self, current: Option<Shape>, _ctx: &Ctx<'_>) -> Option<Shape> {
+        current.map(|mut shape| {
+            shape.columns.push(ShapeColumn {
+                visible: self.column.name.clone(),
+                physical: shadow_column(&self.column.name),
+                data_type: self.column.data_type.clone(),
+            });
+            shape
+        })
+    }
+
+    /// The table exists (and is not created by this migration); the name is free; a NOT NULL
+    /// column can be filled; a backfill has a primary key to batch by; the reference exists and
+    /// the check's name is free.
+    fn validate(&self, entry: &Entry, v: &mut Checker<'_>) {
+        let Some(table) = v.existing_table(entry, &self.table) else {
+            return;
+        };
+        if !v.not_created_here(entry, &table) {
+            return;
+        }
+        let c = &self.column;
+        if !v.new_column(entry, &table, &c.name, "column") {
+            return;
+        }
+        v.touch(entry, &table, &c.name, "column");
+        if !c.nullable && c.default.is_none() && self.up.is_none() {
+            v.error(
+                entry.line_of("column"),
+                format!("NOT NULL column `{}` needs `up` or a `default` to fill existing rows", c.name),
+                Some("add `up = \"<expression over the row>\"`, or `default`, or make it nullable".to_owned()),
+            );
+        }
+        if self.up.is_some() {
+            v.primary_key(entry, &table);
+        }
+        if let Some(r) = &c.references {
+            v.reference(entry, "column", r);
+        }
+        if let Some(name) = c.check.as_ref().and_then(|ch| ch.name.clone()) {
+            v.constraint_name_free(entry, &table, &name, "column");
+        }
+        v.column_added(&table, &c.name);
+    }
+
+    /// The type and default (none for `serial` and friends), `up` over the row as old clients
+    /// see it, the check over the row as new clients see it.
+    fn probes(&self, ctx: &Ctx<'_>) -> Vec<Probe> {
+        let c = &self.column;
+        if is_serial(&c.data_type) {
+            return Vec::new();
+        }
+        let mut out = type_and_default(&c.data_type, c.default.as_deref(), "column");
+        if let Some(up) = &self.up {
+            out.push(Probe {
+                sql: format!(
+                    "SELECT CAST(({up}) AS {}) FROM {} LIMIT 0",
+                    c.data_type,
+                    old_row(ctx, &self.table)
+                ),
+                field: "up",
+                what: "`up`",
+            });
+        }
+        if let Some(check) = &c.check {
+            out.push(Probe {
+                sql: over(
+                    &format!("({})::boolean", check.expression),
+                    &new_row(ctx, &self.table),
+                ),
+                field: "column",
+                what: "check",
+            });
+        }
+        out
+    }
+
+    fn plan(&self, ctx: &Ctx<'_>) -> Plan {
         let table = ctx.resolve(&self.table);
         let c = &self.column;
         let shadow = shadow_column(&c.name);
@@ -88,6 +160,8 @@ impl AddColumn {
         let trigger = SyncTrigger::new(&table, &c.name);
         let nn = not_null_check(&c.name);
 
+        // Start (expand): the shadow column with its default, NOT VALID constraints and, with
+        // `up`, the sync trigger; then the backfill and the unique index.
         let mut sql = format!(
             "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {q_shadow} {}",
             c.data_type
@@ -175,6 +249,7 @@ impl AddColumn {
             });
         }
 
+        // Complete (contract): validate (no write lock), then rename in one short transaction.
         let mut contract: Vec<Step> = validations
             .iter()
             .map(|v| validate_step(ctx, &table, v))
@@ -200,6 +275,7 @@ impl AddColumn {
             swap.join("\n"),
         ));
 
+        // Rollback (abort): the trigger and the shadow column go.
         let abort = vec![drop_shadow(
             ctx,
             format!("drop column {table}.{shadow}"),
@@ -212,5 +288,26 @@ impl AddColumn {
             contract,
             abort,
         }
+    }
+}
+
+impl AddColumn {
+    /// Default constraint names, as PostgreSQL would choose them.
+    fn check_name(&self) -> String {
+        self.column
+            .check
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| format!("{}_{}_check", self.table.name, self.column.name))
+    }
+    fn foreign_key_name(&self) -> String {
+        self.column
+            .references
+            .as_ref()
+            .and_then(|r| r.name.clone())
+            .unwrap_or_else(|| format!("{}_{}_fkey", self.table.name, self.column.name))
+    }
+    fn unique_name(&self) -> String {
+        format!("{}_{}_key", self.table.name, self.column.name)
     }
 }

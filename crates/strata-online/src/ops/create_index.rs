@@ -1,8 +1,12 @@
-//! `create_index`: always built concurrently during expand, so neither version is blocked; both
-//! use it at once. Rollback drops it concurrently.
+//! `create_index`: a new index, always built concurrently, so neither version is blocked.
+//!
+//! - After start: the index exists; both versions use it at once.
+//! - After complete: nothing more to do; the index is simply there.
+//! - After rollback: the index is dropped concurrently.
 
-use super::{parse_table, Fields, Sink};
-use crate::plan::{Ctx, Plan, Step, StepKind};
+use super::{parse_table, Entry, Fields, Op, Sink};
+use crate::plan::{Ctx, Plan, Shape, Step, StepKind};
+use crate::validate::{display, Checker};
 use strata_core::{quote_ident, QualifiedName};
 
 pub const FIELDS: &[&str] = &[
@@ -32,8 +36,12 @@ pub struct CreateIndex {
     pub predicate: Option<String>,
 }
 
-impl CreateIndex {
-    pub(crate) fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<CreateIndex> {
+impl Op for CreateIndex {
+    fn fields() -> &'static [&'static str] {
+        FIELDS
+    }
+
+    fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<CreateIndex> {
         let table = parse_table(f, sink, "table");
         let name = f.required_string(sink, "name");
         let columns = f.strings(sink, "columns");
@@ -83,7 +91,40 @@ impl CreateIndex {
         })
     }
 
-    pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
+    fn table(&self) -> Option<&QualifiedName> {
+        Some(&self.table)
+    }
+
+    /// Both versions see the same table: no view.
+    fn changes_shape(&self) -> bool {
+        false
+    }
+
+    fn new_shape(&self, current: Option<Shape>, _ctx: &Ctx<'_>) -> Option<Shape> {
+        current
+    }
+
+    /// The table and the key columns exist; the index name is free in the table's schema.
+    fn validate(&self, entry: &Entry, v: &mut Checker<'_>) {
+        let Some(table) = v.existing_table(entry, &self.table) else {
+            return;
+        };
+        let index = QualifiedName::new(table.schema.as_deref(), &self.name);
+        if v.index_exists(&index) {
+            v.error(
+                entry.line_of("name"),
+                format!("index {} already exists", display(&index)),
+                None,
+            );
+        }
+        for c in &self.columns {
+            v.existing_column(entry, &table, c, "columns");
+        }
+        v.index_created(index);
+    }
+
+    /// Expand builds the index concurrently; contract has nothing to do; abort drops it.
+    fn plan(&self, ctx: &Ctx<'_>) -> Plan {
         let table = ctx.resolve(&self.table);
         let index = QualifiedName::new(table.schema.as_deref(), &self.name);
         let key = match &self.expression {

@@ -1,9 +1,16 @@
-//! `create_table`: a new table. Old clients do not know it; new clients see it through the version
-//! schema. Rollback drops it (rows only the new version could write go with it).
+//! `create_table`: a new table.
+//!
+//! - After start: the table exists with its columns and constraints. Old clients do not know it;
+//!   new clients see it through the version schema.
+//! - After complete: nothing more to do; the table is simply there.
+//! - After rollback: the table is dropped (rows only the new version could write go with it).
 
-use super::{parse_table, ColumnDef, Fields, Sink};
+use super::{parse_table, ColumnDef, Entry, Fields, Op, Sink};
 use crate::fields::Node;
 use crate::plan::{Ctx, Plan, Shape, ShapeColumn};
+use crate::preflight::{is_serial, type_and_default, Probe};
+use crate::validate::{display, Checker};
+use std::collections::BTreeSet;
 use strata_core::{quote_ident, QualifiedName};
 
 pub const FIELDS: &[&str] = &["type", "table", "columns"];
@@ -14,8 +21,12 @@ pub struct CreateTable {
     pub columns: Vec<ColumnDef>,
 }
 
-impl CreateTable {
-    pub(crate) fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<CreateTable> {
+impl Op for CreateTable {
+    fn fields() -> &'static [&'static str] {
+        FIELDS
+    }
+
+    fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<CreateTable> {
         let table = parse_table(f, sink, "table");
         let columns = match f.take("columns") {
             Some((Node::Array(items), line)) if !items.is_empty() => {
@@ -58,8 +69,17 @@ impl CreateTable {
         })
     }
 
-    pub(crate) fn shape(&self) -> Shape {
-        Shape {
+    fn table(&self) -> Option<&QualifiedName> {
+        Some(&self.table)
+    }
+
+    fn changes_shape(&self) -> bool {
+        true
+    }
+
+    /// New clients see the table with its columns, under their names.
+    fn new_shape(&self, _current: Option<Shape>, _ctx: &Ctx<'_>) -> Option<Shape> {
+        Some(Shape {
             name: self.table.name.clone(),
             columns: self
                 .columns
@@ -70,10 +90,53 @@ impl CreateTable {
                     data_type: c.data_type.clone(),
                 })
                 .collect(),
+        })
+    }
+
+    /// The table does not exist yet; its columns are distinct; its foreign keys reference
+    /// existing tables and columns (or its own).
+    fn validate(&self, entry: &Entry, v: &mut Checker<'_>) {
+        let table = v.resolve(&self.table);
+        if v.table_exists(&table) {
+            v.error(
+                entry.line_of("table"),
+                format!("table {} already exists", display(&table)),
+                None,
+            );
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        for c in &self.columns {
+            if !seen.insert(c.name.clone()) {
+                v.error(
+                    entry.line_of("columns"),
+                    format!("column `{}` is defined twice", c.name),
+                    None,
+                );
+            }
+        }
+        v.table_created(
+            table,
+            self.columns.iter().map(|c| c.name.clone()).collect(),
+        );
+        for c in &self.columns {
+            if let Some(r) = &c.references {
+                v.reference(entry, "columns", r);
+            }
         }
     }
 
-    pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
+    /// Each column's type and default (`serial` and friends are not types).
+    fn probes(&self, _ctx: &Ctx<'_>) -> Vec<Probe> {
+        self.columns
+            .iter()
+            .filter(|c| !is_serial(&c.data_type))
+            .flat_map(|c| type_and_default(&c.data_type, c.default.as_deref(), "columns"))
+            .collect()
+    }
+
+    /// Expand creates the table; contract has nothing to do; abort drops it.
+    fn plan(&self, ctx: &Ctx<'_>) -> Plan {
         let table = ctx.resolve(&self.table);
         let mut parts = Vec::new();
         for c in &self.columns {

@@ -1,49 +1,135 @@
-//! The operation types of SPEC §9, one file each. Every operation parses its own fields, says how
-//! it changes the table new clients see ([`Operation::new_shape`]) and produces its [`Plan`].
-
-pub mod add_column;
-pub mod alter_column;
-pub mod create_index;
-pub mod create_table;
-pub mod drop_column;
-pub mod drop_index;
-pub mod drop_table;
-pub mod raw_sql;
-pub mod rename_column;
-pub mod rename_table;
+//! The operation types of SPEC §9, one file each.
+//!
+//! An operation type is a struct implementing `Op` in `ops/<type>.rs`, which reads top to bottom
+//! as the operation's whole life: its fields and how they are parsed, the table it touches and the
+//! shape it gives that table for new clients (the version schema's view), its validation against
+//! the live schema, its SQL probes (checked by the server before start), and its [`Plan`]: the
+//! expand steps of start, the contract steps of complete, the abort steps of rollback.
+//!
+//! Adding an operation is that file plus one line in the list of `operations!` below, which
+//! declares the module, the [`Operation`] variant, the `type` name and the `match` dispatching to
+//! the trait.
+//! What stays in this file is shared between operations: [`Entry`], the column, reference and
+//! check definitions, and the helpers of shadow columns (sync triggers, `NOT VALID` constraints).
 
 use crate::fields::{Fields, Node, Sink};
 use crate::plan::{Ctx, Plan, Shape};
+use crate::preflight::Probe;
 use crate::sqltext::{dollar_quote, sync_name};
+use crate::validate::Checker;
 use strata_core::{quote_ident, QualifiedName};
 
-/// Every `type` an operation may have.
-pub const TYPES: &[&str] = &[
-    "create_table",
-    "drop_table",
-    "rename_table",
-    "add_column",
-    "drop_column",
-    "rename_column",
-    "alter_column",
-    "create_index",
-    "drop_index",
-    "raw_sql",
-];
+/// The life of one operation type, from the file to rollback. Implemented by the struct of each
+/// `ops/<type>.rs`, in this order.
+pub(crate) trait Op {
+    /// The keys an `[[operations]]` table of this type may have, `type` included (the parser
+    /// reports any other key as unknown, suggesting the closest of these).
+    fn fields() -> &'static [&'static str]
+    where
+        Self: Sized;
 
-/// One operation of an online migration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Operation {
-    CreateTable(create_table::CreateTable),
-    DropTable(drop_table::DropTable),
-    RenameTable(rename_table::RenameTable),
-    AddColumn(add_column::AddColumn),
-    DropColumn(drop_column::DropColumn),
-    RenameColumn(rename_column::RenameColumn),
-    AlterColumn(alter_column::AlterColumn),
-    CreateIndex(create_index::CreateIndex),
-    DropIndex(drop_index::DropIndex),
-    RawSql(raw_sql::RawSql),
+    /// Reads the fields, reporting missing and mistyped ones to `sink`.
+    fn parse(f: &mut Fields<'_>, sink: &mut Sink<'_>) -> Option<Self>
+    where
+        Self: Sized;
+
+    /// The table the operation works on (`raw_sql` has none).
+    fn table(&self) -> Option<&QualifiedName>;
+
+    /// The column the operation changes, when it changes one.
+    fn column(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether new clients see the table differently (so it gets a view in the version schema).
+    fn changes_shape(&self) -> bool;
+
+    /// The name of that view: the table's own name unless the operation renames the table.
+    fn view_name(&self) -> Option<&str> {
+        self.table().map(|t| t.name.as_str())
+    }
+
+    /// The table as new clients see it after this operation, from how they saw it before
+    /// (`None`: the table does not exist for them).
+    fn new_shape(&self, current: Option<Shape>, ctx: &Ctx<'_>) -> Option<Shape>;
+
+    /// Checks the operation against the schema as the earlier operations of the migration left
+    /// it, reporting problems at the line of the field concerned, and records what it changes
+    /// (created, renamed and dropped tables, columns and indexes) for the operations after it.
+    fn validate(&self, entry: &Entry, v: &mut Checker<'_>);
+
+    /// The SQL fragments the server plans before start (`LIMIT 0`), so a misspelt column or type
+    /// is a diagnostic at its line instead of a failure halfway through start. None by default.
+    fn probes(&self, _ctx: &Ctx<'_>) -> Vec<Probe> {
+        Vec::new()
+    }
+
+    /// The steps of each phase: expand (start), contract (complete), abort (rollback).
+    fn plan(&self, ctx: &Ctx<'_>) -> Plan;
+}
+
+/// Declares the operation types from one list of `<type>: <Struct>` lines (the module
+/// `ops/<type>.rs` holds `<Struct>`, which implements [`Op`]): the modules, [`TYPES`], the
+/// [`Operation`] enum, and the `match`es dispatching from a variant to its [`Op`].
+macro_rules! operations {
+    ($($module:ident: $Struct:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// Every `type` an operation may have.
+        pub const TYPES: &[&str] = &[$(stringify!($module)),*];
+
+        /// One operation of an online migration.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Operation {
+            $($Struct($module::$Struct),)*
+        }
+
+        impl Operation {
+            /// The operation's `type` in the file.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Operation::$Struct(_) => stringify!($module),)*
+                }
+            }
+
+            /// What the operation does, as its type implements it.
+            pub(crate) fn as_op(&self) -> &dyn Op {
+                match self {
+                    $(Operation::$Struct(op) => op,)*
+                }
+            }
+
+            /// The operation of type `type_name` read from `f`, and the fields of its type;
+            /// `None` for a type not in [`TYPES`].
+            fn parse_type(
+                type_name: &str,
+                f: &mut Fields<'_>,
+                sink: &mut Sink<'_>,
+            ) -> Option<(Option<Operation>, &'static [&'static str])> {
+                match type_name {
+                    $(stringify!($module) => Some((
+                        $module::$Struct::parse(f, sink).map(Operation::$Struct),
+                        $module::$Struct::fields(),
+                    )),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+// The operation types, in the order of SPEC §9 (and of the `type` hint). One line each.
+operations! {
+    create_table: CreateTable,
+    drop_table: DropTable,
+    rename_table: RenameTable,
+    add_column: AddColumn,
+    drop_column: DropColumn,
+    rename_column: RenameColumn,
+    alter_column: AlterColumn,
+    create_index: CreateIndex,
+    drop_index: DropIndex,
+    raw_sql: RawSql,
 }
 
 /// An operation with where it was written.
@@ -69,103 +155,30 @@ impl Entry {
 }
 
 impl Operation {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Operation::CreateTable(_) => "create_table",
-            Operation::DropTable(_) => "drop_table",
-            Operation::RenameTable(_) => "rename_table",
-            Operation::AddColumn(_) => "add_column",
-            Operation::DropColumn(_) => "drop_column",
-            Operation::RenameColumn(_) => "rename_column",
-            Operation::AlterColumn(_) => "alter_column",
-            Operation::CreateIndex(_) => "create_index",
-            Operation::DropIndex(_) => "drop_index",
-            Operation::RawSql(_) => "raw_sql",
-        }
-    }
-
     /// The table the operation works on (`raw_sql` has none).
     pub fn table(&self) -> Option<&QualifiedName> {
-        match self {
-            Operation::CreateTable(o) => Some(&o.table),
-            Operation::DropTable(o) => Some(&o.table),
-            Operation::RenameTable(o) => Some(&o.table),
-            Operation::AddColumn(o) => Some(&o.table),
-            Operation::DropColumn(o) => Some(&o.table),
-            Operation::RenameColumn(o) => Some(&o.table),
-            Operation::AlterColumn(o) => Some(&o.table),
-            Operation::CreateIndex(o) => Some(&o.table),
-            Operation::DropIndex(o) => Some(&o.table),
-            Operation::RawSql(_) => None,
-        }
+        self.as_op().table()
     }
 
     /// The column the operation changes, when it changes one.
     pub fn column(&self) -> Option<&str> {
-        match self {
-            Operation::AddColumn(o) => Some(&o.column.name),
-            Operation::DropColumn(o) => Some(&o.column),
-            Operation::RenameColumn(o) => Some(&o.from),
-            Operation::AlterColumn(o) => Some(&o.column),
-            _ => None,
-        }
+        self.as_op().column()
     }
 
     /// Whether new clients see the table differently (so it gets a view in the version schema).
     pub fn changes_shape(&self) -> bool {
-        matches!(
-            self,
-            Operation::CreateTable(_)
-                | Operation::RenameTable(_)
-                | Operation::AddColumn(_)
-                | Operation::DropColumn(_)
-                | Operation::RenameColumn(_)
-                | Operation::AlterColumn(_)
-        )
+        self.as_op().changes_shape()
     }
 
     /// The table as new clients see it after this operation, from how they saw it before
     /// (`None`: the table does not exist for them).
     pub(crate) fn new_shape(&self, current: Option<Shape>, ctx: &Ctx<'_>) -> Option<Shape> {
-        match self {
-            Operation::CreateTable(o) => Some(o.shape()),
-            Operation::DropTable(_) => None,
-            Operation::RenameTable(o) => current.map(|mut s| {
-                s.name = o.to.clone();
-                s
-            }),
-            Operation::AddColumn(o) => current.map(|s| o.shape(s)),
-            Operation::DropColumn(o) => current.map(|mut s| {
-                s.columns.retain(|c| c.visible != o.column);
-                s
-            }),
-            Operation::RenameColumn(o) => current.map(|mut s| {
-                for c in &mut s.columns {
-                    if c.visible == o.from {
-                        c.visible = o.to.clone();
-                    }
-                }
-                s
-            }),
-            Operation::AlterColumn(o) => current.map(|s| o.shape(s, ctx)),
-            Operation::CreateIndex(_) | Operation::DropIndex(_) | Operation::RawSql(_) => current,
-        }
+        self.as_op().new_shape(current, ctx)
     }
 
     /// The operation's expand, contract and abort steps.
     pub(crate) fn plan(&self, ctx: &Ctx<'_>) -> Plan {
-        match self {
-            Operation::CreateTable(o) => o.plan(ctx),
-            Operation::DropTable(o) => o.plan(ctx),
-            Operation::RenameTable(o) => o.plan(ctx),
-            Operation::AddColumn(o) => o.plan(ctx),
-            Operation::DropColumn(o) => o.plan(ctx),
-            Operation::RenameColumn(o) => o.plan(ctx),
-            Operation::AlterColumn(o) => o.plan(ctx),
-            Operation::CreateIndex(o) => o.plan(ctx),
-            Operation::DropIndex(o) => o.plan(ctx),
-            Operation::RawSql(o) => o.plan(ctx),
-        }
+        self.as_op().plan(ctx)
     }
 
     /// Parses the fields of an operation of type `type_name` (already checked to be in
@@ -175,48 +188,7 @@ impl Operation {
         mut f: Fields<'_>,
         sink: &mut Sink<'_>,
     ) -> Option<Operation> {
-        let (op, known) = match type_name {
-            "create_table" => (
-                create_table::CreateTable::parse(&mut f, sink).map(Operation::CreateTable),
-                create_table::FIELDS,
-            ),
-            "drop_table" => (
-                drop_table::DropTable::parse(&mut f, sink).map(Operation::DropTable),
-                drop_table::FIELDS,
-            ),
-            "rename_table" => (
-                rename_table::RenameTable::parse(&mut f, sink).map(Operation::RenameTable),
-                rename_table::FIELDS,
-            ),
-            "add_column" => (
-                add_column::AddColumn::parse(&mut f, sink).map(Operation::AddColumn),
-                add_column::FIELDS,
-            ),
-            "drop_column" => (
-                drop_column::DropColumn::parse(&mut f, sink).map(Operation::DropColumn),
-                drop_column::FIELDS,
-            ),
-            "rename_column" => (
-                rename_column::RenameColumn::parse(&mut f, sink).map(Operation::RenameColumn),
-                rename_column::FIELDS,
-            ),
-            "alter_column" => (
-                alter_column::AlterColumn::parse(&mut f, sink).map(Operation::AlterColumn),
-                alter_column::FIELDS,
-            ),
-            "create_index" => (
-                create_index::CreateIndex::parse(&mut f, sink).map(Operation::CreateIndex),
-                create_index::FIELDS,
-            ),
-            "drop_index" => (
-                drop_index::DropIndex::parse(&mut f, sink).map(Operation::DropIndex),
-                drop_index::FIELDS,
-            ),
-            _ => (
-                raw_sql::RawSql::parse(&mut f, sink).map(Operation::RawSql),
-                raw_sql::FIELDS,
-            ),
-        };
+        let (op, known) = Operation::parse_type(type_name, &mut f, sink)?;
         f.take("type");
         f.finish(sink, known);
         op
