@@ -98,7 +98,7 @@ pub fn human_up_down(rule: &str, up: &str, down: &str) -> String {
 }
 
 /// `docs/rules/README.md` lists every rule of `RULES`, in its order, with its default severity
-/// and summary, linking its page.
+/// (`off` for opt-in rules) and summary, linking its page.
 #[test]
 fn the_rules_index_lists_every_rule() {
     const INDEX: &str = include_str!("../../../../docs/rules/README.md");
@@ -107,7 +107,11 @@ fn the_rules_index_lists_every_rule() {
     for (rule, row) in crate::RULES.iter().zip(rows) {
         let expected = format!(
             "| [`{id}`]({id}.md) | {} | ",
-            rule.default.as_str(),
+            if rule.opt_in {
+                "off"
+            } else {
+                rule.default.as_str()
+            },
             id = rule.id
         );
         assert!(row.starts_with(&expected), "{row}\nexpected: {expected}…");
