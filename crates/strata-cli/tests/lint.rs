@@ -441,7 +441,13 @@ fn sarif_is_2_1_0() {
     let rules = value["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), 28);
+    assert_eq!(rules.len(), 45);
+    // Opt-in rules are listed, disabled.
+    let enabled = |id: &str| {
+        rules.iter().find(|r| r["id"] == id).unwrap()["defaultConfiguration"]["enabled"].clone()
+    };
+    assert_eq!(enabled("prefer-bigint"), false);
+    assert_eq!(enabled("drop-database"), true);
 }
 
 #[test]

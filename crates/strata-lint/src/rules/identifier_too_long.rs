@@ -66,12 +66,25 @@ fn identifier(token: &str) -> String {
     }
 }
 
-/// Whether the statement can hold a name over 63 bytes: a quote, or a run of 64 bytes that could
-/// be an unquoted name. Saves scanning nearly every statement.
+/// Whether the statement can hold a name over 63 bytes: a quoted name or a run of bytes that
+/// could be an unquoted one, over 63 bytes. Saves scanning nearly every statement; a statement
+/// with both kinds of quotes is always scanned (a `"` inside a string would mislead the count).
 fn maybe_long(sql: &str) -> bool {
-    if sql.contains('"') {
+    if !sql.contains('"') {
+        return unquoted_run(sql);
+    }
+    if sql.contains('\'') {
         return true;
     }
+    let doubled = sql.replace("\"\"", "__");
+    doubled
+        .split('"')
+        .enumerate()
+        .any(|(k, part)| k % 2 == 1 && part.len() > 63)
+        || unquoted_run(&doubled)
+}
+
+fn unquoted_run(sql: &str) -> bool {
     let mut run = 0;
     for b in sql.bytes() {
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 {
@@ -136,6 +149,26 @@ mod tests {
             &format!("DROP INDEX {};", "i".repeat(64)),
         );
         assert!(of(&findings, RULE).is_empty());
+        assert!(!fires(
+            RULE,
+            &format!("CREATE TABLE \"{}\" (\"a\"\"b\" text);", "t".repeat(63))
+        ));
+    }
+
+    #[test]
+    fn quoted_names_with_strings_and_doubled_quotes() {
+        let long = format!("a\"\"{}", "b".repeat(62));
+        assert!(fires(
+            RULE,
+            &format!("ALTER TABLE t ADD COLUMN \"{long}\" text;")
+        ));
+        assert!(fires(
+            RULE,
+            &format!(
+                "ALTER TABLE t ADD COLUMN \"{}\" text DEFAULT 'say \"hi\"';",
+                "c".repeat(64)
+            )
+        ));
     }
 
     #[test]

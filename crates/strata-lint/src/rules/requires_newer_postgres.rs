@@ -184,26 +184,25 @@ fn constructs(node: &NodeEnum) -> Vec<Newer> {
                 out.extend(constructs(query));
             }
         }
-        NodeEnum::SelectStmt(select) => {
-            if select.limit_option == protobuf::LimitOption::WithTies as i32 {
-                out.push(newer(
-                    "FETCH FIRST … WITH TIES",
-                    13,
-                    "a window function: rank() OVER (ORDER BY …) <= n",
-                ));
-            }
+        NodeEnum::SelectStmt(select)
+            if select.limit_option == protobuf::LimitOption::WithTies as i32 =>
+        {
+            out.push(newer(
+                "FETCH FIRST … WITH TIES",
+                13,
+                "a window function: rank() OVER (ORDER BY …) <= n",
+            ));
         }
-        NodeEnum::GrantRoleStmt(grant) => {
+        NodeEnum::GrantRoleStmt(grant)
             if walk::option_names(&grant.opt)
                 .iter()
-                .any(|o| o == "inherit" || o == "set")
-            {
-                out.push(newer(
-                    "GRANT … WITH INHERIT / SET",
-                    16,
-                    "the role's INHERIT attribute",
-                ));
-            }
+                .any(|o| o == "inherit" || o == "set") =>
+        {
+            out.push(newer(
+                "GRANT … WITH INHERIT / SET",
+                16,
+                "the role's INHERIT attribute",
+            ));
         }
         NodeEnum::CreateStmt(create) => {
             let (columns, constraints) = walk::create_table_parts(create);
@@ -365,7 +364,12 @@ fn constraint_constructs(c: &Constraint, table_level: bool, out: &mut Vec<Newer>
 /// statements that mention JSON are scanned.
 fn json_syntax(statement: &crate::parse::Statement) -> Vec<Newer> {
     let mut out = Vec::new();
-    if !statement.sql.to_ascii_lowercase().contains("json") {
+    if !statement
+        .sql
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"json"))
+    {
         return out;
     }
     let Ok(scan) = pg_query::scan(&statement.sql) else {
