@@ -26,11 +26,8 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
             if site.kind == ColumnSiteKind::Retype || !walk::is_serial(&base) {
                 continue;
             }
-            let integer = match base.as_str() {
-                "bigserial" | "serial8" => "bigint",
-                "smallserial" | "serial2" => "smallint",
-                _ => "integer",
-            };
+            // bigint whatever the serial's width, as prefer-bigint-pk asks for counters too.
+            let integer = "bigint";
             let c = walk::ident(site.name);
             let rest =
                 if walk::column_constraint(site.def, pg_query::protobuf::ConstrType::ConstrPrimary)
