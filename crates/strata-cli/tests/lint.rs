@@ -441,7 +441,13 @@ fn sarif_is_2_1_0() {
     let rules = value["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), 28);
+    assert_eq!(rules.len(), 45);
+    // Opt-in rules are listed, disabled.
+    let enabled = |id: &str| {
+        rules.iter().find(|r| r["id"] == id).unwrap()["defaultConfiguration"]["enabled"].clone()
+    };
+    assert_eq!(enabled("prefer-bigint"), false);
+    assert_eq!(enabled("drop-database"), true);
 }
 
 #[test]
@@ -539,6 +545,80 @@ fn lint_table_levels_override_and_validate() {
     let out = lint(dir.path(), &["add_index.sql"]);
     assert_exit(&out, 2);
     assert!(text(&out).contains("strata.toml:2:"), "{}", text(&out));
+}
+
+#[test]
+fn opt_in_rules_and_naming_patterns_from_the_lint_table() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "create.sql",
+        "CREATE TABLE orders (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  user_id integer NOT NULL REFERENCES users\n);\nCREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    // Off by default.
+    let out = lint(dir.path(), &["--format", "json", "create.sql"]);
+    let rules = rules_of(&out);
+    for rule in ["prefer-bigint", "require-table-schema", "naming-convention"] {
+        assert!(!rules.iter().any(|r| r == rule), "{rule}: {}", text(&out));
+    }
+    // On with a level ("on": its usual level), and naming-convention with its patterns.
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\n\"prefer-bigint\" = \"on\"\n\"require-table-schema\" = \"info\"\n\n[lint.naming]\nindex = \"^idx_\"\nforeign_key = '^fk_\\w+$'\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "create.sql"]);
+    assert_exit(&out, 0);
+    let findings = &json(&out)["findings"];
+    let of = |rule: &str| -> Vec<&serde_json::Value> {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .collect()
+    };
+    assert_eq!(of("prefer-bigint").len(), 1, "{}", text(&out));
+    assert_eq!(of("prefer-bigint")[0]["severity"], "warning");
+    assert_eq!(of("require-table-schema")[0]["severity"], "info");
+    let naming: Vec<String> = of("naming-convention")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        naming,
+        [
+            "this foreign key has no name, so PostgreSQL calls it orders_user_id_fkey, which does not match the project's convention ^fk_\\w+$",
+            "the index name orders_user_idx does not match the project's convention ^idx_",
+        ],
+        "{}",
+        text(&out)
+    );
+    // A level turns naming-convention off even with patterns.
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\n\"naming-convention\" = \"off\"\n\n[lint.naming]\nindex = \"^idx_\"\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "create.sql"]);
+    assert!(
+        !rules_of(&out).iter().any(|r| r == "naming-convention"),
+        "{}",
+        text(&out)
+    );
+    // A pattern that is not a regular expression, at its line.
+    write(
+        dir.path(),
+        "strata.toml",
+        "[lint]\npg_version = 15\n\n[lint.naming]\nindex = \"^idx_(\"\n",
+    );
+    let out = lint(dir.path(), &["create.sql"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out).contains("strata.toml:5: `lint.naming.index` is not a valid regular expression"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -83,9 +83,17 @@ pub struct Config {
     pub history_table: String,
     pub default_env: String,
     pub envs: BTreeMap<String, EnvConfig>,
-    /// The free-form `[lint]` table, read by the linter.
+    /// The free-form `[lint]` table, read by the linter (`naming` is also read into
+    /// `lint_naming`).
     pub lint: Option<toml::Table>,
+    /// `[lint.naming]`: a regular expression per kind of object (one of [`LINT_NAMING_KINDS`]),
+    /// validated, with its line.
+    pub lint_naming: BTreeMap<String, Located<String>>,
 }
+
+/// The keys of `[lint.naming]`: the kinds of object whose names the linter's
+/// `naming-convention` checks.
+pub const LINT_NAMING_KINDS: &[&str] = &["index", "primary_key", "unique", "foreign_key", "check"];
 
 /// One `[env.NAME]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -223,6 +231,7 @@ pub fn default_config(root: PathBuf) -> Config {
         default_env: "development".to_owned(),
         envs: BTreeMap::new(),
         lint: None,
+        lint_naming: BTreeMap::new(),
     }
 }
 
@@ -527,7 +536,12 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
                 }
             }
             "lint" => match value {
-                Value::Table(table) => config.lint = Some(table.clone()),
+                Value::Table(table) => {
+                    config.lint = Some(table.clone());
+                    if let Some(naming) = table.get("naming") {
+                        config.lint_naming = reader.lint_naming(line, naming);
+                    }
+                }
                 other => reader.wrong_type(line, "lint", "a table (`[lint]`)", other),
             },
             "env" => envs_valid = reader.check_envs(line, value),
@@ -584,6 +598,68 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn line(&self, offset: usize) -> usize {
         line_of_offset(self.text, offset)
+    }
+
+    /// `[lint.naming]`: `kind = "regex"` for the kinds of [`LINT_NAMING_KINDS`]. `line` is the
+    /// line of `lint`, for problems whose key has no line of its own.
+    fn lint_naming(&mut self, line: usize, value: &Value) -> BTreeMap<String, Located<String>> {
+        let mut out = BTreeMap::new();
+        let Value::Table(table) = value else {
+            self.wrong_type(line, "lint.naming", "a table (`[lint.naming]`)", value);
+            return out;
+        };
+        // The keys' lines, read again with spans (values have none).
+        #[derive(Deserialize)]
+        struct Top {
+            lint: LintPart,
+        }
+        #[derive(Deserialize)]
+        struct LintPart {
+            naming: BTreeMap<Spanned<String>, Value>,
+        }
+        let lines: BTreeMap<String, usize> = toml::from_str::<Top>(self.text)
+            .map(|top| {
+                top.lint
+                    .naming
+                    .into_keys()
+                    .map(|k| {
+                        (
+                            k.get_ref().clone(),
+                            line_of_offset(self.text, k.span().start),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (kind, pattern) in table {
+            let line = lines.get(kind).copied().unwrap_or(line);
+            if !LINT_NAMING_KINDS.contains(&kind.as_str()) {
+                self.unknown_key(line, kind, "[lint.naming]", LINT_NAMING_KINDS);
+                continue;
+            }
+            let key = format!("lint.naming.{kind}");
+            let Some(pattern) = self.string(line, &key, pattern) else {
+                continue;
+            };
+            if let Err(e) = regex::Regex::new(&pattern) {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_owned();
+                self.error(
+                    line,
+                    format!("`{key}` is not a valid regular expression: {last}"),
+                    "the syntax is Rust's regex crate; in TOML, single quotes keep backslashes: index = '^idx_\\w+$'",
+                );
+                continue;
+            }
+            out.insert(
+                kind.clone(),
+                Located {
+                    value: pattern,
+                    line,
+                },
+            );
+        }
+        out
     }
 
     fn error(&mut self, line: usize, message: impl Into<String>, hint: impl Into<String>) {
@@ -843,6 +919,12 @@ fn example(key: &str) -> String {
         "lint" if key.starts_with("env.") => "lint = \"enforce\"".into(),
         "verify" => "verify = \"before-upgrade\"".into(),
         "lint" => "[lint]\n    pg_version = 15".into(),
+        "naming" => "[lint.naming]\n    foreign_key = \"^fk_\"".into(),
+        "index" => "index = \"^idx_\"".into(),
+        "primary_key" => "primary_key = \"_pkey$\"".into(),
+        "unique" => "unique = \"^uq_\"".into(),
+        "foreign_key" => "foreign_key = \"^fk_\"".into(),
+        "check" => "check = \"^ck_\"".into(),
         "env" => "[env.development]\n    url = \"sqlite://strata-dev.db\"".into(),
         _ => format!("{bare} = ..."),
     }
@@ -955,6 +1037,66 @@ disable = ["prefer-text"]
         assert_eq!(prod.statement_timeout, Some(Duration::from_secs(30 * 60)));
         assert_eq!(prod.lock_retries, Some(3));
         assert_eq!(prod.lint, Some(LintMode::Enforce));
+    }
+
+    #[test]
+    fn lint_naming_patterns_with_their_lines() {
+        let c = parse("[lint]\npg_version = 15\n\n[lint.naming]\nindex = \"^idx_\"\nforeign_key = '^fk_\\w+$'\n").unwrap();
+        assert_eq!(c.lint_naming.len(), 2);
+        assert_eq!(
+            c.lint_naming["index"],
+            Located {
+                value: "^idx_".to_owned(),
+                line: 5
+            }
+        );
+        assert_eq!(c.lint_naming["foreign_key"].value, "^fk_\\w+$");
+        assert_eq!(c.lint_naming["foreign_key"].line, 6);
+        // The table stays in `lint` too, for the linter's other keys.
+        assert!(c.lint.unwrap().contains_key("naming"));
+        assert!(parse("[lint]\npg_version = 15\n")
+            .unwrap()
+            .lint_naming
+            .is_empty());
+    }
+
+    #[test]
+    fn lint_naming_problems_at_their_lines() {
+        let errs = errors(
+            "[lint.naming]\nindex = \"^idx_(\"\nforeing_key = \"^fk_\"\ncheck = 3\nunique = \"\"\n",
+        );
+        assert_eq!(
+            errs.iter().map(|e| e.0).collect::<Vec<_>>(),
+            [2, 3, 4, 5],
+            "{errs:?}"
+        );
+        assert!(
+            errs[0]
+                .1
+                .starts_with("`lint.naming.index` is not a valid regular expression"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[1].1.contains("`foreing_key` in [lint.naming]"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[2].1.contains("must be a string, not an integer"),
+            "{errs:?}"
+        );
+        assert!(errs[3].1.contains("must not be empty"), "{errs:?}");
+        let diags = parse("[lint.naming]\nforeing_key = \"^fk_\"\n").unwrap_err();
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `foreign_key`?"));
+        let errs = errors("[lint]\nnaming = \"^fk_\"\n");
+        assert_eq!(errs[0].0, 1, "at the line of [lint]: {errs:?}");
+        assert!(
+            errs[0].1.contains("`lint.naming` must be a table"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -343,6 +343,7 @@ impl Run<'_> {
                 let severity = match options.levels.get(rule.id) {
                     Some(None) => continue,
                     Some(Some(level)) => *level,
+                    None if rule.opt_in => continue,
                     None => rule.default,
                 };
                 for hit in (rule.check)(&cx) {
@@ -512,7 +513,29 @@ pub(crate) fn created_objects(statement: &Statement) -> Vec<Object> {
                 }
             }
         }
+        NodeEnum::CreateSchemaStmt(stmt) if !stmt.schemaname.is_empty() => {
+            out.push(Object::Schema(stmt.schemaname.clone()));
+        }
+        NodeEnum::CreateDomainStmt(stmt) => out.extend(type_objects(&stmt.domainname)),
+        NodeEnum::CreateEnumStmt(stmt) => out.extend(type_objects(&stmt.type_name)),
+        NodeEnum::CompositeTypeStmt(stmt) => {
+            let name = walk::table_name(&stmt.typevar);
+            out.extend(type_objects_of(&name));
+        }
         _ => {}
+    }
+    out
+}
+
+/// A created type, qualified as written and bare (as indexes are).
+fn type_objects(names: &[pg_query::protobuf::Node]) -> Vec<Object> {
+    type_objects_of(&crate::walk::names(names).join("."))
+}
+
+fn type_objects_of(name: &str) -> Vec<Object> {
+    let mut out = vec![Object::Type(name.to_owned())];
+    if let Some((_, bare)) = name.rsplit_once('.') {
+        out.push(Object::Type(bare.to_owned()));
     }
     out
 }

@@ -21,4 +21,4 @@ mod waiver;
 pub use driver::{lint, Report};
 pub use finding::{Finding, ParseFailure, Severity};
 pub use rules::{Rule, RuleKind, RULES};
-pub use source::{Options, Section, SectionKind, Source};
+pub use source::{Naming, Options, Section, SectionKind, Source};

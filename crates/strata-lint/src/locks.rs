@@ -277,6 +277,20 @@ pub static FACTS: &[LockFact] = &[
         versions: "",
     },
     LockFact {
+        statement: "ALTER DOMAIN … ADD CONSTRAINT",
+        lock: Share,
+        effect: Scan,
+        note: "on every table with a column of the domain, checking every row of each; NOT VALID skips the check",
+        versions: "",
+    },
+    LockFact {
+        statement: "ALTER DOMAIN … VALIDATE CONSTRAINT",
+        lock: Share,
+        effect: Scan,
+        note: "on every table with a column of the domain: unlike a table's VALIDATE CONSTRAINT, it blocks writes",
+        versions: "",
+    },
+    LockFact {
         statement: "ADD CONSTRAINT … NOT NULL col",
         lock: AccessExclusive,
         effect: Scan,
@@ -302,6 +316,13 @@ pub static FACTS: &[LockFact] = &[
         lock: AccessExclusive,
         effect: Metadata,
         note: "",
+        versions: "",
+    },
+    LockFact {
+        statement: "DROP CONSTRAINT (foreign key)",
+        lock: AccessExclusive,
+        effect: Metadata,
+        note: "on both tables; the references are no longer checked",
         versions: "",
     },
     LockFact {
@@ -438,10 +459,31 @@ pub static FACTS: &[LockFact] = &[
         versions: "",
     },
     LockFact {
+        statement: "DROP SCHEMA … CASCADE",
+        lock: AccessExclusive,
+        effect: Metadata,
+        note: "on every table in the schema, each dropped with its data, and on what depends on them",
+        versions: "",
+    },
+    LockFact {
+        statement: "DROP DATABASE",
+        lock: AccessExclusive,
+        effect: Metadata,
+        note: "on the database; fails while any session is connected to it; cannot run in a transaction",
+        versions: "13+: WITH (FORCE) disconnects them",
+    },
+    LockFact {
         statement: "TRUNCATE",
         lock: AccessExclusive,
         effect: Metadata,
         note: "the data is gone",
+        versions: "",
+    },
+    LockFact {
+        statement: "TRUNCATE … CASCADE",
+        lock: AccessExclusive,
+        effect: Metadata,
+        note: "also on every table with a foreign key to it, recursively, which it empties too",
         versions: "",
     },
     LockFact {

@@ -126,7 +126,7 @@ pub fn sarif_report(findings: &[Finding], failures: &[ParseFailure]) -> String {
                 "id": r.id,
                 "shortDescription": { "text": r.summary },
                 "helpUri": format!("docs/rules/{}.md", r.id),
-                "defaultConfiguration": { "level": sarif_level(r.default) },
+                "defaultConfiguration": { "level": sarif_level(r.default), "enabled": !r.opt_in },
             })
         })
         .collect();

@@ -96,6 +96,51 @@ pub struct Options {
     pub lock_timeout_configured: bool,
     /// Checksums of applied revisions (from the history table), for `modified-applied-migration`.
     pub applied_checksums: BTreeMap<String, String>,
+    /// `[lint.naming]`: the patterns names must match, for `naming-convention`.
+    pub naming: Naming,
+}
+
+/// A regular expression per kind of object whose names `naming-convention` checks; `None`: any
+/// name.
+#[derive(Clone, Debug, Default)]
+pub struct Naming {
+    pub index: Option<regex::Regex>,
+    pub primary_key: Option<regex::Regex>,
+    pub unique: Option<regex::Regex>,
+    pub foreign_key: Option<regex::Regex>,
+    pub check: Option<regex::Regex>,
+}
+
+impl Naming {
+    /// The kinds of `[lint.naming]`, as its keys spell them.
+    pub const KINDS: &'static [&'static str] =
+        &["index", "primary_key", "unique", "foreign_key", "check"];
+
+    /// Sets the pattern of a kind (one of [`Naming::KINDS`]); `false` for another kind.
+    pub fn set(&mut self, kind: &str, pattern: regex::Regex) -> bool {
+        let slot = match kind {
+            "index" => &mut self.index,
+            "primary_key" => &mut self.primary_key,
+            "unique" => &mut self.unique,
+            "foreign_key" => &mut self.foreign_key,
+            "check" => &mut self.check,
+            _ => return false,
+        };
+        *slot = Some(pattern);
+        true
+    }
+
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.index,
+            &self.primary_key,
+            &self.unique,
+            &self.foreign_key,
+            &self.check,
+        ]
+        .iter()
+        .all(|p| p.is_none())
+    }
 }
 
 impl Default for Options {
@@ -107,6 +152,7 @@ impl Default for Options {
             levels: BTreeMap::new(),
             lock_timeout_configured: false,
             applied_checksums: BTreeMap::new(),
+            naming: Naming::default(),
         }
     }
 }

@@ -286,8 +286,9 @@ pub(crate) struct LintSettings {
 const WAIVER_RULES: &[&str] = &["invalid-waiver", "unused-waiver"];
 
 impl LintSettings {
-    /// Reads `[lint]`: `pg_version`, `small_table_rows`, and `"rule-id" = "error" | "warning" |
-    /// "info" | "off"`. Problems are reported at their strata.toml line (exit 2).
+    /// Reads `[lint]`: `pg_version`, `small_table_rows`, `"rule-id" = "error" | "warning" |
+    /// "info" | "off" | "on"`, and the patterns of `[lint.naming]`. Problems are reported at
+    /// their strata.toml line (exit 2).
     pub(crate) fn from_config(project: &Project) -> Result<LintSettings, CliError> {
         let mut settings = LintSettings {
             options: Options {
@@ -297,6 +298,19 @@ impl LintSettings {
             pg_version_set: false,
             waiver_levels: BTreeMap::new(),
         };
+        // `[lint.naming]`, validated with the rest of strata.toml: patterns for
+        // `naming-convention`, which they turn on unless `[lint]` gives it a level.
+        for (kind, pattern) in &project.config.lint_naming {
+            if let Ok(regex) = regex::Regex::new(&pattern.value) {
+                settings.options.naming.set(kind, regex);
+            }
+        }
+        if !settings.options.naming.is_empty() {
+            settings
+                .options
+                .levels
+                .insert("naming-convention".to_owned(), Some(Severity::Warning));
+        }
         let Some(table) = &project.config.lint else {
             return Ok(settings);
         };
@@ -336,11 +350,13 @@ impl LintSettings {
                         "for example: small_table_rows = 10000",
                     ),
                 },
+                // Read and checked with strata.toml (`Config::lint_naming`).
+                "naming" => {}
                 rule => {
                     let known =
                         strata_lint::rules::rule(rule).is_some() || WAIVER_RULES.contains(&rule);
                     if !known {
-                        let mut hint = "keys of [lint]: pg_version, small_table_rows, and rule ids (docs/lint.md lists them)".to_owned();
+                        let mut hint = "keys of [lint]: pg_version, small_table_rows, naming, and rule ids (docs/lint.md lists them)".to_owned();
                         if let Some(close) = closest_rule(rule) {
                             hint = format!("did you mean `{close}`? {hint}");
                         }
@@ -349,6 +365,9 @@ impl LintSettings {
                     }
                     let level = match value.as_str() {
                         Some("off") => Some(None),
+                        Some("on") => Some(Some(
+                            strata_lint::rules::rule(rule).map_or(Severity::Warning, |r| r.default),
+                        )),
                         Some(text) => Severity::parse(text).map(Some),
                         None => None,
                     };
@@ -361,7 +380,7 @@ impl LintSettings {
                         }
                         None => problem(
                             format!("invalid level {value} for `{rule}` in [lint]"),
-                            "use \"error\", \"warning\", \"info\" or \"off\"",
+                            "use \"error\", \"warning\", \"info\", \"off\" or \"on\" (the rule's usual level)",
                         ),
                     }
                 }

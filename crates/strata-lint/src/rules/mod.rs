@@ -10,26 +10,43 @@ pub mod adding_not_null_column;
 pub mod column_type_change;
 pub mod concurrently_in_transaction;
 pub mod constraint_without_not_valid;
+pub mod domain_constraint;
 pub mod drop_column;
+pub mod drop_database;
+pub mod drop_foreign_key;
+pub mod drop_not_null;
+pub mod drop_schema;
 pub mod drop_table;
+pub mod duplicate_column_assignment;
 pub mod empty_downgrade;
+pub mod enum_value_ordering;
 pub mod fk_without_index;
 pub mod float_for_money;
+pub mod identifier_too_long;
 pub mod missing_lock_timeout;
 pub mod mixed_nontransactional;
 pub mod modified_applied_migration;
+pub mod naming_convention;
+pub mod non_concurrent_detach_partition;
 pub mod non_concurrent_drop_index;
 pub mod non_concurrent_index;
+pub mod non_concurrent_reindex;
+pub mod prefer_bigint;
 pub mod prefer_bigint_pk;
+pub mod prefer_identity;
 pub mod prefer_jsonb;
+pub mod prefer_robust_stmts;
 pub mod prefer_text;
 pub mod prefer_timestamptz;
 pub mod rename_column;
 pub mod rename_table;
+pub mod require_table_schema;
+pub mod requires_newer_postgres;
 pub mod setting_not_null;
 pub mod table_rewrite;
 pub mod table_without_primary_key;
 pub mod transaction_control;
+pub mod truncate_cascade;
 pub mod unbatched_backfill;
 pub mod unique_constraint_directly;
 pub mod volatile_default;
@@ -57,17 +74,20 @@ pub struct Rule {
     pub id: &'static str,
     pub default: Severity,
     pub kind: RuleKind,
+    /// Off unless `[lint]` gives it a level (`"warning"`, …, or `"on"` for `default`).
+    pub opt_in: bool,
     /// One line for docs and `--help`: what it fires on.
     pub summary: &'static str,
     pub check: fn(&SectionCx<'_>) -> Vec<Hit>,
 }
 
-/// Every rule, in the order of SPEC §8.
+/// Every rule: those of SPEC §8 in its order, then the later ones.
 pub static RULES: &[Rule] = &[
     Rule {
         id: "adding-not-null-column",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ADD COLUMN … NOT NULL` without a non-volatile default",
         check: adding_not_null_column::check,
     },
@@ -75,6 +95,7 @@ pub static RULES: &[Rule] = &[
         id: "setting-not-null",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ALTER COLUMN … SET NOT NULL` without a validated check",
         check: setting_not_null::check,
     },
@@ -82,6 +103,7 @@ pub static RULES: &[Rule] = &[
         id: "non-concurrent-index",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`CREATE INDEX` without `CONCURRENTLY`",
         check: non_concurrent_index::check,
     },
@@ -89,6 +111,7 @@ pub static RULES: &[Rule] = &[
         id: "non-concurrent-drop-index",
         default: Severity::Warning,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`DROP INDEX` without `CONCURRENTLY`",
         check: non_concurrent_drop_index::check,
     },
@@ -96,6 +119,7 @@ pub static RULES: &[Rule] = &[
         id: "concurrently-in-transaction",
         default: Severity::Error,
         kind: RuleKind::Always,
+        opt_in: false,
         summary: "`CONCURRENTLY` in a transactional migration or inside `BEGIN`",
         check: concurrently_in_transaction::check,
     },
@@ -103,6 +127,7 @@ pub static RULES: &[Rule] = &[
         id: "constraint-without-not-valid",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ADD FOREIGN KEY` / `ADD CHECK` without `NOT VALID`",
         check: constraint_without_not_valid::check,
     },
@@ -110,6 +135,7 @@ pub static RULES: &[Rule] = &[
         id: "unique-constraint-directly",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ADD UNIQUE` / `ADD PRIMARY KEY` not `USING INDEX`",
         check: unique_constraint_directly::check,
     },
@@ -117,6 +143,7 @@ pub static RULES: &[Rule] = &[
         id: "rename-column",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`RENAME COLUMN`",
         check: rename_column::check,
     },
@@ -124,6 +151,7 @@ pub static RULES: &[Rule] = &[
         id: "rename-table",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`RENAME TO` on a table",
         check: rename_table::check,
     },
@@ -131,6 +159,7 @@ pub static RULES: &[Rule] = &[
         id: "column-type-change",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ALTER COLUMN … TYPE` that rewrites or rechecks the table",
         check: column_type_change::check,
     },
@@ -138,6 +167,7 @@ pub static RULES: &[Rule] = &[
         id: "volatile-default",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`ADD COLUMN … DEFAULT` volatile expression (rewrite)",
         check: volatile_default::check,
     },
@@ -145,6 +175,7 @@ pub static RULES: &[Rule] = &[
         id: "drop-column",
         default: Severity::Warning,
         kind: RuleKind::Destructive,
+        opt_in: false,
         summary: "`DROP COLUMN`",
         check: drop_column::check,
     },
@@ -152,6 +183,7 @@ pub static RULES: &[Rule] = &[
         id: "drop-table",
         default: Severity::Warning,
         kind: RuleKind::Destructive,
+        opt_in: false,
         summary: "`DROP TABLE`",
         check: drop_table::check,
     },
@@ -159,6 +191,7 @@ pub static RULES: &[Rule] = &[
         id: "empty-downgrade",
         default: Severity::Error,
         kind: RuleKind::Always,
+        opt_in: false,
         summary: "migration whose up changes schema but whose down is empty",
         check: empty_downgrade::check,
     },
@@ -166,6 +199,7 @@ pub static RULES: &[Rule] = &[
         id: "unbatched-backfill",
         default: Severity::Warning,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`UPDATE`/`DELETE` without `WHERE`, or over a whole large table",
         check: unbatched_backfill::check,
     },
@@ -173,6 +207,7 @@ pub static RULES: &[Rule] = &[
         id: "missing-lock-timeout",
         default: Severity::Warning,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "a statement taking ACCESS EXCLUSIVE with no `lock_timeout` in effect",
         check: missing_lock_timeout::check,
     },
@@ -180,6 +215,7 @@ pub static RULES: &[Rule] = &[
         id: "table-rewrite",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "`VACUUM FULL`, `CLUSTER`, `SET TABLESPACE`, `SET LOGGED/UNLOGGED`",
         check: table_rewrite::check,
     },
@@ -187,6 +223,7 @@ pub static RULES: &[Rule] = &[
         id: "add-serial-or-identity",
         default: Severity::Error,
         kind: RuleKind::Locking,
+        opt_in: false,
         summary: "adding a serial/identity/stored generated column",
         check: add_serial_or_identity::check,
     },
@@ -194,6 +231,7 @@ pub static RULES: &[Rule] = &[
         id: "transaction-control",
         default: Severity::Error,
         kind: RuleKind::Always,
+        opt_in: false,
         summary: "`BEGIN`/`COMMIT`/`ROLLBACK` inside a migration",
         check: transaction_control::check,
     },
@@ -201,6 +239,7 @@ pub static RULES: &[Rule] = &[
         id: "mixed-nontransactional",
         default: Severity::Warning,
         kind: RuleKind::Always,
+        opt_in: false,
         summary: "a non-transactional migration with more than one statement",
         check: mixed_nontransactional::check,
     },
@@ -208,6 +247,7 @@ pub static RULES: &[Rule] = &[
         id: "prefer-jsonb",
         default: Severity::Warning,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "`json` type (new tables too)",
         check: prefer_jsonb::check,
     },
@@ -215,6 +255,7 @@ pub static RULES: &[Rule] = &[
         id: "prefer-timestamptz",
         default: Severity::Warning,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "`timestamp without time zone` (new tables too)",
         check: prefer_timestamptz::check,
     },
@@ -222,13 +263,15 @@ pub static RULES: &[Rule] = &[
         id: "prefer-text",
         default: Severity::Info,
         kind: RuleKind::Design,
-        summary: "`varchar(n)` / `char(n)` (new tables too)",
+        opt_in: false,
+        summary: "`varchar(n)` / `char` / `char(n)` (new tables too)",
         check: prefer_text::check,
     },
     Rule {
         id: "float-for-money",
         default: Severity::Warning,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "`real`/`double precision`/`float` on money-like names (new tables too)",
         check: float_for_money::check,
     },
@@ -236,6 +279,7 @@ pub static RULES: &[Rule] = &[
         id: "prefer-bigint-pk",
         default: Severity::Info,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "`int`/`serial` primary key (new tables too)",
         check: prefer_bigint_pk::check,
     },
@@ -243,6 +287,7 @@ pub static RULES: &[Rule] = &[
         id: "fk-without-index",
         default: Severity::Warning,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "a foreign key whose columns no index leads with (new tables too)",
         check: fk_without_index::check,
     },
@@ -250,6 +295,7 @@ pub static RULES: &[Rule] = &[
         id: "table-without-primary-key",
         default: Severity::Warning,
         kind: RuleKind::Design,
+        opt_in: false,
         summary: "`CREATE TABLE` without primary key",
         check: table_without_primary_key::check,
     },
@@ -257,8 +303,145 @@ pub static RULES: &[Rule] = &[
         id: "modified-applied-migration",
         default: Severity::Error,
         kind: RuleKind::Always,
+        opt_in: false,
         summary: "the file's checksum differs from the applied one (needs database)",
         check: modified_applied_migration::check,
+    },
+    Rule {
+        id: "drop-database",
+        default: Severity::Error,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`DROP DATABASE`",
+        check: drop_database::check,
+    },
+    Rule {
+        id: "drop-schema",
+        default: Severity::Error,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`DROP SCHEMA … CASCADE`",
+        check: drop_schema::check,
+    },
+    Rule {
+        id: "truncate-cascade",
+        default: Severity::Error,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`TRUNCATE … CASCADE`",
+        check: truncate_cascade::check,
+    },
+    Rule {
+        id: "drop-not-null",
+        default: Severity::Warning,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`ALTER COLUMN … DROP NOT NULL`",
+        check: drop_not_null::check,
+    },
+    Rule {
+        id: "drop-foreign-key",
+        default: Severity::Warning,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`DROP CONSTRAINT` of a foreign key",
+        check: drop_foreign_key::check,
+    },
+    Rule {
+        id: "enum-value-ordering",
+        default: Severity::Warning,
+        kind: RuleKind::Destructive,
+        opt_in: false,
+        summary: "`ALTER TYPE … ADD VALUE` without `BEFORE`/`AFTER`",
+        check: enum_value_ordering::check,
+    },
+    Rule {
+        id: "non-concurrent-reindex",
+        default: Severity::Error,
+        kind: RuleKind::Locking,
+        opt_in: false,
+        summary: "`REINDEX` without `CONCURRENTLY`",
+        check: non_concurrent_reindex::check,
+    },
+    Rule {
+        id: "non-concurrent-detach-partition",
+        default: Severity::Warning,
+        kind: RuleKind::Locking,
+        opt_in: false,
+        summary: "`DETACH PARTITION` without `CONCURRENTLY` (14+)",
+        check: non_concurrent_detach_partition::check,
+    },
+    Rule {
+        id: "domain-constraint",
+        default: Severity::Warning,
+        kind: RuleKind::Locking,
+        opt_in: false,
+        summary: "`CREATE DOMAIN … CHECK`, `ALTER DOMAIN … ADD CONSTRAINT` / `VALIDATE`",
+        check: domain_constraint::check,
+    },
+    Rule {
+        id: "requires-newer-postgres",
+        default: Severity::Error,
+        kind: RuleKind::Always,
+        opt_in: false,
+        summary: "syntax newer than the target `pg_version`",
+        check: requires_newer_postgres::check,
+    },
+    Rule {
+        id: "duplicate-column-assignment",
+        default: Severity::Error,
+        kind: RuleKind::Always,
+        opt_in: false,
+        summary: "a column assigned or declared twice in one statement",
+        check: duplicate_column_assignment::check,
+    },
+    Rule {
+        id: "prefer-robust-stmts",
+        default: Severity::Warning,
+        kind: RuleKind::Always,
+        opt_in: false,
+        summary: "a non-transactional migration's statement without `IF [NOT] EXISTS`",
+        check: prefer_robust_stmts::check,
+    },
+    Rule {
+        id: "identifier-too-long",
+        default: Severity::Warning,
+        kind: RuleKind::Design,
+        opt_in: false,
+        summary: "a name over 63 bytes (new tables too)",
+        check: identifier_too_long::check,
+    },
+    Rule {
+        id: "prefer-identity",
+        default: Severity::Warning,
+        kind: RuleKind::Design,
+        opt_in: false,
+        summary: "`serial` / `bigserial` column (new tables too)",
+        check: prefer_identity::check,
+    },
+    Rule {
+        id: "prefer-bigint",
+        default: Severity::Warning,
+        kind: RuleKind::Design,
+        opt_in: true,
+        summary: "`int`/`smallint` column that counts or references (opt-in)",
+        check: prefer_bigint::check,
+    },
+    Rule {
+        id: "require-table-schema",
+        default: Severity::Warning,
+        kind: RuleKind::Design,
+        opt_in: true,
+        summary: "`CREATE TABLE` without a schema-qualified name (opt-in)",
+        check: require_table_schema::check,
+    },
+    Rule {
+        id: "naming-convention",
+        default: Severity::Warning,
+        kind: RuleKind::Design,
+        opt_in: true,
+        summary: "index or constraint name not matching `[lint.naming]` (opt-in)",
+        check: naming_convention::check,
     },
 ];
 
@@ -332,6 +515,10 @@ pub enum Object {
     Column(String, String),
     Index(String),
     Constraint(String, String),
+    /// A schema, by name.
+    Schema(String),
+    /// A domain, enum or composite type (`schema.type` or `type`).
+    Type(String),
 }
 
 /// Leading columns of indexes by bare table name: `(table as written, columns)`.
@@ -414,6 +601,6 @@ mod tests {
                 rule.id
             );
         }
-        assert_eq!(RULES.len(), 28);
+        assert_eq!(RULES.len(), 45);
     }
 }
