@@ -151,9 +151,20 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
 
     /// Check that applied migration files are unchanged and none is missing
     #[command(
-        after_help = "Exits 1 listing each mismatch. Line-ending changes (CRLF/LF) are not changes.\n\nExample:\n  strata verify --json"
+        after_help = "Exits 1 listing each mismatch. Line-ending changes (CRLF/LF) are not changes.\n\n\
+--accept REV --reason TEXT accepts an applied file's edit (a comment fixed, say): its new checksum\n\
+is recorded as a `stamp` row naming the old and new checksums and the reason; nothing runs and the\n\
+heads do not move.\n\n\
+Examples:\n  strata verify --json\n  strata verify --accept 20261125143000 --reason \"comment typo fixed, SQL unchanged\""
     )]
-    Verify,
+    Verify {
+        /// Accept the edited file of this applied revision (records its new checksum)
+        #[arg(long, value_name = "REV", requires = "reason")]
+        accept: Option<String>,
+        /// Why the edit is accepted (required with --accept; kept in the history)
+        #[arg(long, value_name = "TEXT", requires = "accept")]
+        reason: Option<String>,
+    },
 
     /// Check migrations for statements that lock, rewrite or lose data (SPEC §8)
     #[command(

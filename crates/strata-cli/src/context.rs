@@ -147,6 +147,43 @@ impl Project {
         })
     }
 
+    /// [`Project::connect`] for a command that only reads: a SQLite URL naming a file that does
+    /// not exist is an error (a typo in the URL), never a new empty database.
+    pub fn connect_read_only(&self) -> Result<Box<dyn Database>, CliError> {
+        self.require_existing(&self.url()?)?;
+        self.connect()
+    }
+
+    /// [`Project::open`] for a command that only reads (see [`Project::connect_read_only`]).
+    pub fn open_read_only(&self) -> Result<Connection, CliError> {
+        self.require_existing(&self.url()?)?;
+        self.open()
+    }
+
+    /// Whether the configured URL is a SQLite file that does not exist yet.
+    pub fn url_is_sqlite_file_missing(&self) -> bool {
+        self.url()
+            .is_ok_and(|url| self.require_existing(&url).is_err() && url.starts_with("sqlite:"))
+    }
+
+    /// Refuses a SQLite URL whose file does not exist (a file-backed database only).
+    pub fn require_existing(&self, url: &str) -> Result<(), CliError> {
+        if self.url_dialect(url)? != Dialect::Sqlite {
+            return Ok(());
+        }
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or("");
+        if file.is_empty() || file == ":memory:" || Path::new(file).exists() {
+            return Ok(());
+        }
+        Err(CliError::invalid_with_hint(
+            format!("the database file {file} does not exist"),
+            "check the URL for a typo (`--url`, the environment's `url` in strata.toml, or DATABASE_URL); `strata upgrade` creates the file on its first run",
+        ))
+    }
+
     /// Connects, keeping the concrete type (for queries beyond the [`Database`] trait).
     pub fn open(&self) -> Result<Connection, CliError> {
         self.open_url(&self.url()?).map_err(|e| self.locate(e))

@@ -711,6 +711,88 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         }))
     }
 
+    /// Accepts the edited file of an applied revision (`strata verify --accept`): records its new
+    /// checksum as a `stamp` row whose message names the old and new checksums and `reason`, so
+    /// it becomes the checksum of record. The heads do not move. Refused (exit 2) when the
+    /// revision is not applied or its file is unchanged.
+    pub fn accept(
+        &mut self,
+        revision: &str,
+        reason: &str,
+    ) -> Result<(String, String), EngineError> {
+        let file = self.migrations.get(revision).ok_or_else(|| {
+            EngineError::invalid(
+                format!("no migration file has the revision id {revision}"),
+                None,
+            )
+        })?;
+        let tables = self.settings.tables.clone();
+        self.db
+            .lock(&tables, self.settings.lock_wait, &mut |_| {})
+            .map_err(db("could not take the runner lock"))?;
+        let result = (|| {
+            let heads = self.heads()?;
+            let history = self
+                .db
+                .read_history(&tables)
+                .map_err(db("could not read the history table"))?;
+            let verified = crate::verify::verify(self.migrations, &heads, &history);
+            let old = verified.mismatches.iter().find_map(|m| match m {
+                crate::verify::Mismatch::Changed {
+                    revision: r,
+                    applied_checksum,
+                    ..
+                } if r == revision => Some(applied_checksum.clone()),
+                _ => None,
+            });
+            let Some(old) = old else {
+                let applied = self
+                    .migrations
+                    .graph
+                    .applied_set(&heads)
+                    .unwrap_or_default()
+                    .contains(revision);
+                return Err(EngineError::invalid(
+                    if applied {
+                        format!(
+                            "{} ({}) is unchanged: nothing to accept",
+                            revision, file.path
+                        )
+                    } else {
+                        format!(
+                            "{} ({}) is not applied here: nothing to accept",
+                            revision, file.path
+                        )
+                    },
+                    Some("`strata verify` lists the applied files that changed"),
+                ));
+            };
+            let new = file.checksum.to_string();
+            let message = format!("accepted edit: checksum {old} -> {new}: {reason}");
+            let event = NewEvent {
+                revision,
+                parents: &file.revises,
+                kind: EventKind::Stamp,
+                message: Some(&message),
+                checksum: Some(&new),
+                applied_by: &self.settings.client,
+                execution_ms: Some(0),
+                error: None,
+            };
+            let sql = format!(
+                "{};\n{}\nCOMMIT;",
+                self.db.begin_sql(),
+                state::insert_event_sql(self.dialect(), &tables, &event)
+            );
+            self.db
+                .execute(&sql)
+                .map_err(db("could not record the accepted checksum"))?;
+            Ok((old, new))
+        })();
+        let _ = self.db.unlock(&tables);
+        result
+    }
+
     /// Sets the version rows to `new_heads` without running any migration, recording one `stamp`
     /// row per new head (or one for `base`).
     pub fn stamp(

@@ -67,7 +67,19 @@ fn run(
         ));
     }
 
-    let mut connection = project.open()?;
+    let mut connection = if flags.dry_run {
+        match project.open_read_only() {
+            // A dry run of the first upgrade: plan from base against an empty stand-in, and
+            // create nothing.
+            Err(_) if project.url_is_sqlite_file_missing() => {
+                printer.notice("the database file does not exist yet: `strata upgrade` creates it; planning from base");
+                project.open_url("sqlite::memory:")?
+            }
+            other => other?,
+        }
+    } else {
+        project.open()?
+    };
     printer.verbose(&format!("connected to {}", connection.db().describe()));
     if direction == Direction::Up || flags.dry_run {
         let steps = Migrator::new(connection.db(), &migrations, settings.clone())

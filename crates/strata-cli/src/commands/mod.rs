@@ -34,7 +34,16 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::History { range } => status::history(&project, range.as_deref(), printer),
         Command::Log => status::log(&project, printer),
         Command::Stamp { target, reason } => status::stamp(&project, &target, &reason, printer),
-        Command::Verify => status::verify(&project, printer),
+        Command::Verify {
+            accept: Some(revision),
+            reason,
+        } => status::accept(
+            &project,
+            &revision,
+            reason.as_deref().unwrap_or(""),
+            printer,
+        ),
+        Command::Verify { .. } => status::verify(&project, printer),
         Command::Heads => graph::heads(&project, printer),
         Command::Branches => graph::branches(&project, printer),
         Command::Show { rev } => graph::show(&project, &rev, printer),

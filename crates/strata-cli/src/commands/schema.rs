@@ -287,6 +287,7 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let tables = project.settings(false).tables;
     let url = project.url()?;
+    project.require_existing(&url)?;
     let live_side = Side::Url(url.clone());
     let ws = Workspace::new(project, &[&live_side], printer)?;
     let mut conn = project.open_url(&url)?;

@@ -29,7 +29,7 @@ fn pending(migrations: &Migrations, heads: &[String]) -> Result<Vec<String>, Cli
 
 pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
-    let mut db = project.connect()?;
+    let mut db = project.connect_read_only()?;
     let heads = read_heads(db.as_mut(), &tables(project))?;
     let pending = pending(&migrations, &heads)?;
     if printer.json {
@@ -71,7 +71,7 @@ pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
 pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let graph = &migrations.graph;
-    let mut db = project.connect()?;
+    let mut db = project.connect_read_only()?;
     let heads = read_heads(db.as_mut(), &tables(project))?;
     let known: Vec<String> = heads
         .iter()
@@ -174,7 +174,7 @@ pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Res
 }
 
 pub fn log(project: &Project, printer: &Printer) -> Result<(), CliError> {
-    let mut db = project.connect()?;
+    let mut db = project.connect_read_only()?;
     let rows = db
         .read_history(&tables(project))
         .map_err(db_err("could not read the history table"))?;
@@ -265,9 +265,46 @@ pub fn stamp(
     Ok(())
 }
 
+/// `verify --accept REV --reason TEXT`.
+pub fn accept(
+    project: &Project,
+    revision: &str,
+    reason: &str,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    if reason.trim().is_empty() {
+        return Err(CliError::invalid_with_hint(
+            "--reason is empty",
+            "say why the edit is accepted: it is kept in the history",
+        ));
+    }
+    let migrations = project.migrations()?;
+    let revision = migrations
+        .graph
+        .resolve(revision)
+        .map_err(|e| CliError::invalid(e.to_string()))?
+        .to_owned();
+    let mut db = project.connect_read_only()?;
+    let (old, new) = Migrator::new(db.as_mut(), &migrations, project.settings(false))
+        .accept(&revision, reason)?;
+    if printer.json {
+        printer.json_value(&serde_json::json!({
+            "accepted": revision, "old_checksum": old, "new_checksum": new, "reason": reason,
+        }));
+    } else {
+        printer.line(&format!(
+            "accepted the edit of {}: its checksum of record is now {} (was {}); recorded as a stamp row",
+            escape_line(&revision),
+            &new[..12.min(new.len())],
+            escape_line(&old.chars().take(12).collect::<String>()),
+        ));
+    }
+    Ok(())
+}
+
 pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
-    let mut db = project.connect()?;
+    let mut db = project.connect_read_only()?;
     let t = tables(project);
     let heads = read_heads(db.as_mut(), &t)?;
     let history = db
@@ -280,7 +317,7 @@ pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
         for m in &result.mismatches {
             match m {
                 Mismatch::Changed { .. } => printer.result(&format!(
-                    "{} {}\n  hint: restore the file as it was applied and put the change in a new migration",
+                    "{} {}\n  hint: restore the file as it was applied and put the change in a new migration; if the edit changes nothing that ran (a comment), accept it with `strata verify --accept REV --reason TEXT`",
                     printer.red("mismatch:"),
                     changed_text(m),
                 )),
@@ -393,7 +430,7 @@ pub(crate) fn before_upgrade(
         "{} applied migration file(s) changed after they were applied; nothing was run ({setting})",
         changed.len()
     );
-    let hint = "restore each file as it was applied (e.g. from version control) and put the change in a new migration; `strata verify` lists them";
+    let hint = "restore each file as it was applied (e.g. from version control) and put the change in a new migration; an edit that changes nothing that ran (a comment) can be accepted with `strata verify --accept REV --reason TEXT`";
     if printer.json {
         printer.json_value(&serde_json::json!({ "error": {
             "exit_code": 1,
