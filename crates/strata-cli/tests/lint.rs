@@ -309,6 +309,26 @@ fn diesel_folders_in_diesel_order_with_metadata() {
 
     let out = lint(dir.path(), &["--format", "json", "migrations"]);
     assert_exit(&out, 1);
+    // Without a database the table created earlier is not new for a later migration.
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec![
+            "non-concurrent-index migrations/2020-01-01-000000_x/up.sql:1",
+            "non-concurrent-index migrations/2020-03-01-000000_z/up.sql:2"
+        ],
+        "{}",
+        text(&out)
+    );
+    // With a database that has no orders yet, it is: so the order is diesel's (the create runs
+    // first, although '-' sorts before '1' in a plain name sort).
+    let db = Db::pg();
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
     assert_eq!(
         findings(&out)
             .into_iter()
@@ -374,7 +394,7 @@ fn up_down_pairs_pair_up_in_numeric_order() {
         "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n",
     );
     write(&m, "2_create.down.sql", "DROP TABLE t;\n");
-    // 10 runs after 2: t is new, its index needs no CONCURRENTLY.
+    // 10 runs after 2 (numeric order).
     write(&m, "10_t_index.up.sql", "CREATE INDEX t_a_idx ON t (a);\n");
     write(&m, "10_t_index.down.sql", "DROP INDEX t_a_idx;\n");
     write(
@@ -387,7 +407,9 @@ fn up_down_pairs_pair_up_in_numeric_order() {
         "11_accounts_index.down.sql",
         "DROP INDEX accounts_a_idx;\n",
     );
-    let out = lint(dir.path(), &["--format", "json", "db"]);
+    // With a database that lacks t (a first deploy): t is new for 10, created by 2.
+    let db = Db::pg();
+    let out = lint(dir.path(), &["--url", db.url(), "--format", "json", "db"]);
     assert_exit(&out, 1);
     assert_eq!(
         findings(&out)
@@ -990,4 +1012,329 @@ fn a_sqlite_project_has_nothing_to_lint_but_named_files_are_linted() {
     // Named explicitly, a file is linted as PostgreSQL: SQLite's trigger body does not parse.
     let out = lint(p, &["migrations/a1_trigger.sql"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Two diesel migrations: the first creates a table, the second indexes it.
+fn create_then_index(dir: &Path) {
+    write(
+        dir,
+        "migrations/2024-01-01-000000_orders/up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\nCREATE INDEX orders_id_user_idx ON orders (id, user_id);\n",
+    );
+    write(
+        dir,
+        "migrations/2024-01-01-000000_orders/down.sql",
+        "DROP TABLE orders;\n",
+    );
+    write(
+        dir,
+        "migrations/2024-02-01-000000_orders_user/up.sql",
+        "CREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    write(
+        dir,
+        "migrations/2024-02-01-000000_orders_user/down.sql",
+        "DROP INDEX orders_user_idx;\n",
+    );
+}
+
+#[test]
+fn history_without_a_database_a_table_is_new_only_in_its_own_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    let later = "non-concurrent-index migrations/2024-02-01-000000_orders_user/up.sql:1";
+    // A folder: the later migration's index is on an existing table (it may run long after).
+    let out = lint(dir.path(), &["--format", "json", "migrations"]);
+    assert_exit(&out, 1);
+    let found = findings(&out);
+    assert!(found.contains(&later.to_owned()), "{found:?}");
+    // The index in the creating migration is not a finding.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index migrations/2024-01-01")),
+        "{found:?}"
+    );
+    // --all in a project of another tool (no strata.toml): its migrations folder, by layout.
+    let out = lint(dir.path(), &["--all", "--format", "json"]);
+    assert_exit(&out, 1);
+    assert!(findings(&out).contains(&later.to_owned()), "{}", text(&out));
+    // The later migration alone reports the same.
+    let out = lint(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "migrations/2024-02-01-000000_orders_user",
+        ],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(findings(&out), vec![later.to_owned()]);
+}
+
+#[test]
+fn history_with_a_database_what_it_lacks_is_new() {
+    let db = Db::pg();
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    let later = "non-concurrent-index migrations/2024-02-01-000000_orders_user/up.sql:1";
+    // A first deploy: the database has no orders yet, so the later index is on a new table.
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        !findings(&out)
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index")),
+        "{}",
+        text(&out)
+    );
+    // Once orders exists there, it is not new.
+    db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint)");
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    assert_exit(&out, 1);
+    assert!(findings(&out).contains(&later.to_owned()), "{}", text(&out));
+    // Size-aware: a small table (analyzed, under small_table_rows) drops to info.
+    db.exec("INSERT INTO orders SELECT g, g FROM generate_series(1, 10) g; ANALYZE orders");
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    let value = json(&out);
+    let index = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "non-concurrent-index")
+        .unwrap_or_else(|| panic!("{value:#}"));
+    assert_eq!(index["severity"], "info", "{value:#}");
+}
+
+#[test]
+fn one_diesel_folder_or_its_files_are_one_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    // The folder: up and down, named by file.
+    let out = lint(
+        dir.path(),
+        &["--format", "json", "migrations/2024-01-01-000000_orders"],
+    );
+    assert!(
+        stdout(&lint(dir.path(), &["migrations/2024-01-01-000000_orders"]))
+            .contains("checked 1 migration(s), 3 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    // Its table is created in its own up: neither the index nor the down's DROP is a finding.
+    assert!(
+        !rules_of(&out)
+            .iter()
+            .any(|r| r == "non-concurrent-index" || r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+    // NAME/up.sql NAME/down.sql: the same one migration.
+    let out = lint(
+        dir.path(),
+        &[
+            "migrations/2024-01-01-000000_orders/up.sql",
+            "migrations/2024-01-01-000000_orders/down.sql",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("checked 1 migration(s), 3 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    // In the folder itself.
+    let out = strata_env(
+        &dir.path().join("migrations/2024-01-01-000000_orders"),
+        &[],
+        &["lint", "--format", "json", "up.sql", "down.sql"],
+    );
+    assert!(
+        !rules_of(&out).iter().any(|r| r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn go_tool_layouts_underscore_pairs_pop_goose_dbmate() {
+    let dir = tempfile::tempdir().unwrap();
+    // `_up.sql` / `_down.sql`: paired, so the down undoes its own up.
+    write(
+        dir.path(),
+        "go/0001_orders_up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        dir.path(),
+        "go/0001_orders_down.sql",
+        "DROP TABLE orders;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "go"]);
+    assert!(
+        stdout(&lint(dir.path(), &["go"])).contains("checked 1 migration(s), 2 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !rules_of(&out).iter().any(|r| r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+
+    // pop: `.autocommit` runs outside a transaction; another dialect is skipped.
+    write(
+        dir.path(),
+        "pop/20240101000000_idx.autocommit.up.sql",
+        "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240101000000_idx.autocommit.down.sql",
+        "DROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240102000000_idx2.up.sql",
+        "CREATE INDEX CONCURRENTLY orders_state_idx ON orders (state);\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240102000000_idx2.down.sql",
+        "DROP INDEX orders_state_idx;\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240103000000_x.mysql.up.sql",
+        "ALTER TABLE orders ADD COLUMN x int AFTER id;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "pop"]);
+    let found = findings(&out);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.starts_with("concurrently-in-transaction"))
+            .collect::<Vec<_>>(),
+        vec!["concurrently-in-transaction pop/20240102000000_idx2.up.sql:1"],
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("a mysql migration"), "{}", text(&out));
+
+    // goose: sections, NO TRANSACTION, file lines.
+    write(
+        dir.path(),
+        "goose/20240101000000_idx.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n\n-- +goose Down\nDROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    write(
+        dir.path(),
+        "goose/20240102000000_fn.sql",
+        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n-- +goose StatementEnd\nCREATE INDEX CONCURRENTLY orders_state_idx ON orders (state);\n-- +goose Down\nDROP FUNCTION f();\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "goose"]);
+    let found = findings(&out);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.starts_with("concurrently-in-transaction"))
+            .collect::<Vec<_>>(),
+        vec!["concurrently-in-transaction goose/20240102000000_fn.sql:5"],
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !found.iter().any(|f| f.starts_with("empty-downgrade")),
+        "{found:?}"
+    );
+
+    // dbmate: `transaction:false` per section; a down that is empty under a schema change.
+    write(
+        dir.path(),
+        "dbmate/20240101000000_idx.sql",
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n\n-- migrate:down\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "dbmate"]);
+    let found = findings(&out);
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("empty-downgrade dbmate/20240101000000_idx.sql")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn explicit_blocks_in_a_migration_outside_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = "run_in_transaction = false\n";
+    // BEGIN; SELECT 1; COMMIT; in a non-transactional diesel migration: a real transaction, fine.
+    write(dir.path(), "m/2024-01-01-000000_a/metadata.toml", meta);
+    write(
+        dir.path(),
+        "m/2024-01-01-000000_a/up.sql",
+        "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id);\n",
+    );
+    write(dir.path(), "m/2024-01-01-000000_a/down.sql", "SELECT 1;\n");
+    // VALIDATE inside the block that added the constraint NOT VALID: a finding.
+    write(dir.path(), "m/2024-01-02-000000_b/metadata.toml", meta);
+    write(
+        dir.path(),
+        "m/2024-01-02-000000_b/up.sql",
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;\n",
+    );
+    write(
+        dir.path(),
+        "m/2024-01-02-000000_b/down.sql",
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "m"]);
+    let found = findings(&out);
+    assert!(
+        !found.iter().any(|f| f.starts_with("transaction-control")),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"constraint-without-not-valid m/2024-01-02-000000_b/up.sql:3".to_owned()),
+        "{found:?}"
+    );
+    // In a transactional diesel migration, a COMMIT before CREATE INDEX CONCURRENTLY ends the
+    // transaction it was in: transaction-control, but not concurrently-in-transaction.
+    write(
+        dir.path(),
+        "t/2024-01-01-000000_a/up.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "t"]);
+    let found = findings(&out);
+    assert!(
+        found.contains(&"transaction-control t/2024-01-01-000000_a/up.sql:2".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
 }

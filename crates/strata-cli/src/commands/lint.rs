@@ -27,6 +27,15 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
         let inputs = lint_input::read_paths(&args.paths);
         let connection = optional_connection(project, printer);
         (inputs, connection, None)
+    } else if args.all && project.config.path.is_none() {
+        // No strata.toml: another tool's project (diesel, sqlx, golang-migrate, goose, dbmate…).
+        // Its migrations folder is read by layout, as a folder named on the command line is.
+        let dir =
+            diesel_migrations_dir(&project.config.root).unwrap_or_else(|| project.migrations_dir());
+        let shown = std::path::PathBuf::from(display_path(&dir));
+        let inputs = lint_input::read_paths(&[shown]);
+        let connection = optional_connection(project, printer);
+        (inputs, connection, None)
     } else {
         let migrations = project.migrations()?;
         // The rules are about PostgreSQL: its locks, its rewrites, its parser. A project on
@@ -389,6 +398,7 @@ impl LintSettings {
                 self.options.pg_version = pg.server_version()?;
             }
             self.options.table_rows = Some(table_rows(pg)?);
+            self.options.existing = Some(existing(pg)?);
         }
         if !checksums {
             return Ok(());
@@ -457,6 +467,66 @@ fn table_rows(pg: &mut strata_postgres::Postgres) -> Result<BTreeMap<String, f64
         if on_path.as_deref() == Some("true") {
             let bare = out.entry(table.clone()).or_insert(tuples);
             *bare = bare.max(tuples);
+        }
+    }
+    Ok(out)
+}
+
+/// diesel's `[migrations_directory] dir` in `diesel.toml`, relative to the project, when set.
+fn diesel_migrations_dir(root: &std::path::Path) -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string(root.join("diesel.toml")).ok()?;
+    let table = text.parse::<toml::Table>().ok()?;
+    let dir = table.get("migrations_directory")?.get("dir")?.as_str()?;
+    Some(root.join(dir))
+}
+
+/// The relations, columns and constraints of the database, by `schema.name` and, for the schemas
+/// on the search path, bare `name`: what a pending migration's objects are compared with (what
+/// the database lacks is new).
+fn existing(pg: &mut strata_postgres::Postgres) -> Result<strata_lint::Existing, DbError> {
+    let user_schemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+    let on_path = "(n.nspname = ANY (current_schemas(false)))::text";
+    let mut out = strata_lint::Existing::default();
+    let names = |schema: &str, name: &str, on_path: bool| -> Vec<String> {
+        let mut v = vec![format!("{schema}.{name}")];
+        if on_path {
+            v.push(name.to_owned());
+        }
+        v
+    };
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, {on_path} \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S', 'f') AND {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(name), path] = &row[..] {
+            out.relations
+                .extend(names(schema, name, path.as_deref() == Some("true")));
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, a.attname, {on_path} \
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped \
+           AND {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(table), Some(column), path] = &row[..] {
+            for t in names(schema, table, path.as_deref() == Some("true")) {
+                out.columns.insert((t, column.clone()));
+            }
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, k.conname, {on_path} \
+         FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(table), Some(name), path] = &row[..] {
+            for t in names(schema, table, path.as_deref() == Some("true")) {
+                out.constraints.insert((t, name.clone()));
+            }
         }
     }
     Ok(out)

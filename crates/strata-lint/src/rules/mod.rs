@@ -1,8 +1,9 @@
 //! The rules. One rule is one file, with its tests beside it; [`RULES`] is the one list of them.
 //!
 //! A rule looks at one section ([`SectionCx`]) and returns [`Hit`]s. The driver turns hits into
-//! findings: it drops locking and destructive hits on tables created earlier in the same file or
-//! run (and, in a down, on what the file's own up created), lowers locking hits on small tables to
+//! findings: it drops locking and destructive hits on tables created earlier in the same
+//! migration (in a down, also on what the file's own up created; with a database connected, also
+//! on what an earlier migration of the run created that the database does not have yet), lowers locking hits on small tables to
 //! `info`, applies `[lint]` levels and waivers, and maps locations to `file:line:column`.
 
 pub mod add_serial_or_identity;
@@ -383,11 +384,15 @@ impl SectionCx<'_> {
             .map(|p| p.statements.as_slice())
     }
 
-    /// Whether an earlier file of the run created `object` (so nobody waits on it yet).
+    /// Whether an earlier file of the run created `object` and it is still new here (so nobody
+    /// waits on it yet): only with a database connected that does not have it yet. Without a
+    /// database, what an earlier migration created is an existing object for a later one.
     pub fn created_before_file(&self, object: &Object) -> bool {
-        self.created_in_run
-            .get(object)
-            .is_some_and(|&f| f < self.file_index)
+        crate::driver::new_in_database(
+            (self.created_in_run, self.file_index),
+            self.options.existing.as_ref(),
+            object,
+        )
     }
 
     /// The text of statement `i` (for messages).
