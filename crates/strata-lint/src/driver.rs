@@ -340,7 +340,7 @@ impl Run<'_> {
                 .iter()
                 .map(|w| vec![false; w.len()])
                 .collect();
-            for rule in RULES {
+            for rule in RULES.iter().chain(crate::data::RULES) {
                 let severity = match options.levels.get(rule.id) {
                     Some(None) => continue,
                     Some(Some(level)) => *level,

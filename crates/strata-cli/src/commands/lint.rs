@@ -584,6 +584,7 @@ fn closest_rule(word: &str) -> Option<&'static str> {
     let word = word.to_ascii_lowercase().replace('_', "-");
     strata_lint::RULES
         .iter()
+        .chain(strata_lint::data::RULES)
         .map(|r| r.id)
         .chain(WAIVER_RULES.iter().copied())
         .map(|id| (distance(&word, id), id))

@@ -263,9 +263,9 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// Looks a rule up by id.
+/// Looks a rule up by id (the data-aware rules of `crate::data::RULES` too).
 pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    RULES.iter().chain(crate::data::RULES).find(|r| r.id == id)
 }
 
 /// What a rule found, before the driver places and filters it.
