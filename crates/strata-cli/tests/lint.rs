@@ -1338,3 +1338,279 @@ fn explicit_blocks_in_a_migration_outside_a_transaction() {
         "{found:?}"
     );
 }
+
+/// A project on `db` with `[lint]` settings, and its cache folder for the measured throughput.
+fn data_project(db: &Db, lint_table: &str) -> Project {
+    let p = Project::new();
+    p.config(&format!(
+        "migrations_dir = \"migrations\"\ndefault_env = \"ci\"\n\n[env.ci]\nurl = \"{}\"\nlint = \"enforce\"\n\n[lint]\n{lint_table}\n",
+        db.url()
+    ));
+    p
+}
+
+fn lint_in(p: &Project, args: &[&str]) -> Output {
+    let cache = p.path().join("cache");
+    let mut all = vec!["lint"];
+    all.extend_from_slice(args);
+    strata_env(
+        p.path(),
+        &[("STRATA_CACHE_DIR", cache.to_str().unwrap())],
+        &all,
+    )
+}
+
+fn finding_of<'v>(value: &'v serde_json::Value, rule: &str) -> Vec<&'v serde_json::Value> {
+    value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+#[test]
+fn data_checks_find_duplicates_nulls_orphans_and_unconvertible_values() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         INSERT INTO users SELECT generate_series(1, 100);
+         CREATE TABLE orders (id bigint PRIMARY KEY, code text, user_id bigint, qty text, note text);
+         INSERT INTO orders SELECT g, 'c' || g, g, g::text, 'n' FROM generate_series(1, 200) g;
+         -- planted: 3 duplicate codes, 4 NULL user_ids, 5 orphans (user 500), 2 bad quantities
+         UPDATE orders SET code = 'dup' || (id % 3) WHERE id <= 9;
+         UPDATE orders SET user_id = NULL WHERE id BETWEEN 10 AND 13;
+         UPDATE orders SET user_id = 500 WHERE id BETWEEN 20 AND 24;
+         UPDATE orders SET user_id = 1 WHERE id > 100 AND user_id IS NOT NULL;
+         UPDATE orders SET qty = 'many' WHERE id IN (30, 31);
+         ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+         ANALYZE",
+    );
+    let p = data_project(&db, "data_checks = \"10s\"");
+    p.write(
+        "checks.sql",
+        "SET lock_timeout = '1s';\n\
+         CREATE UNIQUE INDEX orders_code_key ON orders (code);\n\
+         ALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;\n\
+         ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\n\
+         ALTER TABLE orders ADD CONSTRAINT orders_user_fk2 FOREIGN KEY (user_id) REFERENCES users (id);\n\
+         ALTER TABLE orders ALTER COLUMN qty TYPE integer USING qty::integer;\n\
+         ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n",
+    );
+    let out = lint_in(&p, &["--format", "json", "migrations/checks.sql"]);
+    assert_exit(&out, 1);
+    let value = json(&out);
+    let dup = finding_of(&value, "data-duplicates");
+    assert_eq!(dup.len(), 1, "{value:#}");
+    assert_eq!(dup[0]["line"], 2);
+    assert_eq!(dup[0]["severity"], "error");
+    let message = dup[0]["message"].as_str().unwrap();
+    assert!(message.contains("will fail"), "{message}");
+    assert!(message.contains("3 duplicate keys on (code)"), "{message}");
+    // The query in the help shows them.
+    let help = dup[0]["help"].as_str().unwrap();
+    let see = help.lines().last().unwrap().trim();
+    assert_eq!(db.strings(see).len(), 3, "{see}");
+    let nulls = finding_of(&value, "data-nulls");
+    assert_eq!(nulls.len(), 1, "{value:#}");
+    assert_eq!(nulls[0]["line"], 3);
+    assert!(nulls[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("4 rows with user_id NULL"));
+    // VALIDATE of the constraint the database has (NOT VALID), and a new foreign key.
+    let orphans = finding_of(&value, "data-orphans");
+    assert_eq!(orphans.len(), 2, "{value:#}");
+    assert_eq!(
+        (orphans[0]["line"].clone(), orphans[1]["line"].clone()),
+        (4.into(), 5.into())
+    );
+    for o in &orphans {
+        assert!(
+            o["message"]
+                .as_str()
+                .unwrap()
+                .contains("5 rows whose (user_id) matches no row of users"),
+            "{o}"
+        );
+    }
+    let bad = finding_of(&value, "data-unconvertible");
+    assert_eq!(bad.len(), 1, "{value:#}");
+    assert!(bad[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 rows whose qty does not convert to integer"));
+    // note has no NULL: no finding on line 7.
+    assert!(!value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "data-nulls" && f["line"] == 7));
+    // Nothing was changed by the checks (the temporary function is gone with its transaction).
+    assert_eq!(
+        db.strings("SELECT count(*)::text FROM orders WHERE qty = 'many'"),
+        ["2"]
+    );
+    assert!(db
+        .strings("SELECT proname::text FROM pg_proc WHERE proname = 'strata_converts'")
+        .is_empty());
+
+    // Off: no data findings.
+    let off = data_project(&db, "data_checks = \"off\"");
+    off.write(
+        "checks.sql",
+        &std::fs::read_to_string(p.path().join("migrations/checks.sql")).unwrap(),
+    );
+    let out = lint_in(&off, &["--format", "json", "migrations/checks.sql"]);
+    assert!(
+        !rules_of(&out).iter().any(|r| r.starts_with("data-")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn data_checks_skip_what_an_earlier_pending_migration_changes() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, code text);
+         INSERT INTO orders SELECT g, 'c' || (g % 5) FROM generate_series(1, 20) g; ANALYZE",
+    );
+    let p = data_project(&db, "");
+    p.migration(
+        "a1",
+        &[],
+        "DELETE FROM orders a USING orders b WHERE a.code = b.code AND a.id > b.id;",
+        "SELECT 1;",
+    );
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE UNIQUE INDEX orders_code_key ON orders (code);",
+        "DROP INDEX orders_code_key;",
+    );
+    // The dedupe runs first: no false "will fail".
+    let out = lint_in(&p, &["--format", "json"]);
+    assert!(
+        !rules_of(&out).contains(&"data-duplicates".to_owned()),
+        "{}",
+        text(&out)
+    );
+    // The index alone (its migration named on its own) meets today's duplicates.
+    let out = lint_in(&p, &["--format", "json", "migrations/b1_m.sql"]);
+    assert!(
+        rules_of(&out).contains(&"data-duplicates".to_owned()),
+        "{}",
+        text(&out)
+    );
+    // upgrade lints without reading the data: blocked by the lint's own findings (lint =
+    // "enforce"), never by a data check.
+    let out = strata_env(p.path(), &[], &["--json", "upgrade", "--dry-run"]);
+    assert!(!stdout(&out).contains("data-duplicates"), "{}", text(&out));
+    assert!(!text(&out).contains("data checks"), "{}", text(&out));
+}
+
+#[test]
+fn data_checks_keep_to_their_time_budget_on_a_large_table() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE big AS SELECT g AS id, g AS k, g::text AS t FROM generate_series(1, 5000000) g;
+         UPDATE big SET k = 7 WHERE id % 1000 = 0;
+         ANALYZE big",
+    );
+    let p = data_project(&db, "data_checks = \"1s\"");
+    p.write(
+        "big.sql",
+        "SET lock_timeout = '1s';\nCREATE UNIQUE INDEX big_k_key ON big (k);\nALTER TABLE big ALTER COLUMN t TYPE integer USING t::integer;\nALTER TABLE big ALTER COLUMN t SET NOT NULL;\n",
+    );
+    let started = std::time::Instant::now();
+    let out = lint_in(&p, &["--format", "json", "migrations/big.sql"]);
+    let took = started.elapsed();
+    // The budget (1 s) plus a margin for starting, parsing and the catalog reads.
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "took {took:?}: {}",
+        text(&out)
+    );
+    let all = text(&out);
+    assert!(all.contains("data checks:"), "{all}");
+    assert!(
+        all.contains("sampled: big") || all.contains("cut short"),
+        "the notice says the checks were sampled or cut short: {all}"
+    );
+    // A duplicate found in the sample is reported as a lower bound, saying it was sampled.
+    let value = json(&out);
+    for f in finding_of(&value, "data-duplicates") {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("at least") && message.contains("sampled"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn calibrate_caches_the_throughput_and_durations_name_the_lock_held() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+         INSERT INTO orders SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g; ANALYZE",
+    );
+    let p = data_project(&db, "");
+    // Without a measurement: no durations, and the notice says how to get them.
+    p.write(
+        "rewrite.sql",
+        "SET lock_timeout = '1s';\nALTER TABLE orders ALTER COLUMN id TYPE numeric;\n",
+    );
+    let out = lint_in(&p, &["--format", "json", "migrations/rewrite.sql"]);
+    assert!(
+        !rules_of(&out).contains(&"estimated-duration".to_owned()),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("strata lint --calibrate"),
+        "{}",
+        text(&out)
+    );
+
+    let out = lint_in(&p, &["--json", "--calibrate"]);
+    assert_exit(&out, 0);
+    let measured = json(&out);
+    let cache = std::path::PathBuf::from(measured["cache"].as_str().unwrap());
+    assert!(cache.starts_with(p.path().join("cache")), "{cache:?}");
+    for key in [
+        "scan_bytes_per_s",
+        "rewrite_bytes_per_s",
+        "build_bytes_per_s",
+    ] {
+        assert!(measured[key].as_f64().unwrap() > 1000.0, "{measured:#}");
+    }
+    // Nothing left behind by the measurement.
+    assert!(!db.table_exists("strata_calibration"));
+    // A slow server (as cached): the rewrite holds its lock for long.
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    for key in [
+        "scan_bytes_per_s",
+        "rewrite_bytes_per_s",
+        "build_bytes_per_s",
+    ] {
+        cached[key] = serde_json::json!(20_000.0);
+    }
+    std::fs::write(&cache, cached.to_string()).unwrap();
+    let out = lint_in(&p, &["--format", "json", "migrations/rewrite.sql"]);
+    let value = json(&out);
+    let d = finding_of(&value, "estimated-duration");
+    assert_eq!(d.len(), 1, "{value:#}");
+    let message = d[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("holds ACCESS EXCLUSIVE on orders for about "),
+        "{message}"
+    );
+    assert!(message.contains("full table rewrite"), "{message}");
+    assert!(d[0]["lock"]
+        .as_str()
+        .unwrap()
+        .starts_with("ACCESS EXCLUSIVE on orders for about"));
+}

@@ -22,6 +22,9 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
     };
     let mut settings = LintSettings::from_config(project)?;
     let tables = project.settings(false).tables;
+    if args.calibrate {
+        return calibrate(project, printer);
+    }
 
     let (inputs, connection, what) = if !args.paths.is_empty() {
         let inputs = lint_input::read_paths(&args.paths);
@@ -104,13 +107,30 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
         }
     };
 
+    let mut data_summary = None;
     if let Some(mut conn) = connection {
         settings
             .apply_database(&mut conn, &tables, true)
             .map_err(db_err("could not read what lint needs from the database"))?;
+        // What the rows say: only here (and never in `upgrade`, which must not scan tables).
+        if let (Connection::Postgres(pg), Some(budget)) = (&mut conn, settings.data_checks) {
+            let throughput = crate::lint_data::cached(pg);
+            let (answers, summary) = crate::lint_data::run(
+                pg,
+                &inputs.sources,
+                &settings.options,
+                budget,
+                throughput.as_ref(),
+            );
+            settings.options.data = answers;
+            data_summary = Some(summary);
+        }
     }
     for skipped in &inputs.skipped {
         printer.notice(&format!("skipped {skipped}"));
+    }
+    if let Some(notice) = data_summary.as_ref().and_then(|s| s.notice()) {
+        printer.notice(&notice);
     }
     let report = settings.lint(&inputs);
     let failures = failures(&report, &inputs.problems);
@@ -153,6 +173,39 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
     }
     if report.errors() > 0 {
         return Err(CliError::Problems);
+    }
+    Ok(())
+}
+
+/// `strata lint --calibrate`: measures the server's throughput and caches it.
+fn calibrate(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    project.url()?;
+    let Connection::Postgres(mut pg) = project.open()? else {
+        return Err(CliError::invalid(
+            "--calibrate measures a PostgreSQL server; this database is SQLite",
+        ));
+    };
+    let (t, path) = crate::lint_data::calibrate(&mut pg)
+        .map_err(db_err("could not measure the server's throughput"))?;
+    let mb = |b: f64| b / 1e6;
+    if printer.json {
+        printer.json_value(&serde_json::json!({
+            "server": t.server,
+            "scan_bytes_per_s": t.scan_bytes_per_s,
+            "rewrite_bytes_per_s": t.rewrite_bytes_per_s,
+            "build_bytes_per_s": t.build_bytes_per_s,
+            "cache": path.as_ref().map(|p| p.display().to_string()),
+        }));
+    } else {
+        printer.line(&format!(
+            "measured on this server: scan {:.0} MB/s, rewrite {:.0} MB/s, index build {:.0} MB/s",
+            mb(t.scan_bytes_per_s),
+            mb(t.rewrite_bytes_per_s),
+            mb(t.build_bytes_per_s)
+        ));
+        if let Some(path) = &path {
+            printer.line(&format!("cached in {}", path.display()));
+        }
     }
     Ok(())
 }
@@ -290,7 +343,12 @@ pub(crate) struct LintSettings {
     pg_version_set: bool,
     /// Levels for the waiver checks (`invalid-waiver`, `unused-waiver`), applied after the run.
     waiver_levels: BTreeMap<String, Option<Severity>>,
+    /// `[lint] data_checks`: the time budget of the data-aware checks (`None`: off).
+    data_checks: Option<std::time::Duration>,
 }
+
+/// The default `[lint] data_checks`.
+const DATA_CHECKS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 const WAIVER_RULES: &[&str] = &["invalid-waiver", "unused-waiver"];
 
@@ -305,6 +363,7 @@ impl LintSettings {
             },
             pg_version_set: false,
             waiver_levels: BTreeMap::new(),
+            data_checks: Some(DATA_CHECKS_BUDGET),
         };
         let Some(table) = &project.config.lint else {
             return Ok(settings);
@@ -335,6 +394,16 @@ impl LintSettings {
                         "for example: pg_version = 15 (or the server_version_num form, 150000)",
                     ),
                 },
+                "data_checks" => match value.as_str() {
+                    Some("off") => settings.data_checks = None,
+                    Some(text) if strata_files::parse_duration(text).is_some() => {
+                        settings.data_checks = strata_files::parse_duration(text)
+                    }
+                    _ => problem(
+                        format!("`lint.data_checks` must be a duration or \"off\", not {value}"),
+                        "for example: data_checks = \"5s\" (the time the data-aware checks may take), or \"off\"",
+                    ),
+                },
                 "small_table_rows" => match value {
                     toml::Value::Integer(n) if *n >= 0 => {
                         settings.options.small_table_rows = *n as f64
@@ -349,7 +418,7 @@ impl LintSettings {
                     let known =
                         strata_lint::rules::rule(rule).is_some() || WAIVER_RULES.contains(&rule);
                     if !known {
-                        let mut hint = "keys of [lint]: pg_version, small_table_rows, and rule ids (docs/lint.md lists them)".to_owned();
+                        let mut hint = "keys of [lint]: pg_version, small_table_rows, data_checks, and rule ids (docs/lint.md lists them)".to_owned();
                         if let Some(close) = closest_rule(rule) {
                             hint = format!("did you mean `{close}`? {hint}");
                         }
