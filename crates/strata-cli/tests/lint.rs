@@ -463,7 +463,11 @@ fn sarif_is_2_1_0() {
     let rules = value["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), 28);
+    assert_eq!(
+        rules.len(),
+        strata_lint::RULES.len() + strata_lint::data::RULES.len()
+    );
+    assert!(rules.iter().any(|r| r["id"] == "data-duplicates"));
 }
 
 #[test]

@@ -174,7 +174,7 @@ pub static RULES: &[Rule] = &[
         id: "missing-lock-timeout",
         default: Severity::Warning,
         kind: RuleKind::Locking,
-        summary: "a statement taking ACCESS EXCLUSIVE with no `lock_timeout` in effect",
+        summary: "a statement taking ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE with no `lock_timeout` in effect",
         check: missing_lock_timeout::check,
     },
     Rule {
