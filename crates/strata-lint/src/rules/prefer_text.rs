@@ -1,4 +1,5 @@
-//! `prefer-text`: a column of type `varchar(n)`, `char(n)` or `character(n)`, new tables too.
+//! `prefer-text`: a column of type `varchar(n)`, `char(n)`, `character(n)` or plain `char` (which
+//! is `char(1)`), new tables too.
 //!
 //! In PostgreSQL `text` and `varchar` are the same type underneath — same storage, same speed —
 //! so `varchar(255)` buys nothing but a limit chosen once, usually at random, that turns a longer
@@ -7,9 +8,9 @@
 //! comparisons and not in others. Use `text`, and when a limit is a real rule, say it with a
 //! `CHECK`, which can be added `NOT VALID` and changed without touching the type.
 //!
-//! Only with a length written: plain `varchar` is `text` under another name, and plain `char`
-//! (one character) is a deliberate choice. Design rule: not in a down section, which restores
-//! what an earlier migration defined.
+//! `varchar` only with a length written: plain `varchar` is `text` under another name. Plain
+//! `char` is `char(1)`, blank-padded like any `char(n)`, and fires as `char(1)` does. Design
+//! rule: not in a down section, which restores what an earlier migration defined.
 
 use super::{Hit, SectionCx};
 use crate::walk;
@@ -28,16 +29,23 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
             if base != "varchar" && base != "bpchar" {
                 continue;
             }
-            // `character` alone is `char(1)` with a length the parser made up (no location).
-            let Some(length) = type_name
+            // `character` alone is `char(1)` (a length the parser made up, with no location):
+            // the same blank-padded type as `char(1)`. `varchar` alone is `text`.
+            let written_length = type_name
                 .typmods
                 .first()
                 .filter(|m| written(m))
-                .and_then(walk::integer_value)
-            else {
-                continue;
+                .and_then(walk::integer_value);
+            let length = match (written_length, base.as_str()) {
+                (Some(length), _) => length,
+                (None, "bpchar") => 1,
+                (None, _) => continue,
             };
-            let written_type = walk::type_sql(&site.def.type_name);
+            let written_type = if written_length.is_some() {
+                walk::type_sql(&site.def.type_name)
+            } else {
+                format!("char{}", "[]".repeat(type_name.array_bounds.len()))
+            };
             let arrays = type_name.array_bounds.len();
             let text = format!("text{}", "[]".repeat(arrays));
             let column = walk::ident(site.name);
@@ -106,6 +114,11 @@ mod tests {
             "CREATE TABLE t (id bigint PRIMARY KEY, code character(2));",
             "ALTER TABLE t ADD COLUMN tags varchar(20)[];",
             "ALTER TABLE t ALTER COLUMN email TYPE varchar(320);",
+            // Plain char is char(1).
+            "CREATE TABLE t (id bigint PRIMARY KEY, flag char);",
+            "CREATE TABLE t (id bigint PRIMARY KEY, kind character);",
+            "CREATE TABLE t (id bigint PRIMARY KEY, kinds char[]);",
+            "ALTER TABLE t ADD COLUMN c Char;",
         ] {
             assert!(fires(RULE, sql), "{sql}");
         }
@@ -123,7 +136,6 @@ mod tests {
         for sql in [
             "CREATE TABLE t (id bigint PRIMARY KEY, email text);",
             "CREATE TABLE t (id bigint PRIMARY KEY, email varchar);",
-            "CREATE TABLE t (id bigint PRIMARY KEY, flag char, kind character);",
             "CREATE TABLE t (id bigint PRIMARY KEY, kind \"char\");",
             "SELECT 'a'::varchar(3);",
         ] {
