@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Lints the crates.io diesel history of the shared corpus (285 migrations) and checks what strata
-# must find there: the known-bad downs, the empty downs, the down that does not parse.
+# must find there: the known-bad downs, the empty downs, the down that does not parse. Then the
+# whole history against each migration on its own: `strata lint --all` in the project (read in
+# place) must report at least as many findings per rule as the migrations linted one by one (a
+# table an earlier migration created is not new for a later one).
 #
 #   scripts/corpus-check.sh [CORPUS_DIR]      # default: ../shared/corpus (from the repository root)
 #   STRATA=target/release/strata scripts/corpus-check.sh
@@ -23,14 +26,26 @@ fi
 
 OUT=$(mktemp)
 ERR=$(mktemp)
-trap 'rm -f "$OUT" "$ERR"' EXIT
+ALL=$(mktemp)
+ONE=$(mktemp -d)
+trap 'rm -rf "$OUT" "$ERR" "$ALL" "$ONE"' EXIT
 set +e
 # No database: row estimates and applied checksums play no part here.
 env -u DATABASE_URL -u GITHUB_ACTIONS "$STRATA" lint --format json "$MIGRATIONS" >"$OUT" 2>"$ERR"
 CODE=$?
 set -e
 
-python3 - "$OUT" "$CODE" "$ERR" <<'PY'
+# The whole history, as `strata lint --all` in the diesel project (no strata.toml: its
+# migrations folder by layout), then each migration folder on its own.
+STRATA_ABS=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
+(cd "$CORPUS/cratesio" && env -u DATABASE_URL -u GITHUB_ACTIONS "$STRATA_ABS" lint --all --format json >"$ALL" 2>/dev/null) || true
+for m in "$MIGRATIONS"/*/; do
+  name=$(basename "$m")
+  env -u DATABASE_URL -u GITHUB_ACTIONS "$STRATA" lint --format json "$m" >"$ONE/$name.json" 2>/dev/null || true
+done
+set -e
+
+python3 - "$OUT" "$CODE" "$ERR" "$ALL" "$ONE" <<'PY'
 import json, re, sys
 from collections import Counter
 
@@ -86,6 +101,28 @@ for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
     print(f"  {n:5d}  {rule}")
 for p in parse_errors:
     print(f"  parse error: {p['file']}:{p['line']}: {p['message']}")
+# The whole history against each migration on its own, per rule.
+import os
+all_path, one_dir = sys.argv[4], sys.argv[5]
+history = Counter(f["rule"] for f in json.load(open(all_path)).get("findings", []))
+alone = Counter()
+for name in sorted(os.listdir(one_dir)):
+    try:
+        alone.update(f["rule"] for f in json.load(open(os.path.join(one_dir, name))).get("findings", []))
+    except ValueError:
+        problems.append(f"lint of {name} alone did not print JSON")
+# fk-without-index is a design rule about the final schema: the history sees the index that a
+# later migration adds, which a migration alone cannot (so fewer there is right).
+KNOWS_MORE = {"fk-without-index": "the index is created by another migration of the history"}
+print(f"history: --all {sum(history.values())} finding(s), one by one {sum(alone.values())} (per rule: --all / alone)")
+for rule in sorted(set(history) | set(alone), key=lambda r: (-alone[r], r)):
+    mark = ""
+    if history[rule] < alone[rule]:
+        mark = f"   (fewer: {KNOWS_MORE[rule]})" if rule in KNOWS_MORE else "   <-- fewer in the history"
+    print(f"  {history[rule]:5d} / {alone[rule]:5d}  {rule}{mark}")
+    if history[rule] < alone[rule] and rule not in KNOWS_MORE:
+        problems.append(f"{rule}: {history[rule]} finding(s) with --all, {alone[rule]} linting each migration alone")
+
 if problems:
     print("corpus-check: FAILED")
     for p in problems:

@@ -356,6 +356,10 @@ pub struct LintArgs {
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<LintFormat>,
+    /// Measure the connected server's throughput (scan, rewrite, index build) for the estimated
+    /// durations of data-aware checks, cache it, and exit
+    #[arg(long, conflicts_with_all = ["paths", "all"])]
+    pub calibrate: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,9 @@
 //! What `strata lint` reads from disk, turned into the linter's [`Source`]s: strata migration
-//! files, plain `.sql` files, diesel folders (`up.sql`, `down.sql`, `metadata.toml`) and
-//! `N_name.up.sql` / `N_name.down.sql` pairs (sqlx, golang-migrate). The linter itself does no I/O.
+//! files, plain `.sql` files, diesel folders (`up.sql`, `down.sql`, `metadata.toml`; a folder of
+//! them, one named alone, or its files named one by one), `N_name.up.sql` / `N_name.down.sql`
+//! pairs (sqlx, golang-migrate, pop with its `.autocommit` and dialect parts) and `_up.sql` /
+//! `_down.sql` pairs, goose files (`-- +goose Up` / `Down`) and dbmate files (`-- migrate:up` /
+//! `down`). The linter itself does no I/O.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,14 @@ pub fn read_paths(paths: &[PathBuf]) -> Inputs {
                 Diagnostic::new(&shown, 0, format!("cannot read: {}", io_reason(&e)))
                     .with_hint("name migration files or folders that exist"),
             ),
+            Ok(meta) if meta.is_dir() && path.join("up.sql").is_file() => {
+                // One diesel migration folder: one migration, its up and its down.
+                if loose_at.is_none() {
+                    loose_at = Some(groups.len());
+                    groups.push(Vec::new());
+                }
+                add_diesel(&mut loose, path, &shown, [true, true]);
+            }
             Ok(meta) if meta.is_dir() => {
                 groups.push(list_dir(path, &shown, &mut inputs));
             }
@@ -43,6 +54,26 @@ pub fn read_paths(paths: &[PathBuf]) -> Inputs {
                 if loose_at.is_none() {
                     loose_at = Some(groups.len());
                     groups.push(Vec::new());
+                }
+                // `NAME/up.sql` and `NAME/down.sql` of a diesel migration: one migration.
+                let diesel_side = match name.as_str() {
+                    "up.sql" => Some([true, false]),
+                    "down.sql" => Some([false, true]),
+                    _ => None,
+                };
+                if let (Some(side), Some(parent)) = (diesel_side, path.parent()) {
+                    let dir = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
+                    let dir_shown = shown
+                        .strip_suffix(name.as_str())
+                        .map(|d| d.trim_end_matches(['/', '\\']).to_owned())
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or_else(|| ".".to_owned());
+                    add_diesel(&mut loose, dir, &dir_shown, side);
+                    continue;
                 }
                 loose.push(Entry::File {
                     name,
@@ -59,6 +90,33 @@ pub fn read_paths(paths: &[PathBuf]) -> Inputs {
         read_group(group, &mut inputs);
     }
     inputs
+}
+
+/// Adds a diesel migration folder to a group, or (named twice: `NAME/up.sql NAME/down.sql`)
+/// widens the sections read of the one already there.
+fn add_diesel(entries: &mut Vec<Entry>, dir: &Path, shown: &str, sides: [bool; 2]) {
+    for entry in entries.iter_mut() {
+        if let Entry::Diesel { path, sections, .. } = entry {
+            if path == dir {
+                sections[0] |= sides[0];
+                sections[1] |= sides[1];
+                return;
+            }
+        }
+    }
+    let name = dir
+        .canonicalize()
+        .ok()
+        .as_deref()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file_name(dir));
+    entries.push(Entry::Diesel {
+        name,
+        path: dir.to_path_buf(),
+        shown: shown.to_owned(),
+        sections: sides,
+    });
 }
 
 /// The migrations of a strata project (already parsed and validated), in the order given.
@@ -133,6 +191,8 @@ enum Entry {
         name: String,
         path: PathBuf,
         shown: String,
+        /// Which of `up.sql`, `down.sql` to read (both, unless the files were named one by one).
+        sections: [bool; 2],
     },
 }
 
@@ -169,7 +229,12 @@ fn list_dir(dir: &Path, shown_dir: &str, inputs: &mut Inputs) -> Vec<Entry> {
         let shown = join_shown(shown_dir, &name);
         if path.is_dir() {
             if path.join("up.sql").is_file() {
-                out.push(Entry::Diesel { name, path, shown });
+                out.push(Entry::Diesel {
+                    name,
+                    path,
+                    shown,
+                    sections: [true, true],
+                });
             } else {
                 inputs
                     .skipped
@@ -190,6 +255,7 @@ enum Planned {
     Diesel {
         path: PathBuf,
         shown: String,
+        sections: [bool; 2],
     },
     /// A single `.sql` file: strata or plain, decided by its text.
     Single {
@@ -210,16 +276,37 @@ fn read_group(entries: Vec<Entry>, inputs: &mut Inputs) {
     let mut pairs: BTreeMap<String, (Option<FileAt>, Option<FileAt>)> = BTreeMap::new();
     for entry in entries {
         match entry {
-            Entry::Diesel { name, path, shown } => {
+            Entry::Diesel {
+                name,
+                path,
+                shown,
+                sections,
+            } => {
                 // diesel orders by the version (before the first `_`) with dashes removed,
                 // compared as text.
                 let version = name.split('_').next().unwrap_or(&name).replace('-', "");
-                planned.push((version, name, Planned::Diesel { path, shown }));
+                planned.push((
+                    version,
+                    name,
+                    Planned::Diesel {
+                        path,
+                        shown,
+                        sections,
+                    },
+                ));
             }
             Entry::File { name, path, shown } => {
-                if let Some(stem) = name.strip_suffix(".up.sql") {
+                // `.up.sql` / `.down.sql` (sqlx, golang-migrate, pop), `_up.sql` / `_down.sql`
+                // (several Go tools).
+                let up = name
+                    .strip_suffix(".up.sql")
+                    .or_else(|| name.strip_suffix("_up.sql"));
+                let down = name
+                    .strip_suffix(".down.sql")
+                    .or_else(|| name.strip_suffix("_down.sql"));
+                if let Some(stem) = up {
                     pairs.entry(stem.to_owned()).or_default().0 = Some((path, shown));
-                } else if let Some(stem) = name.strip_suffix(".down.sql") {
+                } else if let Some(stem) = down {
                     pairs.entry(stem.to_owned()).or_default().1 = Some((path, shown));
                 } else if name.ends_with(".sql") {
                     if has_diesel {
@@ -246,12 +333,30 @@ fn read_group(entries: Vec<Entry>, inputs: &mut Inputs) {
         }
     }
     for (stem, (up, down)) in pairs {
+        // pop: `VERSION_NAME[.DIALECT][.autocommit].up.sql`; another dialect's file is not
+        // PostgreSQL's.
+        let modifiers: Vec<&str> = stem.split('.').skip(1).collect();
+        if let Some(dialect) = modifiers
+            .iter()
+            .find(|m| matches!(**m, "mysql" | "sqlite3" | "sqlite" | "mariadb"))
+        {
+            for (_, shown) in up.iter().chain(down.iter()) {
+                inputs.skipped.push(format!(
+                    "{shown}: a {dialect} migration (only PostgreSQL's are linted)"
+                ));
+            }
+            continue;
+        }
         planned.push((numeric_key(&stem), stem, Planned::Pair { up, down }));
     }
     planned.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (_, _, plan) in planned {
         match plan {
-            Planned::Diesel { path, shown } => read_diesel(&path, &shown, inputs),
+            Planned::Diesel {
+                path,
+                shown,
+                sections,
+            } => read_diesel(&path, &shown, sections, inputs),
             Planned::Single { name, path, shown } => read_single(&name, &path, &shown, inputs),
             Planned::Pair { up, down } => read_pair(up, down, inputs),
         }
@@ -312,6 +417,10 @@ fn read_single(name: &str, path: &Path, shown: &str, inputs: &mut Inputs) {
         }
         return;
     }
+    if let Some(source) = goose_source(shown, &text).or_else(|| dbmate_source(shown, &text)) {
+        inputs.sources.push(source);
+        return;
+    }
     let mut source = Source::plain(shown, text.as_str());
     if let Some(no_tx) = no_transaction_directive(&text) {
         source.sections[0].transactional = !no_tx;
@@ -330,8 +439,13 @@ fn read_pair(up: Option<(PathBuf, String)>, down: Option<(PathBuf, String)>, inp
             return;
         };
         // sqlx: `-- no-transaction` on the first line runs the file outside a transaction;
-        // golang-migrate sends the file as one multi-statement query (one implicit transaction).
-        let no_tx = no_transaction_directive(&text).unwrap_or(false);
+        // golang-migrate sends the file as one multi-statement query (one implicit transaction);
+        // pop runs `….autocommit.up.sql` outside a transaction.
+        let autocommit = shown
+            .strip_suffix(".up.sql")
+            .or_else(|| shown.strip_suffix(".down.sql"))
+            .is_some_and(|stem| stem.ends_with(".autocommit"));
+        let no_tx = autocommit || no_transaction_directive(&text).unwrap_or(false);
         sections.push(Section {
             kind,
             sql: text,
@@ -355,7 +469,7 @@ fn read_pair(up: Option<(PathBuf, String)>, down: Option<(PathBuf, String)>, inp
     });
 }
 
-fn read_diesel(dir: &Path, shown: &str, inputs: &mut Inputs) {
+fn read_diesel(dir: &Path, shown: &str, read: [bool; 2], inputs: &mut Inputs) {
     let mut transactional = true;
     let metadata = dir.join("metadata.toml");
     if metadata.is_file() {
@@ -388,9 +502,17 @@ fn read_diesel(dir: &Path, shown: &str, inputs: &mut Inputs) {
     let mut sections = Vec::new();
     let mut section_paths = Vec::new();
     let mut has_down = false;
-    for (kind, file) in [(SectionKind::Up, "up.sql"), (SectionKind::Down, "down.sql")] {
+    for (index, (kind, file)) in [(SectionKind::Up, "up.sql"), (SectionKind::Down, "down.sql")]
+        .into_iter()
+        .enumerate()
+    {
         let path = dir.join(file);
         if kind == SectionKind::Down && !path.exists() {
+            continue;
+        }
+        if !read[index] {
+            // Named one by one without this file: it is there, but not linted.
+            has_down |= kind == SectionKind::Down;
             continue;
         }
         let file_shown = join_shown(shown, file);
@@ -417,6 +539,140 @@ fn read_diesel(dir: &Path, shown: &str, inputs: &mut Inputs) {
         irreversible: false,
         text: String::new(),
     });
+}
+
+/// The annotation of a line: `-- +goose up` -> `+goose up`, `-- migrate:up` -> `migrate:up`
+/// (lower case, spaces collapsed); `None` for other lines.
+fn annotation(line: &str) -> Option<String> {
+    let rest = line.trim().strip_prefix("--")?.trim();
+    let lower = rest.to_ascii_lowercase();
+    (lower.starts_with("+goose") || lower.starts_with("migrate:"))
+        .then(|| lower.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The sections of a file split at annotation lines: (kind, first line of its text, text, the
+/// annotation that opened it). Lines before the first section are left out.
+fn split_sections(
+    text: &str,
+    opens: impl Fn(&str) -> Option<SectionKind>,
+) -> Vec<(SectionKind, usize, String, String)> {
+    let mut out: Vec<(SectionKind, usize, String, String)> = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if let Some(kind) = annotation(line).as_deref().and_then(&opens) {
+            out.push((
+                kind,
+                i + 2,
+                String::new(),
+                annotation(line).unwrap_or_default(),
+            ));
+            continue;
+        }
+        if let Some(last) = out.last_mut() {
+            last.2.push_str(line);
+        }
+    }
+    out
+}
+
+/// A goose file (`-- +goose Up` / `-- +goose Down`, `-- +goose StatementBegin` / `End` around
+/// statements holding `;`, `-- +goose NO TRANSACTION` for the whole file). The annotations are
+/// SQL comments, so each section's text is kept as it stands, with its file lines.
+fn goose_source(shown: &str, text: &str) -> Option<Source> {
+    if !text
+        .lines()
+        .any(|l| annotation(l).as_deref() == Some("+goose up"))
+    {
+        return None;
+    }
+    let no_tx = text
+        .lines()
+        .any(|l| annotation(l).as_deref() == Some("+goose no transaction"));
+    let sections = split_sections(text, |a| match a {
+        "+goose up" => Some(SectionKind::Up),
+        "+goose down" => Some(SectionKind::Down),
+        _ => None,
+    });
+    Some(annotated_source(shown, text, sections, |_| no_tx))
+}
+
+/// A dbmate file (`-- migrate:up`, `-- migrate:down`, each with an optional
+/// `transaction:false`).
+fn dbmate_source(shown: &str, text: &str) -> Option<Source> {
+    if !text
+        .lines()
+        .any(|l| annotation(l).is_some_and(|a| a.starts_with("migrate:up")))
+    {
+        return None;
+    }
+    let sections = split_sections(text, |a| {
+        let first = a.split_whitespace().next()?;
+        match first {
+            "migrate:up" => Some(SectionKind::Up),
+            "migrate:down" => Some(SectionKind::Down),
+            _ => None,
+        }
+    });
+    Some(annotated_source(shown, text, sections, |opener| {
+        opener.split_whitespace().any(|o| o == "transaction:false")
+    }))
+}
+
+fn annotated_source(
+    shown: &str,
+    text: &str,
+    found: Vec<(SectionKind, usize, String, String)>,
+    no_tx: impl Fn(&str) -> bool,
+) -> Source {
+    let mut sections = Vec::new();
+    let mut has_down = false;
+    // One up and one down: a second section of a kind is appended to the first (its lines are
+    // kept by padding with empty lines, so positions stay the file's).
+    for (kind, first_line, sql, opener) in found {
+        has_down |= kind == SectionKind::Down;
+        let off = no_tx(&opener);
+        if let Some(existing) = sections.iter_mut().find(|s: &&mut Section| s.kind == kind) {
+            let end = existing.first_line + existing.sql.matches('\n').count();
+            existing
+                .sql
+                .push_str(&"\n".repeat(first_line.saturating_sub(end)));
+            existing.sql.push_str(&sql);
+            continue;
+        }
+        sections.push(Section {
+            kind,
+            sql,
+            first_line,
+            transactional: !off,
+            explicitly_non_transactional: off,
+        });
+    }
+    if sections.iter().all(|s| s.kind != SectionKind::Up) {
+        sections.insert(
+            0,
+            Section {
+                kind: SectionKind::Up,
+                sql: String::new(),
+                first_line: 1,
+                transactional: true,
+                explicitly_non_transactional: false,
+            },
+        );
+    }
+    sections.sort_by_key(|s| s.kind == SectionKind::Down);
+    Source {
+        path: shown.to_owned(),
+        revision: None,
+        checksum: None,
+        section_paths: vec![None; sections.len()],
+        sections,
+        has_down,
+        irreversible: false,
+        // Where a file-wide waiver may stand outside the sections: before the first annotation.
+        text: text
+            .split_inclusive('\n')
+            .take_while(|l| annotation(l).is_none())
+            .collect(),
+    }
 }
 
 /// A strata file has `-- strata:` directives other than lint waivers (which plain files may use).
@@ -493,6 +749,32 @@ mod tests {
     fn numeric_versions_sort_as_numbers() {
         assert!(numeric_key("2_b.up.sql") < numeric_key("10_a.up.sql"));
         assert!(numeric_key("0002_b.sql") < numeric_key("10_a.sql"));
+    }
+
+    #[test]
+    fn goose_files_have_sections_and_file_lines() {
+        let text = "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- +goose Down\nDROP INDEX CONCURRENTLY i;\n";
+        let source = goose_source("m/1_x.sql", text).unwrap();
+        assert_eq!(source.sections.len(), 2);
+        assert_eq!(source.sections[0].first_line, 3);
+        assert!(source.sections[0].sql.contains("CREATE INDEX CONCURRENTLY"));
+        assert!(!source.sections[0].sql.contains("DROP INDEX"));
+        assert_eq!(source.sections[1].kind, SectionKind::Down);
+        assert_eq!(source.sections[1].first_line, 9);
+        assert!(source.sections.iter().all(|s| !s.transactional));
+        assert!(source.has_down);
+        assert!(goose_source("m.sql", "CREATE TABLE t (a int);").is_none());
+    }
+
+    #[test]
+    fn dbmate_files_have_sections_and_their_own_transaction_option() {
+        let text = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrate:down\nDROP INDEX i;\n";
+        let source = dbmate_source("db/migrations/1_x.sql", text).unwrap();
+        assert_eq!(source.sections.len(), 2);
+        assert!(!source.sections[0].transactional);
+        assert!(source.sections[0].explicitly_non_transactional);
+        assert!(source.sections[1].transactional);
+        assert_eq!(source.sections[1].first_line, 5);
     }
 
     #[test]

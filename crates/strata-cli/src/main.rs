@@ -5,6 +5,7 @@ mod commands;
 mod context;
 mod desired;
 mod error;
+mod lint_data;
 mod lint_input;
 mod output;
 mod render;

@@ -309,6 +309,26 @@ fn diesel_folders_in_diesel_order_with_metadata() {
 
     let out = lint(dir.path(), &["--format", "json", "migrations"]);
     assert_exit(&out, 1);
+    // Without a database the table created earlier is not new for a later migration.
+    assert_eq!(
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.starts_with("non-concurrent-index"))
+            .collect::<Vec<_>>(),
+        vec![
+            "non-concurrent-index migrations/2020-01-01-000000_x/up.sql:1",
+            "non-concurrent-index migrations/2020-03-01-000000_z/up.sql:2"
+        ],
+        "{}",
+        text(&out)
+    );
+    // With a database that has no orders yet, it is: so the order is diesel's (the create runs
+    // first, although '-' sorts before '1' in a plain name sort).
+    let db = Db::pg();
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
     assert_eq!(
         findings(&out)
             .into_iter()
@@ -374,7 +394,7 @@ fn up_down_pairs_pair_up_in_numeric_order() {
         "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n",
     );
     write(&m, "2_create.down.sql", "DROP TABLE t;\n");
-    // 10 runs after 2: t is new, its index needs no CONCURRENTLY.
+    // 10 runs after 2 (numeric order).
     write(&m, "10_t_index.up.sql", "CREATE INDEX t_a_idx ON t (a);\n");
     write(&m, "10_t_index.down.sql", "DROP INDEX t_a_idx;\n");
     write(
@@ -387,7 +407,9 @@ fn up_down_pairs_pair_up_in_numeric_order() {
         "11_accounts_index.down.sql",
         "DROP INDEX accounts_a_idx;\n",
     );
-    let out = lint(dir.path(), &["--format", "json", "db"]);
+    // With a database that lacks t (a first deploy): t is new for 10, created by 2.
+    let db = Db::pg();
+    let out = lint(dir.path(), &["--url", db.url(), "--format", "json", "db"]);
     assert_exit(&out, 1);
     assert_eq!(
         findings(&out)
@@ -441,7 +463,11 @@ fn sarif_is_2_1_0() {
     let rules = value["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), 45);
+    assert_eq!(
+        rules.len(),
+        strata_lint::RULES.len() + strata_lint::data::RULES.len()
+    );
+    assert!(rules.iter().any(|r| r["id"] == "data-duplicates"));
     // Opt-in rules are listed, disabled.
     let enabled = |id: &str| {
         rules.iter().find(|r| r["id"] == id).unwrap()["defaultConfiguration"]["enabled"].clone()
@@ -1070,4 +1096,605 @@ fn a_sqlite_project_has_nothing_to_lint_but_named_files_are_linted() {
     // Named explicitly, a file is linted as PostgreSQL: SQLite's trigger body does not parse.
     let out = lint(p, &["migrations/a1_trigger.sql"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Two diesel migrations: the first creates a table, the second indexes it.
+fn create_then_index(dir: &Path) {
+    write(
+        dir,
+        "migrations/2024-01-01-000000_orders/up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\nCREATE INDEX orders_id_user_idx ON orders (id, user_id);\n",
+    );
+    write(
+        dir,
+        "migrations/2024-01-01-000000_orders/down.sql",
+        "DROP TABLE orders;\n",
+    );
+    write(
+        dir,
+        "migrations/2024-02-01-000000_orders_user/up.sql",
+        "CREATE INDEX orders_user_idx ON orders (user_id);\n",
+    );
+    write(
+        dir,
+        "migrations/2024-02-01-000000_orders_user/down.sql",
+        "DROP INDEX orders_user_idx;\n",
+    );
+}
+
+#[test]
+fn history_without_a_database_a_table_is_new_only_in_its_own_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    let later = "non-concurrent-index migrations/2024-02-01-000000_orders_user/up.sql:1";
+    // A folder: the later migration's index is on an existing table (it may run long after).
+    let out = lint(dir.path(), &["--format", "json", "migrations"]);
+    assert_exit(&out, 1);
+    let found = findings(&out);
+    assert!(found.contains(&later.to_owned()), "{found:?}");
+    // The index in the creating migration is not a finding.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index migrations/2024-01-01")),
+        "{found:?}"
+    );
+    // --all in a project of another tool (no strata.toml): its migrations folder, by layout.
+    let out = lint(dir.path(), &["--all", "--format", "json"]);
+    assert_exit(&out, 1);
+    assert!(findings(&out).contains(&later.to_owned()), "{}", text(&out));
+    // The later migration alone reports the same.
+    let out = lint(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "migrations/2024-02-01-000000_orders_user",
+        ],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(findings(&out), vec![later.to_owned()]);
+}
+
+#[test]
+fn history_with_a_database_what_it_lacks_is_new() {
+    let db = Db::pg();
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    let later = "non-concurrent-index migrations/2024-02-01-000000_orders_user/up.sql:1";
+    // A first deploy: the database has no orders yet, so the later index is on a new table.
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        !findings(&out)
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index")),
+        "{}",
+        text(&out)
+    );
+    // Once orders exists there, it is not new.
+    db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint)");
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    assert_exit(&out, 1);
+    assert!(findings(&out).contains(&later.to_owned()), "{}", text(&out));
+    // Size-aware: a small table (analyzed, under small_table_rows) drops to info.
+    db.exec("INSERT INTO orders SELECT g, g FROM generate_series(1, 10) g; ANALYZE orders");
+    let out = lint(
+        dir.path(),
+        &["--url", db.url(), "--format", "json", "migrations"],
+    );
+    let value = json(&out);
+    let index = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "non-concurrent-index")
+        .unwrap_or_else(|| panic!("{value:#}"));
+    assert_eq!(index["severity"], "info", "{value:#}");
+}
+
+#[test]
+fn one_diesel_folder_or_its_files_are_one_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    create_then_index(dir.path());
+    // The folder: up and down, named by file.
+    let out = lint(
+        dir.path(),
+        &["--format", "json", "migrations/2024-01-01-000000_orders"],
+    );
+    assert!(
+        stdout(&lint(dir.path(), &["migrations/2024-01-01-000000_orders"]))
+            .contains("checked 1 migration(s), 3 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    // Its table is created in its own up: neither the index nor the down's DROP is a finding.
+    assert!(
+        !rules_of(&out)
+            .iter()
+            .any(|r| r == "non-concurrent-index" || r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+    // NAME/up.sql NAME/down.sql: the same one migration.
+    let out = lint(
+        dir.path(),
+        &[
+            "migrations/2024-01-01-000000_orders/up.sql",
+            "migrations/2024-01-01-000000_orders/down.sql",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("checked 1 migration(s), 3 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    // In the folder itself.
+    let out = strata_env(
+        &dir.path().join("migrations/2024-01-01-000000_orders"),
+        &[],
+        &["lint", "--format", "json", "up.sql", "down.sql"],
+    );
+    assert!(
+        !rules_of(&out).iter().any(|r| r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn go_tool_layouts_underscore_pairs_pop_goose_dbmate() {
+    let dir = tempfile::tempdir().unwrap();
+    // `_up.sql` / `_down.sql`: paired, so the down undoes its own up.
+    write(
+        dir.path(),
+        "go/0001_orders_up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        dir.path(),
+        "go/0001_orders_down.sql",
+        "DROP TABLE orders;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "go"]);
+    assert!(
+        stdout(&lint(dir.path(), &["go"])).contains("checked 1 migration(s), 2 statement(s)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !rules_of(&out).iter().any(|r| r == "drop-table"),
+        "{}",
+        text(&out)
+    );
+
+    // pop: `.autocommit` runs outside a transaction; another dialect is skipped.
+    write(
+        dir.path(),
+        "pop/20240101000000_idx.autocommit.up.sql",
+        "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240101000000_idx.autocommit.down.sql",
+        "DROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240102000000_idx2.up.sql",
+        "CREATE INDEX CONCURRENTLY orders_state_idx ON orders (state);\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240102000000_idx2.down.sql",
+        "DROP INDEX orders_state_idx;\n",
+    );
+    write(
+        dir.path(),
+        "pop/20240103000000_x.mysql.up.sql",
+        "ALTER TABLE orders ADD COLUMN x int AFTER id;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "pop"]);
+    let found = findings(&out);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.starts_with("concurrently-in-transaction"))
+            .collect::<Vec<_>>(),
+        vec!["concurrently-in-transaction pop/20240102000000_idx2.up.sql:1"],
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("a mysql migration"), "{}", text(&out));
+
+    // goose: sections, NO TRANSACTION, file lines.
+    write(
+        dir.path(),
+        "goose/20240101000000_idx.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n\n-- +goose Down\nDROP INDEX CONCURRENTLY orders_user_idx;\n",
+    );
+    write(
+        dir.path(),
+        "goose/20240102000000_fn.sql",
+        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n-- +goose StatementEnd\nCREATE INDEX CONCURRENTLY orders_state_idx ON orders (state);\n-- +goose Down\nDROP FUNCTION f();\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "goose"]);
+    let found = findings(&out);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.starts_with("concurrently-in-transaction"))
+            .collect::<Vec<_>>(),
+        vec!["concurrently-in-transaction goose/20240102000000_fn.sql:5"],
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !found.iter().any(|f| f.starts_with("empty-downgrade")),
+        "{found:?}"
+    );
+
+    // dbmate: `transaction:false` per section; a down that is empty under a schema change.
+    write(
+        dir.path(),
+        "dbmate/20240101000000_idx.sql",
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);\n\n-- migrate:down\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "dbmate"]);
+    let found = findings(&out);
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("empty-downgrade dbmate/20240101000000_idx.sql")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn explicit_blocks_in_a_migration_outside_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = "run_in_transaction = false\n";
+    // BEGIN; SELECT 1; COMMIT; in a non-transactional diesel migration: a real transaction, fine.
+    write(dir.path(), "m/2024-01-01-000000_a/metadata.toml", meta);
+    write(
+        dir.path(),
+        "m/2024-01-01-000000_a/up.sql",
+        "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id);\n",
+    );
+    write(dir.path(), "m/2024-01-01-000000_a/down.sql", "SELECT 1;\n");
+    // VALIDATE inside the block that added the constraint NOT VALID: a finding.
+    write(dir.path(), "m/2024-01-02-000000_b/metadata.toml", meta);
+    write(
+        dir.path(),
+        "m/2024-01-02-000000_b/up.sql",
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\nCOMMIT;\n",
+    );
+    write(
+        dir.path(),
+        "m/2024-01-02-000000_b/down.sql",
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "m"]);
+    let found = findings(&out);
+    assert!(
+        !found.iter().any(|f| f.starts_with("transaction-control")),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"constraint-without-not-valid m/2024-01-02-000000_b/up.sql:3".to_owned()),
+        "{found:?}"
+    );
+    // In a transactional diesel migration, a COMMIT before CREATE INDEX CONCURRENTLY ends the
+    // transaction it was in: transaction-control, but not concurrently-in-transaction.
+    write(
+        dir.path(),
+        "t/2024-01-01-000000_a/up.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n",
+    );
+    let out = lint(dir.path(), &["--format", "json", "t"]);
+    let found = findings(&out);
+    assert!(
+        found.contains(&"transaction-control t/2024-01-01-000000_a/up.sql:2".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("concurrently-in-transaction")),
+        "{found:?}"
+    );
+}
+
+/// A project on `db` with `[lint]` settings, and its cache folder for the measured throughput.
+fn data_project(db: &Db, lint_table: &str) -> Project {
+    let p = Project::new();
+    p.config(&format!(
+        "migrations_dir = \"migrations\"\ndefault_env = \"ci\"\n\n[env.ci]\nurl = \"{}\"\nlint = \"enforce\"\n\n[lint]\n{lint_table}\n",
+        db.url()
+    ));
+    p
+}
+
+fn lint_in(p: &Project, args: &[&str]) -> Output {
+    let cache = p.path().join("cache");
+    let mut all = vec!["lint"];
+    all.extend_from_slice(args);
+    strata_env(
+        p.path(),
+        &[("STRATA_CACHE_DIR", cache.to_str().unwrap())],
+        &all,
+    )
+}
+
+fn finding_of<'v>(value: &'v serde_json::Value, rule: &str) -> Vec<&'v serde_json::Value> {
+    value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+#[test]
+fn data_checks_find_duplicates_nulls_orphans_and_unconvertible_values() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         INSERT INTO users SELECT generate_series(1, 100);
+         CREATE TABLE orders (id bigint PRIMARY KEY, code text, user_id bigint, qty text, note text);
+         INSERT INTO orders SELECT g, 'c' || g, g, g::text, 'n' FROM generate_series(1, 200) g;
+         -- planted: 3 duplicate codes, 4 NULL user_ids, 5 orphans (user 500), 2 bad quantities
+         UPDATE orders SET code = 'dup' || (id % 3) WHERE id <= 9;
+         UPDATE orders SET user_id = NULL WHERE id BETWEEN 10 AND 13;
+         UPDATE orders SET user_id = 500 WHERE id BETWEEN 20 AND 24;
+         UPDATE orders SET user_id = 1 WHERE id > 100 AND user_id IS NOT NULL;
+         UPDATE orders SET qty = 'many' WHERE id IN (30, 31);
+         ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+         ANALYZE",
+    );
+    let p = data_project(&db, "data_checks = \"10s\"");
+    p.write(
+        "checks.sql",
+        "SET lock_timeout = '1s';\n\
+         CREATE UNIQUE INDEX orders_code_key ON orders (code);\n\
+         ALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;\n\
+         ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\n\
+         ALTER TABLE orders ADD CONSTRAINT orders_user_fk2 FOREIGN KEY (user_id) REFERENCES users (id);\n\
+         ALTER TABLE orders ALTER COLUMN qty TYPE integer USING qty::integer;\n\
+         ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n",
+    );
+    let out = lint_in(&p, &["--format", "json", "migrations/checks.sql"]);
+    assert_exit(&out, 1);
+    let value = json(&out);
+    let dup = finding_of(&value, "data-duplicates");
+    assert_eq!(dup.len(), 1, "{value:#}");
+    assert_eq!(dup[0]["line"], 2);
+    assert_eq!(dup[0]["severity"], "error");
+    let message = dup[0]["message"].as_str().unwrap();
+    assert!(message.contains("will fail"), "{message}");
+    assert!(message.contains("3 duplicate keys on (code)"), "{message}");
+    // The query in the help shows them.
+    let help = dup[0]["help"].as_str().unwrap();
+    let see = help.lines().last().unwrap().trim();
+    assert_eq!(db.strings(see).len(), 3, "{see}");
+    let nulls = finding_of(&value, "data-nulls");
+    assert_eq!(nulls.len(), 1, "{value:#}");
+    assert_eq!(nulls[0]["line"], 3);
+    assert!(nulls[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("4 rows with user_id NULL"));
+    // VALIDATE of the constraint the database has (NOT VALID), and a new foreign key.
+    let orphans = finding_of(&value, "data-orphans");
+    assert_eq!(orphans.len(), 2, "{value:#}");
+    assert_eq!(
+        (orphans[0]["line"].clone(), orphans[1]["line"].clone()),
+        (4.into(), 5.into())
+    );
+    for o in &orphans {
+        assert!(
+            o["message"]
+                .as_str()
+                .unwrap()
+                .contains("5 rows whose (user_id) matches no row of users"),
+            "{o}"
+        );
+    }
+    let bad = finding_of(&value, "data-unconvertible");
+    assert_eq!(bad.len(), 1, "{value:#}");
+    assert!(bad[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 rows whose qty does not convert to integer"));
+    // note has no NULL: no finding on line 7.
+    assert!(!value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "data-nulls" && f["line"] == 7));
+    // Nothing was changed by the checks (the temporary function is gone with its transaction).
+    assert_eq!(
+        db.strings("SELECT count(*)::text FROM orders WHERE qty = 'many'"),
+        ["2"]
+    );
+    assert!(db
+        .strings("SELECT proname::text FROM pg_proc WHERE proname = 'strata_converts'")
+        .is_empty());
+
+    // Off: no data findings.
+    let off = data_project(&db, "data_checks = \"off\"");
+    off.write(
+        "checks.sql",
+        &std::fs::read_to_string(p.path().join("migrations/checks.sql")).unwrap(),
+    );
+    let out = lint_in(&off, &["--format", "json", "migrations/checks.sql"]);
+    assert!(
+        !rules_of(&out).iter().any(|r| r.starts_with("data-")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn data_checks_skip_what_an_earlier_pending_migration_changes() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, code text);
+         INSERT INTO orders SELECT g, 'c' || (g % 5) FROM generate_series(1, 20) g; ANALYZE",
+    );
+    let p = data_project(&db, "");
+    p.migration(
+        "a1",
+        &[],
+        "DELETE FROM orders a USING orders b WHERE a.code = b.code AND a.id > b.id;",
+        "SELECT 1;",
+    );
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE UNIQUE INDEX orders_code_key ON orders (code);",
+        "DROP INDEX orders_code_key;",
+    );
+    // The dedupe runs first: no false "will fail".
+    let out = lint_in(&p, &["--format", "json"]);
+    assert!(
+        !rules_of(&out).contains(&"data-duplicates".to_owned()),
+        "{}",
+        text(&out)
+    );
+    // The index alone (its migration named on its own) meets today's duplicates.
+    let out = lint_in(&p, &["--format", "json", "migrations/b1_m.sql"]);
+    assert!(
+        rules_of(&out).contains(&"data-duplicates".to_owned()),
+        "{}",
+        text(&out)
+    );
+    // upgrade lints without reading the data: blocked by the lint's own findings (lint =
+    // "enforce"), never by a data check.
+    let out = strata_env(p.path(), &[], &["--json", "upgrade", "--dry-run"]);
+    assert!(!stdout(&out).contains("data-duplicates"), "{}", text(&out));
+    assert!(!text(&out).contains("data checks"), "{}", text(&out));
+}
+
+#[test]
+fn data_checks_keep_to_their_time_budget_on_a_large_table() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE big AS SELECT g AS id, g AS k, g::text AS t FROM generate_series(1, 5000000) g;
+         UPDATE big SET k = 7 WHERE id % 1000 = 0;
+         ANALYZE big",
+    );
+    let p = data_project(&db, "data_checks = \"1s\"");
+    p.write(
+        "big.sql",
+        "SET lock_timeout = '1s';\nCREATE UNIQUE INDEX big_k_key ON big (k);\nALTER TABLE big ALTER COLUMN t TYPE integer USING t::integer;\nALTER TABLE big ALTER COLUMN t SET NOT NULL;\n",
+    );
+    let started = std::time::Instant::now();
+    let out = lint_in(&p, &["--format", "json", "migrations/big.sql"]);
+    let took = started.elapsed();
+    // The budget (1 s) plus a margin for starting, parsing and the catalog reads.
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "took {took:?}: {}",
+        text(&out)
+    );
+    let all = text(&out);
+    assert!(all.contains("data checks:"), "{all}");
+    assert!(
+        all.contains("sampled: big") || all.contains("cut short"),
+        "the notice says the checks were sampled or cut short: {all}"
+    );
+    // A duplicate found in the sample is reported as a lower bound, saying it was sampled.
+    let value = json(&out);
+    for f in finding_of(&value, "data-duplicates") {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("at least") && message.contains("sampled"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn calibrate_caches_the_throughput_and_durations_name_the_lock_held() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+         INSERT INTO orders SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g; ANALYZE",
+    );
+    let p = data_project(&db, "");
+    // Without a measurement: no durations, and the notice says how to get them.
+    p.write(
+        "rewrite.sql",
+        "SET lock_timeout = '1s';\nALTER TABLE orders ALTER COLUMN id TYPE numeric;\n",
+    );
+    let out = lint_in(&p, &["--format", "json", "migrations/rewrite.sql"]);
+    assert!(
+        !rules_of(&out).contains(&"estimated-duration".to_owned()),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("strata lint --calibrate"),
+        "{}",
+        text(&out)
+    );
+
+    let out = lint_in(&p, &["--json", "--calibrate"]);
+    assert_exit(&out, 0);
+    let measured = json(&out);
+    let cache = std::path::PathBuf::from(measured["cache"].as_str().unwrap());
+    assert!(cache.starts_with(p.path().join("cache")), "{cache:?}");
+    for key in [
+        "scan_bytes_per_s",
+        "rewrite_bytes_per_s",
+        "build_bytes_per_s",
+    ] {
+        assert!(measured[key].as_f64().unwrap() > 1000.0, "{measured:#}");
+    }
+    // Nothing left behind by the measurement.
+    assert!(!db.table_exists("strata_calibration"));
+    // A slow server (as cached): the rewrite holds its lock for long.
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    for key in [
+        "scan_bytes_per_s",
+        "rewrite_bytes_per_s",
+        "build_bytes_per_s",
+    ] {
+        cached[key] = serde_json::json!(20_000.0);
+    }
+    std::fs::write(&cache, cached.to_string()).unwrap();
+    let out = lint_in(&p, &["--format", "json", "migrations/rewrite.sql"]);
+    let value = json(&out);
+    let d = finding_of(&value, "estimated-duration");
+    assert_eq!(d.len(), 1, "{value:#}");
+    let message = d[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("holds ACCESS EXCLUSIVE on orders for about "),
+        "{message}"
+    );
+    assert!(message.contains("full table rewrite"), "{message}");
+    assert!(d[0]["lock"]
+        .as_str()
+        .unwrap()
+        .starts_with("ACCESS EXCLUSIVE on orders for about"));
 }

@@ -310,6 +310,7 @@ impl Run<'_> {
             }
             let known = Known {
                 run: (created_in_run, file),
+                existing: options.existing.as_ref(),
                 up: (p.section.kind == SectionKind::Down).then_some(&up_created),
                 section: &created_at,
             };
@@ -339,7 +340,7 @@ impl Run<'_> {
                 .iter()
                 .map(|w| vec![false; w.len()])
                 .collect();
-            for rule in RULES {
+            for rule in RULES.iter().chain(crate::data::RULES) {
                 let severity = match options.levels.get(rule.id) {
                     Some(None) => continue,
                     Some(Some(level)) => *level,
@@ -409,11 +410,16 @@ impl Run<'_> {
     }
 }
 
-/// What exists as "new" at a statement: what the run created before this file, what the file's
-/// up created (in a down), and what earlier statements of the section created.
+/// What exists as "new" at a statement: what the file's up created (in a down), what earlier
+/// statements of the section created, and — only with a database connected — what an earlier
+/// migration of the run created that the database does not have yet. Without a database an
+/// earlier migration's table is not new: the later migration may run long after, on a table
+/// full of rows.
 struct Known<'a> {
     /// Objects first created in the run, by file index, and the file being checked.
     run: (&'a BTreeMap<Object, usize>, usize),
+    /// What the connected database has (`None`: no database).
+    existing: Option<&'a crate::source::Existing>,
     up: Option<&'a BTreeSet<Object>>,
     section: &'a BTreeMap<Object, usize>,
 }
@@ -421,10 +427,22 @@ struct Known<'a> {
 impl Known<'_> {
     /// Whether `object` exists as new before statement `before` (`None`: before the section).
     fn contains(&self, object: &Object, before: Option<usize>) -> bool {
-        self.run.0.get(object).is_some_and(|&f| f < self.run.1)
+        new_in_database(self.run, self.existing, object)
             || self.up.is_some_and(|up| up.contains(object))
             || before.is_some_and(|i| self.section.get(object).is_some_and(|&at| at < i))
     }
+}
+
+/// Whether an earlier migration of the run created `object` and the connected database does
+/// not have it yet (never without a database).
+pub(crate) fn new_in_database(
+    (created_in_run, file): (&BTreeMap<Object, usize>, usize),
+    existing: Option<&crate::source::Existing>,
+    object: &Object,
+) -> bool {
+    existing.is_some_and(|existing| {
+        !existing.contains(object) && created_in_run.get(object).is_some_and(|&f| f < file)
+    })
 }
 
 /// Whether a hit is about something created earlier in the file or run.

@@ -7,12 +7,14 @@
 //!
 //! One rule is one file in `rules/`, with its tests beside it; [`rules::RULES`] is the one list.
 
+pub mod data;
 pub mod finding;
 pub mod locks;
 pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod tx;
 pub mod walk;
 
 mod driver;
@@ -21,4 +23,4 @@ mod waiver;
 pub use driver::{lint, Report};
 pub use finding::{Finding, ParseFailure, Severity};
 pub use rules::{Rule, RuleKind, RULES};
-pub use source::{Naming, Options, Section, SectionKind, Source};
+pub use source::{Existing, Naming, Options, Section, SectionKind, Source};

@@ -566,14 +566,20 @@ pub struct StatementLock {
     pub tables: Vec<String>,
     /// For `DROP INDEX`: the indexes, whose table the statement does not name.
     pub indexes: Vec<String>,
+    /// The tables its foreign keys reference: SHARE ROW EXCLUSIVE on each (whatever `lock` is).
+    pub referenced: Vec<String>,
     /// What takes the lock, for messages: `ALTER TABLE … ADD COLUMN`, `DROP TABLE`, ...
     pub what: String,
 }
 
-/// The strongest lock a statement takes on existing tables: `ALTER TABLE` (by its commands),
-/// `DROP TABLE`, `TRUNCATE`, `RENAME`, `SET SCHEMA`, `DROP INDEX`, `LOCK TABLE`, `VACUUM FULL`,
-/// `CLUSTER`, `CREATE INDEX`, `CREATE TRIGGER`, `UPDATE`/`DELETE`/`INSERT`. `None` for statements
-/// that lock no existing table (or none of these kinds).
+/// The strongest lock a statement takes on existing relations: `ALTER TABLE` (by its commands;
+/// the tables its foreign keys reference in `referenced`), `ALTER VIEW` / `ALTER MATERIALIZED
+/// VIEW`, `CREATE TABLE … REFERENCES` (on the referenced tables), `CREATE OR REPLACE VIEW`,
+/// `REFRESH MATERIALIZED VIEW`, `DROP TABLE` / `VIEW` / `MATERIALIZED VIEW` / `TRIGGER` / `RULE` /
+/// `POLICY`, `CREATE RULE`, `CREATE` / `ALTER POLICY`, `TRUNCATE`, `RENAME` (tables, views,
+/// triggers, rules, policies), `SET SCHEMA`, `DROP INDEX`, `LOCK TABLE`, `VACUUM FULL`, `CLUSTER`,
+/// `CREATE INDEX`, `CREATE TRIGGER`, `UPDATE`/`DELETE`/`INSERT`. `None` for statements that lock
+/// no existing relation (or none of these kinds).
 pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
     use protobuf::ObjectType;
     let one = |lock, table: String, what: &str| {
@@ -581,6 +587,7 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             lock,
             tables: vec![table],
             indexes: Vec::new(),
+            referenced: Vec::new(),
             what: what.to_owned(),
         })
     };
@@ -593,7 +600,151 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             let what = AlterTableType::try_from(cmd.subtype)
                 .map(alter_command_words)
                 .unwrap_or("ALTER TABLE");
+            // A foreign key takes SHARE ROW EXCLUSIVE on the table it references too.
+            let mut referenced: Vec<String> = walk::alter_commands(stmt)
+                .into_iter()
+                .flat_map(referenced_tables)
+                .collect();
+            referenced.dedup();
+            Some(StatementLock {
+                lock,
+                tables: vec![walk::table_name(&stmt.relation)],
+                indexes: Vec::new(),
+                referenced,
+                what: what.to_owned(),
+            })
+        }
+        NodeEnum::AlterTableStmt(stmt)
+            if stmt.objtype == ObjectType::ObjectView as i32
+                || stmt.objtype == ObjectType::ObjectMatview as i32 =>
+        {
+            let lock = walk::alter_commands(stmt)
+                .into_iter()
+                .map(alter_command_lock)
+                .max()?;
+            let what = if stmt.objtype == ObjectType::ObjectView as i32 {
+                "ALTER VIEW"
+            } else {
+                "ALTER MATERIALIZED VIEW"
+            };
             one(lock, walk::table_name(&stmt.relation), what)
+        }
+        NodeEnum::CreateStmt(stmt) => {
+            // No lock on the new table that anyone waits for; SHARE ROW EXCLUSIVE on the tables
+            // its foreign keys reference.
+            let (columns, constraints) = walk::create_table_parts(stmt);
+            let mut referenced: Vec<String> = constraints
+                .into_iter()
+                .chain(columns.into_iter().flat_map(walk::column_constraints))
+                .filter(|c| walk::is_constraint(c, ConstrType::ConstrForeign))
+                .map(|c| walk::table_name(&c.pktable))
+                .collect();
+            referenced.dedup();
+            (!referenced.is_empty()).then(|| StatementLock {
+                lock: LockLevel::ShareRowExclusive,
+                tables: Vec::new(),
+                indexes: Vec::new(),
+                referenced,
+                what: "CREATE TABLE … REFERENCES".to_owned(),
+            })
+        }
+        NodeEnum::ViewStmt(stmt) if stmt.replace => one(
+            LockLevel::AccessExclusive,
+            walk::table_name(&stmt.view),
+            "CREATE OR REPLACE VIEW",
+        ),
+        NodeEnum::RefreshMatViewStmt(stmt) => one(
+            if stmt.concurrent {
+                LockLevel::Exclusive
+            } else {
+                LockLevel::AccessExclusive
+            },
+            walk::table_name(&stmt.relation),
+            if stmt.concurrent {
+                "REFRESH MATERIALIZED VIEW CONCURRENTLY"
+            } else {
+                "REFRESH MATERIALIZED VIEW"
+            },
+        ),
+        NodeEnum::RuleStmt(stmt) => one(
+            LockLevel::AccessExclusive,
+            walk::table_name(&stmt.relation),
+            "CREATE RULE",
+        ),
+        NodeEnum::CreatePolicyStmt(stmt) => one(
+            LockLevel::AccessExclusive,
+            walk::table_name(&stmt.table),
+            "CREATE POLICY",
+        ),
+        NodeEnum::AlterPolicyStmt(stmt) => one(
+            LockLevel::AccessExclusive,
+            walk::table_name(&stmt.table),
+            "ALTER POLICY",
+        ),
+        NodeEnum::DropStmt(stmt)
+            if stmt.remove_type == ObjectType::ObjectView as i32
+                || stmt.remove_type == ObjectType::ObjectMatview as i32 =>
+        {
+            Some(StatementLock {
+                lock: LockLevel::AccessExclusive,
+                tables: stmt.objects.iter().map(walk::dotted_name).collect(),
+                indexes: Vec::new(),
+                referenced: Vec::new(),
+                what: if stmt.remove_type == ObjectType::ObjectView as i32 {
+                    "DROP VIEW"
+                } else {
+                    "DROP MATERIALIZED VIEW"
+                }
+                .to_owned(),
+            })
+        }
+        NodeEnum::DropStmt(stmt)
+            if stmt.remove_type == ObjectType::ObjectTrigger as i32
+                || stmt.remove_type == ObjectType::ObjectRule as i32
+                || stmt.remove_type == ObjectType::ObjectPolicy as i32 =>
+        {
+            // `DROP TRIGGER t ON table`: the objects are [schema.]table.name lists.
+            let tables = stmt
+                .objects
+                .iter()
+                .filter_map(|o| match o.node.as_ref() {
+                    Some(NodeEnum::List(list)) => {
+                        let parts = walk::names(&list.items);
+                        (parts.len() >= 2).then(|| parts[..parts.len() - 1].join("."))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let what = if stmt.remove_type == ObjectType::ObjectTrigger as i32 {
+                "DROP TRIGGER"
+            } else if stmt.remove_type == ObjectType::ObjectRule as i32 {
+                "DROP RULE"
+            } else {
+                "DROP POLICY"
+            };
+            Some(StatementLock {
+                lock: LockLevel::AccessExclusive,
+                tables,
+                indexes: Vec::new(),
+                referenced: Vec::new(),
+                what: what.to_owned(),
+            })
+        }
+        NodeEnum::RenameStmt(stmt)
+            if stmt.rename_type == ObjectType::ObjectView as i32
+                || stmt.rename_type == ObjectType::ObjectMatview as i32
+                || stmt.rename_type == ObjectType::ObjectTrigger as i32
+                || stmt.rename_type == ObjectType::ObjectRule as i32
+                || stmt.rename_type == ObjectType::ObjectPolicy as i32
+                || stmt.rename_type == ObjectType::ObjectColumn as i32
+                    && (stmt.relation_type == ObjectType::ObjectView as i32
+                        || stmt.relation_type == ObjectType::ObjectMatview as i32) =>
+        {
+            one(
+                LockLevel::AccessExclusive,
+                walk::table_name(&stmt.relation),
+                "ALTER … RENAME",
+            )
         }
         NodeEnum::RenameStmt(stmt)
             if stmt.rename_type == ObjectType::ObjectTable as i32
@@ -617,6 +768,7 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                 lock: LockLevel::AccessExclusive,
                 tables: stmt.objects.iter().map(walk::dotted_name).collect(),
                 indexes: Vec::new(),
+                referenced: Vec::new(),
                 what: "DROP TABLE".to_owned(),
             })
         }
@@ -629,6 +781,7 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                 },
                 tables: Vec::new(),
                 indexes: stmt.objects.iter().map(walk::dotted_name).collect(),
+                referenced: Vec::new(),
                 what: "DROP INDEX".to_owned(),
             })
         }
@@ -636,18 +789,18 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
             lock: LockLevel::AccessExclusive,
             tables: walk::range_var_names(&stmt.relations),
             indexes: Vec::new(),
+            referenced: Vec::new(),
             what: "TRUNCATE".to_owned(),
         }),
         NodeEnum::LockStmt(stmt) => Some(StatementLock {
             lock: LockLevel::from_lockmode(stmt.mode).unwrap_or(LockLevel::AccessExclusive),
             tables: walk::range_var_names(&stmt.relations),
             indexes: Vec::new(),
+            referenced: Vec::new(),
             what: "LOCK TABLE".to_owned(),
         }),
         NodeEnum::VacuumStmt(stmt) if stmt.is_vacuumcmd => {
-            let full = walk::option_names(&stmt.options)
-                .iter()
-                .any(|o| o == "full");
+            let full = walk::option_on(&stmt.options, "full");
             Some(StatementLock {
                 lock: if full {
                     LockLevel::AccessExclusive
@@ -663,6 +816,7 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                     })
                     .collect(),
                 indexes: Vec::new(),
+                referenced: Vec::new(),
                 what: if full { "VACUUM FULL" } else { "VACUUM" }.to_owned(),
             })
         }
@@ -675,6 +829,7 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
                 .into_iter()
                 .collect(),
             indexes: Vec::new(),
+            referenced: Vec::new(),
             what: "CLUSTER".to_owned(),
         }),
         NodeEnum::IndexStmt(stmt) => one(
@@ -712,6 +867,25 @@ pub fn statement_lock(node: &NodeEnum) -> Option<StatementLock> {
         ),
         _ => None,
     }
+}
+
+/// The tables an `ALTER TABLE` command's foreign key references (`ADD CONSTRAINT … FOREIGN KEY`,
+/// `ADD COLUMN … REFERENCES`).
+fn referenced_tables(cmd: &AlterTableCmd) -> Vec<String> {
+    let mut constraints: Vec<&protobuf::Constraint> = Vec::new();
+    if let Some(c) = walk::command_constraint(cmd) {
+        constraints.push(c);
+    }
+    if cmd.subtype == AlterTableType::AtAddColumn as i32 {
+        if let Some(column) = walk::command_column_def(cmd) {
+            constraints.extend(walk::column_constraints(column));
+        }
+    }
+    constraints
+        .into_iter()
+        .filter(|c| walk::is_constraint(c, ConstrType::ConstrForeign))
+        .map(|c| walk::table_name(&c.pktable))
+        .collect()
 }
 
 /// An `ALTER TABLE` subcommand in words, for messages.

@@ -121,6 +121,7 @@ pub fn sarif(findings: &[Finding]) -> String {
 pub fn sarif_report(findings: &[Finding], failures: &[ParseFailure]) -> String {
     let rules: Vec<serde_json::Value> = rules::RULES
         .iter()
+        .chain(crate::data::RULES)
         .map(|r| {
             serde_json::json!({
                 "id": r.id,

@@ -1,7 +1,8 @@
 //! The linter's input: migration sections as text, and what is known about the target database.
 
 use crate::finding::Severity;
-use std::collections::BTreeMap;
+use crate::rules::Object;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Which part of a migration a section is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +99,14 @@ pub struct Options {
     pub applied_checksums: BTreeMap<String, String>,
     /// `[lint.naming]`: the patterns names must match, for `naming-convention`.
     pub naming: Naming,
+    /// What exists in the connected database; `None` without one. It decides what an earlier
+    /// migration of the run created is still "new" for a later one: without a database, nothing
+    /// is (the later migration may run long after, on a table full of rows); with one, what does
+    /// not exist there yet (a first deploy that creates a table and then indexes it).
+    pub existing: Option<Existing>,
+    /// Answers to the data questions ([`crate::data::questions`]) that the caller ran against the
+    /// database, for the `data-*` and `estimated-duration` findings. Empty without a database.
+    pub data: crate::data::Answers,
 }
 
 /// A regular expression per kind of object whose names `naming-convention` checks; `None`: any
@@ -143,6 +152,35 @@ impl Naming {
     }
 }
 
+/// The objects of the connected database, by the names the linter uses: `schema.name`, and bare
+/// `name` for the schemas on the search path.
+#[derive(Clone, Debug, Default)]
+pub struct Existing {
+    /// Tables, views, materialized views, indexes, sequences, foreign tables.
+    pub relations: BTreeSet<String>,
+    /// (relation, column) of tables.
+    pub columns: BTreeSet<(String, String)>,
+    /// (table, constraint name).
+    pub constraints: BTreeSet<(String, String)>,
+    /// Schemas.
+    pub schemas: BTreeSet<String>,
+    /// Domains, enums and composite types (`schema.type`, and bare `type` on the search path).
+    pub types: BTreeSet<String>,
+}
+
+impl Existing {
+    /// Whether the database has `object` already.
+    pub fn contains(&self, object: &Object) -> bool {
+        match object {
+            Object::Table(t) | Object::Index(t) => self.relations.contains(t),
+            Object::Column(t, c) => self.columns.contains(&(t.clone(), c.clone())),
+            Object::Constraint(t, c) => self.constraints.contains(&(t.clone(), c.clone())),
+            Object::Schema(name) => self.schemas.contains(name),
+            Object::Type(name) => self.types.contains(name),
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {
@@ -153,6 +191,8 @@ impl Default for Options {
             lock_timeout_configured: false,
             applied_checksums: BTreeMap::new(),
             naming: Naming::default(),
+            existing: None,
+            data: crate::data::Answers::default(),
         }
     }
 }

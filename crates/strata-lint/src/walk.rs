@@ -458,6 +458,35 @@ pub fn option_names(list: &[Node]) -> Vec<String> {
         .collect()
 }
 
+/// Whether an option of a `DefElem` list is given and on: `VACUUM (FULL)`, `VACUUM (FULL TRUE)`,
+/// `REINDEX (CONCURRENTLY 1)`; not `VACUUM (FULL FALSE)`, `(FULL off)` or `(FULL 0)`.
+pub fn option_on(list: &[Node], name: &str) -> bool {
+    list.iter().any(|n| match n.node.as_ref() {
+        Some(NodeEnum::DefElem(d)) if d.defname.eq_ignore_ascii_case(name) => {
+            match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                None => true,
+                Some(NodeEnum::String(s)) => !matches!(
+                    s.sval.to_ascii_lowercase().as_str(),
+                    "false" | "off" | "0" | "no"
+                ),
+                Some(NodeEnum::Boolean(b)) => b.boolval,
+                Some(NodeEnum::Integer(i)) => i.ival != 0,
+                Some(NodeEnum::AConst(c)) => match &c.val {
+                    Some(protobuf::a_const::Val::Boolval(b)) => b.boolval,
+                    Some(protobuf::a_const::Val::Ival(i)) => i.ival != 0,
+                    Some(protobuf::a_const::Val::Sval(s)) => !matches!(
+                        s.sval.to_ascii_lowercase().as_str(),
+                        "false" | "off" | "0" | "no"
+                    ),
+                    _ => true,
+                },
+                Some(_) => true,
+            }
+        }
+        _ => false,
+    })
+}
+
 /// The tables of a list of `RangeVar` nodes (`TRUNCATE`, `LOCK TABLE`), as [`table_name`].
 pub fn range_var_names(list: &[Node]) -> Vec<String> {
     list.iter()

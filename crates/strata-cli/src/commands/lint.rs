@@ -22,9 +22,21 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
     };
     let mut settings = LintSettings::from_config(project)?;
     let tables = project.settings(false).tables;
+    if args.calibrate {
+        return calibrate(project, printer);
+    }
 
     let (inputs, connection, what) = if !args.paths.is_empty() {
         let inputs = lint_input::read_paths(&args.paths);
+        let connection = optional_connection(project, printer);
+        (inputs, connection, None)
+    } else if args.all && project.config.path.is_none() {
+        // No strata.toml: another tool's project (diesel, sqlx, golang-migrate, goose, dbmate…).
+        // Its migrations folder is read by layout, as a folder named on the command line is.
+        let dir =
+            diesel_migrations_dir(&project.config.root).unwrap_or_else(|| project.migrations_dir());
+        let shown = std::path::PathBuf::from(display_path(&dir));
+        let inputs = lint_input::read_paths(&[shown]);
         let connection = optional_connection(project, printer);
         (inputs, connection, None)
     } else {
@@ -95,13 +107,30 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
         }
     };
 
+    let mut data_summary = None;
     if let Some(mut conn) = connection {
         settings
             .apply_database(&mut conn, &tables, true)
             .map_err(db_err("could not read what lint needs from the database"))?;
+        // What the rows say: only here (and never in `upgrade`, which must not scan tables).
+        if let (Connection::Postgres(pg), Some(budget)) = (&mut conn, settings.data_checks) {
+            let throughput = crate::lint_data::cached(pg);
+            let (answers, summary) = crate::lint_data::run(
+                pg,
+                &inputs.sources,
+                &settings.options,
+                budget,
+                throughput.as_ref(),
+            );
+            settings.options.data = answers;
+            data_summary = Some(summary);
+        }
     }
     for skipped in &inputs.skipped {
         printer.notice(&format!("skipped {skipped}"));
+    }
+    if let Some(notice) = data_summary.as_ref().and_then(|s| s.notice()) {
+        printer.notice(&notice);
     }
     let report = settings.lint(&inputs);
     let failures = failures(&report, &inputs.problems);
@@ -144,6 +173,39 @@ pub fn lint(project: &Project, args: &LintArgs, printer: &Printer) -> Result<(),
     }
     if report.errors() > 0 {
         return Err(CliError::Problems);
+    }
+    Ok(())
+}
+
+/// `strata lint --calibrate`: measures the server's throughput and caches it.
+fn calibrate(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    project.url()?;
+    let Connection::Postgres(mut pg) = project.open()? else {
+        return Err(CliError::invalid(
+            "--calibrate measures a PostgreSQL server; this database is SQLite",
+        ));
+    };
+    let (t, path) = crate::lint_data::calibrate(&mut pg)
+        .map_err(db_err("could not measure the server's throughput"))?;
+    let mb = |b: f64| b / 1e6;
+    if printer.json {
+        printer.json_value(&serde_json::json!({
+            "server": t.server,
+            "scan_bytes_per_s": t.scan_bytes_per_s,
+            "rewrite_bytes_per_s": t.rewrite_bytes_per_s,
+            "build_bytes_per_s": t.build_bytes_per_s,
+            "cache": path.as_ref().map(|p| p.display().to_string()),
+        }));
+    } else {
+        printer.line(&format!(
+            "measured on this server: scan {:.0} MB/s, rewrite {:.0} MB/s, index build {:.0} MB/s",
+            mb(t.scan_bytes_per_s),
+            mb(t.rewrite_bytes_per_s),
+            mb(t.build_bytes_per_s)
+        ));
+        if let Some(path) = &path {
+            printer.line(&format!("cached in {}", path.display()));
+        }
     }
     Ok(())
 }
@@ -281,7 +343,12 @@ pub(crate) struct LintSettings {
     pg_version_set: bool,
     /// Levels for the waiver checks (`invalid-waiver`, `unused-waiver`), applied after the run.
     waiver_levels: BTreeMap<String, Option<Severity>>,
+    /// `[lint] data_checks`: the time budget of the data-aware checks (`None`: off).
+    data_checks: Option<std::time::Duration>,
 }
+
+/// The default `[lint] data_checks`.
+const DATA_CHECKS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 const WAIVER_RULES: &[&str] = &["invalid-waiver", "unused-waiver"];
 
@@ -297,6 +364,7 @@ impl LintSettings {
             },
             pg_version_set: false,
             waiver_levels: BTreeMap::new(),
+            data_checks: Some(DATA_CHECKS_BUDGET),
         };
         // `[lint.naming]`, validated with the rest of strata.toml: patterns for
         // `naming-convention`, which they turn on unless `[lint]` gives it a level.
@@ -340,6 +408,16 @@ impl LintSettings {
                         "for example: pg_version = 15 (or the server_version_num form, 150000)",
                     ),
                 },
+                "data_checks" => match value.as_str() {
+                    Some("off") => settings.data_checks = None,
+                    Some(text) if strata_files::parse_duration(text).is_some() => {
+                        settings.data_checks = strata_files::parse_duration(text)
+                    }
+                    _ => problem(
+                        format!("`lint.data_checks` must be a duration or \"off\", not {value}"),
+                        "for example: data_checks = \"5s\" (the time the data-aware checks may take), or \"off\"",
+                    ),
+                },
                 "small_table_rows" => match value {
                     toml::Value::Integer(n) if *n >= 0 => {
                         settings.options.small_table_rows = *n as f64
@@ -356,7 +434,7 @@ impl LintSettings {
                     let known =
                         strata_lint::rules::rule(rule).is_some() || WAIVER_RULES.contains(&rule);
                     if !known {
-                        let mut hint = "keys of [lint]: pg_version, small_table_rows, naming, and rule ids (docs/lint.md lists them)".to_owned();
+                        let mut hint = "keys of [lint]: pg_version, small_table_rows, data_checks, naming, and rule ids (docs/lint.md lists them)".to_owned();
                         if let Some(close) = closest_rule(rule) {
                             hint = format!("did you mean `{close}`? {hint}");
                         }
@@ -408,6 +486,7 @@ impl LintSettings {
                 self.options.pg_version = pg.server_version()?;
             }
             self.options.table_rows = Some(table_rows(pg)?);
+            self.options.existing = Some(existing(pg)?);
         }
         if !checksums {
             return Ok(());
@@ -481,6 +560,85 @@ fn table_rows(pg: &mut strata_postgres::Postgres) -> Result<BTreeMap<String, f64
     Ok(out)
 }
 
+/// diesel's `[migrations_directory] dir` in `diesel.toml`, relative to the project, when set.
+fn diesel_migrations_dir(root: &std::path::Path) -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string(root.join("diesel.toml")).ok()?;
+    let table = text.parse::<toml::Table>().ok()?;
+    let dir = table.get("migrations_directory")?.get("dir")?.as_str()?;
+    Some(root.join(dir))
+}
+
+/// The relations, columns and constraints of the database, by `schema.name` and, for the schemas
+/// on the search path, bare `name`: what a pending migration's objects are compared with (what
+/// the database lacks is new).
+fn existing(pg: &mut strata_postgres::Postgres) -> Result<strata_lint::Existing, DbError> {
+    let user_schemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+    let on_path = "(n.nspname = ANY (current_schemas(false)))::text";
+    let mut out = strata_lint::Existing::default();
+    let names = |schema: &str, name: &str, on_path: bool| -> Vec<String> {
+        let mut v = vec![format!("{schema}.{name}")];
+        if on_path {
+            v.push(name.to_owned());
+        }
+        v
+    };
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, {on_path} \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S', 'f') AND {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(name), path] = &row[..] {
+            out.relations
+                .extend(names(schema, name, path.as_deref() == Some("true")));
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, a.attname, {on_path} \
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped \
+           AND {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(table), Some(column), path] = &row[..] {
+            for t in names(schema, table, path.as_deref() == Some("true")) {
+                out.columns.insert((t, column.clone()));
+            }
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE {user_schemas}"
+    ))? {
+        if let [Some(schema)] = &row[..] {
+            out.schemas.insert(schema.clone());
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, t.typname, {on_path} \
+         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype IN ('d', 'e', 'c', 'r') \
+           AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c') \
+           AND {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(name), path] = &row[..] {
+            out.types
+                .extend(names(schema, name, path.as_deref() == Some("true")));
+        }
+    }
+    for row in pg.simple_query_rows(&format!(
+        "SELECT n.nspname, c.relname, k.conname, {on_path} \
+         FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {user_schemas}"
+    ))? {
+        if let [Some(schema), Some(table), Some(name), path] = &row[..] {
+            for t in names(schema, table, path.as_deref() == Some("true")) {
+                out.constraints.insert((t, name.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `13` -> 130000, `150004` as is, `"13"` or `"13.4"` -> 130000 / 130004.
 fn pg_version(value: &toml::Value) -> Option<u32> {
     let from_number = |n: i64| -> Option<u32> {
@@ -533,6 +691,7 @@ fn closest_rule(word: &str) -> Option<&'static str> {
     let word = word.to_ascii_lowercase().replace('_', "-");
     strata_lint::RULES
         .iter()
+        .chain(strata_lint::data::RULES)
         .map(|r| r.id)
         .chain(WAIVER_RULES.iter().copied())
         .map(|id| (distance(&word, id), id))

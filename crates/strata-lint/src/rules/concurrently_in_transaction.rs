@@ -10,54 +10,44 @@
 //! `run_in_transaction = true`, a plain SQL file) — except a strata migration, which strata
 //! switches to `transaction off` by itself when it holds such a statement (the file cannot say
 //! `transaction on` then: strata refuses to load it). A strata migration is one with a revision
-//! id. Independently, an explicit `BEGIN` / `START TRANSACTION` earlier in the section opens a
-//! block until its `COMMIT` / `ROLLBACK`.
+//! id. The state is followed statement by statement (`crate::tx`): an explicit `BEGIN` /
+//! `START TRANSACTION` outside a transaction opens a block until its `COMMIT` / `ROLLBACK`, and a
+//! `COMMIT` ends the transaction it is in — the runner's too, so a `CREATE INDEX CONCURRENTLY`
+//! after it runs outside one.
 
 use super::{Hit, SectionCx};
 use crate::parse::LineIndex;
 use crate::walk;
-use pg_query::protobuf::{AlterTableType, TransactionStmtKind};
+use pg_query::protobuf::AlterTableType;
 use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     let strata = cx.source.revision.is_some();
-    let in_transaction = runs_in_transaction(cx);
+    let states = crate::tx::states(runs_in_transaction(cx), cx.statements);
     let lines = LineIndex::new(&cx.section.sql, cx.section.first_line);
-    // The line of the BEGIN whose block is open.
-    let mut open_block: Option<usize> = None;
     for (i, statement) in cx.statements.iter().enumerate() {
-        if let NodeEnum::TransactionStmt(t) = &statement.node {
-            match TransactionStmtKind::try_from(t.kind) {
-                Ok(TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart) => {
-                    open_block = Some(lines.position(&cx.section.sql, statement.offset).0);
-                }
-                Ok(
-                    TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback,
-                ) if t.chain => {}
-                Ok(
-                    TransactionStmtKind::TransStmtCommit
-                    | TransactionStmtKind::TransStmtRollback
-                    | TransactionStmtKind::TransStmtPrepare,
-                ) => open_block = None,
-                _ => {}
-            }
-            continue;
-        }
         let Some(what) = concurrent_statement(&statement.node) else {
             continue;
         };
-        let (message, help) = match open_block {
-            Some(line) => (
-                format!(
-                    "{what} cannot run inside a transaction block: the BEGIN on line {line} opens one, so the migration fails here"
-                ),
-                format!(
-                    "remove the BEGIN and COMMIT around it, and run the migration outside a transaction:\n{}",
-                    how_to_run_outside(cx, strata)
-                ),
-            ),
-            None if in_transaction => (
+        let state = states[i];
+        if !state.in_transaction() {
+            continue;
+        }
+        let (message, help) = match state.block {
+            Some(begin) => {
+                let line = lines.position(&cx.section.sql, cx.statements[begin].offset).0;
+                (
+                    format!(
+                        "{what} cannot run inside a transaction block: the BEGIN on line {line} opens one, so the migration fails here"
+                    ),
+                    format!(
+                        "remove the BEGIN and COMMIT around it, and run the migration outside a transaction:\n{}",
+                        how_to_run_outside(cx, strata)
+                    ),
+                )
+            }
+            None => (
                 format!(
                     "{what} cannot run inside a transaction block, and this migration runs in one: it fails here"
                 ),
@@ -66,7 +56,6 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     how_to_run_outside(cx, strata)
                 ),
             ),
-            None => continue,
         };
         hits.push(Hit::at(i, message).help(help));
     }
@@ -91,11 +80,7 @@ pub fn concurrent_statement(node: &NodeEnum) -> Option<&'static str> {
     match node {
         NodeEnum::IndexStmt(s) if s.concurrent => Some("CREATE INDEX CONCURRENTLY"),
         NodeEnum::DropStmt(s) if s.concurrent => Some("DROP INDEX CONCURRENTLY"),
-        NodeEnum::ReindexStmt(s)
-            if walk::option_names(&s.params)
-                .iter()
-                .any(|o| o == "concurrently") =>
-        {
+        NodeEnum::ReindexStmt(s) if walk::option_on(&s.params, "concurrently") => {
             Some("REINDEX CONCURRENTLY")
         }
         NodeEnum::AlterTableStmt(s) => walk::alter_commands(s)
@@ -206,6 +191,17 @@ mod tests {
             )),
             1
         );
+    }
+
+    #[test]
+    fn a_commit_ends_the_transaction_it_is_in() {
+        // The runner's: what follows runs outside a transaction (transaction-control reports
+        // the COMMIT itself).
+        let sql = "ALTER TABLE orders ADD COLUMN a int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (a);";
+        assert_eq!(count(source(sql, true)), 0);
+        // ...until a BEGIN opens a block again.
+        let sql = "COMMIT;\nBEGIN;\nCREATE INDEX CONCURRENTLY i ON orders (a);\nCOMMIT;";
+        assert_eq!(count(source(sql, true)), 1);
     }
 
     #[test]

@@ -9,9 +9,12 @@
 //!
 //! The later `VALIDATE` must run in a later transaction: in the transaction that added the
 //! constraint, the ADD's lock is still held, and the scan runs under it as if `NOT VALID` had not
-//! been said. That is reported here too. A `CHECK` on `ADD COLUMN` scans the same way; a
-//! `REFERENCES` on `ADD COLUMN` is only checked when the new column has a default (otherwise
-//! every value is NULL and PostgreSQL skips the check).
+//! been said: in the same transaction, followed statement by statement (`crate::tx`), so an
+//! explicit `BEGIN … COMMIT` around both in a migration that runs outside a transaction is
+//! reported, and a `VALIDATE` after the block's `COMMIT` is not. A `CHECK` on `ADD COLUMN` scans
+//! the same way; a `REFERENCES` on `ADD COLUMN` is only checked when the new column has a default
+//! (otherwise every value is NULL and PostgreSQL skips the check) — but it locks the referenced
+//! table all the same, which is reported without claiming a scan.
 
 use super::concurrently_in_transaction::runs_in_transaction;
 use super::{Hit, SectionCx};
@@ -24,9 +27,10 @@ use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    // Constraints added NOT VALID earlier in this transaction: (table, name, lock description).
-    let mut added_not_valid: Vec<(String, String, String)> = Vec::new();
-    let in_transaction = runs_in_transaction(cx);
+    // Constraints added NOT VALID earlier in the section: (table, name, lock description, the
+    // transaction it ran in).
+    let mut added_not_valid: Vec<(String, String, String, Option<usize>)> = Vec::new();
+    let states = crate::tx::states(runs_in_transaction(cx), cx.statements);
     for (i, statement) in cx.statements.iter().enumerate() {
         let NodeEnum::AlterTableStmt(stmt) = &statement.node else {
             continue;
@@ -46,7 +50,12 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     }
                     let name = constraint_name(&table, c);
                     if c.skip_validation {
-                        added_not_valid.push((table.clone(), name, lock_held(&table, c)));
+                        added_not_valid.push((
+                            table.clone(),
+                            name,
+                            lock_held(&table, c),
+                            states[i].transaction,
+                        ));
                         continue;
                     }
                     let not_valid = {
@@ -73,8 +82,21 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                     let has_default =
                         walk::column_default(column).is_some_and(|d| !walk::is_null_constant(d));
                     for c in walk::column_constraints(column) {
+                        let foreign = walk::is_constraint(c, ConstrType::ConstrForeign);
                         let checked = walk::is_constraint(c, ConstrType::ConstrCheck)
-                            || walk::is_constraint(c, ConstrType::ConstrForeign) && has_default;
+                            || foreign && has_default;
+                        if foreign && !checked {
+                            // Every value of the new column is NULL: nothing to check, but the
+                            // referenced table is locked all the same.
+                            let name = constraint_name_for(&table, c, Some(&column.colname));
+                            let split = split_column_constraint(stmt, cmd, c, &name);
+                            hits.push(
+                                references_hit(i, &table, &column.colname, c, split)
+                                    .location(c.location)
+                                    .table(table.clone()),
+                            );
+                            continue;
+                        }
                         if !checked {
                             continue;
                         }
@@ -87,11 +109,13 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
                         );
                     }
                 }
-                Ok(AlterTableType::AtValidateConstraint) if in_transaction => {
-                    let Some((_, name, held)) = added_not_valid
-                        .iter()
-                        .find(|(t, n, _)| walk::same_table(t, &table) && *n == cmd.name)
-                    else {
+                Ok(AlterTableType::AtValidateConstraint) => {
+                    let Some((_, name, held, _)) = added_not_valid.iter().find(|(t, n, _, tx)| {
+                        walk::same_table(t, &table)
+                            && *n == cmd.name
+                            && tx.is_some()
+                            && *tx == states[i].transaction
+                    }) else {
                         continue;
                     };
                     hits.push(
@@ -153,6 +177,35 @@ fn hit(i: usize, table: &str, c: &Constraint, name: &str, safe: Option<String>) 
         .lock(lock_held(table, c))
         .help(safe)
     }
+}
+
+/// `ADD COLUMN … REFERENCES` without a default: the new column is all NULL, so no row is
+/// checked, but SHARE ROW EXCLUSIVE is taken on the referenced table (writes to it wait) until
+/// the migration's transaction ends, on top of ACCESS EXCLUSIVE on the table.
+fn references_hit(
+    i: usize,
+    table: &str,
+    column: &str,
+    c: &Constraint,
+    split: Option<String>,
+) -> Hit {
+    let referenced = walk::table_name(&c.pktable);
+    let lock = LockLevel::ShareRowExclusive;
+    Hit::at(
+        i,
+        format!(
+            "ADD COLUMN {column} … REFERENCES {referenced} locks {referenced} too: SHARE ROW EXCLUSIVE (writes to {referenced} wait) until the migration's transaction ends; no row is checked, the new column is all NULL"
+        ),
+    )
+    .lock(format!(
+        "{} on {table} and {} on {referenced} until the transaction ends (writes to {referenced} wait; every query on {table} waits)",
+        LockLevel::AccessExclusive.name(),
+        lock.name()
+    ))
+    .help(split.map_or_else(
+        || "add the column, then the foreign key NOT VALID in a short transaction with a lock_timeout; VALIDATE it in a later migration".to_owned(),
+        |sql| format!("SET lock_timeout = '5s';\n{sql};\n-- then, in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\nALTER TABLE {} VALIDATE CONSTRAINT {};", walk::table_ident(table), walk::ident(&constraint_name_for(table, c, Some(column)))),
+    ))
 }
 
 /// The lock adding `c` takes, in words.
@@ -279,8 +332,6 @@ mod tests {
             "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
             "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT VALID;",
             "ALTER TABLE orders VALIDATE CONSTRAINT amount_positive;",
-            // A new column without default: all NULL, PostgreSQL skips the check.
-            "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);",
             // Unique and primary key constraints are unique-constraint-directly's.
             "ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);",
             // The table is new.
@@ -306,6 +357,49 @@ mod tests {
         let mut source = Source::plain("m.sql", sql);
         source.sections[0].transactional = false;
         assert!(of(&lint_with(&[source], &Options::default()), RULE).is_empty());
+    }
+
+    #[test]
+    fn a_new_column_references_locks_the_referenced_table_without_a_scan() {
+        let found = lint_up("ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);");
+        let hits = of(&found, RULE);
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].message.contains("locks users too"),
+            "{}",
+            hits[0].message
+        );
+        assert!(
+            hits[0].message.contains("no row is checked"),
+            "{}",
+            hits[0].message
+        );
+        assert!(
+            !hits[0].message.contains("checks every row"),
+            "{}",
+            hits[0].message
+        );
+        let lock = hits[0].lock.clone().unwrap();
+        assert!(lock.contains("SHARE ROW EXCLUSIVE on users"), "{lock}");
+        assert!(!lock.contains("scan"), "{lock}");
+        let help = hits[0].help.clone().unwrap();
+        assert!(help.contains("ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"), "{help}");
+    }
+
+    #[test]
+    fn explicit_blocks_are_transactions() {
+        let off = |sql: &str| {
+            let mut source = Source::plain("m.sql", sql);
+            source.sections[0].transactional = false;
+            source.sections[0].explicitly_non_transactional = true;
+            of(&lint_with(&[source], &Options::default()), RULE).len()
+        };
+        // In the block that added it NOT VALID: the ADD's lock is held through the scan.
+        assert_eq!(off("BEGIN;\nALTER TABLE orders ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT c;\nCOMMIT;"), 1);
+        // After the block's COMMIT: another transaction.
+        assert_eq!(off("BEGIN;\nALTER TABLE orders ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nCOMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT c;"), 0);
+        // A COMMIT in a transactional migration ends the runner's transaction too.
+        assert!(!fires(RULE, "ALTER TABLE orders ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nCOMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT c;"));
     }
 
     #[test]

@@ -309,20 +309,57 @@ mod run_tests {
     }
 
     #[test]
-    fn a_table_created_in_an_earlier_file_needs_no_lock_timeout() {
+    fn a_table_created_in_an_earlier_file_is_new_only_while_the_database_lacks_it() {
         let sources = [
             Source::plain(
                 "1.sql",
                 "SET lock_timeout = '1s';\nCREATE TABLE users (id bigint PRIMARY KEY);",
             ),
-            Source::plain("2.sql", "ALTER TABLE users ADD COLUMN email text;"),
+            Source::plain(
+                "2.sql",
+                "ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email_idx ON users (email);",
+            ),
         ];
+        // No database: the later migration may run long after, on a full table.
         let findings = lint_with(&sources, &Options::default());
+        assert_eq!(
+            of(&findings, "missing-lock-timeout").len(),
+            1,
+            "{findings:?}"
+        );
+        assert_eq!(
+            of(&findings, "non-concurrent-index").len(),
+            1,
+            "{findings:?}"
+        );
+        assert_eq!(of(&findings, "non-concurrent-index")[0].file, "2.sql");
+        // A database without the table: a first deploy creates it, then indexes it.
+        let empty = Options {
+            existing: Some(crate::source::Existing::default()),
+            ..Options::default()
+        };
+        let findings = lint_with(&sources, &empty);
         assert!(
             of(&findings, "missing-lock-timeout").is_empty(),
             "{findings:?}"
         );
+        assert!(
+            of(&findings, "non-concurrent-index").is_empty(),
+            "{findings:?}"
+        );
+        // A database that has it: the table is not new.
+        let mut has = crate::source::Existing::default();
+        has.relations.insert("users".to_owned());
+        let with_users = Options {
+            existing: Some(has),
+            ..Options::default()
+        };
+        let findings = lint_with(&sources, &with_users);
+        assert_eq!(of(&findings, "missing-lock-timeout").len(), 1);
+        assert_eq!(of(&findings, "non-concurrent-index").len(), 1);
+        // Alone, the later migration reports the same.
         let findings = lint_with(&sources[1..], &Options::default());
         assert_eq!(of(&findings, "missing-lock-timeout").len(), 1);
+        assert_eq!(of(&findings, "non-concurrent-index").len(), 1);
     }
 }

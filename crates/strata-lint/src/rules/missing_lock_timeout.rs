@@ -1,5 +1,5 @@
-//! `missing-lock-timeout`: a statement taking ACCESS EXCLUSIVE on an existing table with no
-//! `lock_timeout` in effect.
+//! `missing-lock-timeout`: a statement taking ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE (or
+//! EXCLUSIVE) on an existing relation with no `lock_timeout` in effect.
 //!
 //! Even a catalog-only change needs ACCESS EXCLUSIVE, and it must wait for every query already
 //! running on the table. While it waits, every new query on the table — reads included — queues
@@ -10,15 +10,20 @@
 //! `SET LOCAL`, inside a transaction) before the statement.
 //!
 //! Reported once per section, on the first such statement, with the count of the others. The
-//! statements and their locks come from `locks::statement_lock`: ALTER TABLE of most kinds,
-//! RENAME, SET SCHEMA, DROP TABLE, DROP INDEX, TRUNCATE, LOCK TABLE, VACUUM FULL, CLUSTER.
+//! statements and their locks come from `locks::statement_lock`: ALTER TABLE of most kinds (and
+//! the tables its foreign keys reference), ALTER VIEW / MATERIALIZED VIEW, CREATE TABLE …
+//! REFERENCES, CREATE OR REPLACE VIEW, REFRESH MATERIALIZED VIEW, CREATE / ALTER / DROP of
+//! triggers, rules and policies, RENAME, SET SCHEMA, DROP TABLE / VIEW / INDEX, TRUNCATE,
+//! LOCK TABLE, VACUUM FULL, CLUSTER. `SET LOCAL lock_timeout` lasts until the transaction it is
+//! in ends, followed statement by statement (`crate::tx`): the runner's, or a `BEGIN … COMMIT`
+//! block.
 
 use super::concurrently_in_transaction::runs_in_transaction;
 use super::{Hit, Object, SectionCx};
 use crate::locks::{self, LockLevel};
 use crate::source::SectionKind;
 use crate::walk;
-use pg_query::protobuf::{a_const, Node, TransactionStmtKind, VariableSetKind};
+use pg_query::protobuf::{a_const, Node, VariableSetKind};
 use pg_query::NodeEnum;
 use std::collections::BTreeSet;
 
@@ -34,23 +39,24 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
             known.extend(crate::driver::created_objects(statement));
         }
     }
-    let in_transaction = runs_in_transaction(cx);
+    let states = crate::tx::states(runs_in_transaction(cx), cx.statements);
     let mut session = false;
-    let mut local = false;
-    let mut open_block = false;
+    // The transaction a `SET LOCAL lock_timeout` is in: it lasts until that transaction ends.
+    let mut local: Option<usize> = None;
     let mut first: Option<Hit> = None;
     let mut more = 0;
     for (i, statement) in cx.statements.iter().enumerate() {
+        let transaction = states[i].transaction;
         match &statement.node {
             NodeEnum::VariableSetStmt(set) => {
                 if set.kind == VariableSetKind::VarResetAll as i32 {
                     session = false;
-                    local = false;
+                    local = None;
                 } else if set.name.eq_ignore_ascii_case("lock_timeout") {
                     let on = set.kind == VariableSetKind::VarSetValue as i32
                         && set.args.first().is_some_and(nonzero);
                     if set.is_local {
-                        local = on && (in_transaction || open_block);
+                        local = transaction.filter(|_| on);
                     } else {
                         session = on;
                     }
@@ -59,31 +65,16 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
             NodeEnum::SelectStmt(_) => {
                 if let Some((on, is_local)) = set_config(&statement.node) {
                     if is_local {
-                        local = on && (in_transaction || open_block);
+                        local = transaction.filter(|_| on);
                     } else {
                         session = on;
                     }
                 }
             }
-            NodeEnum::TransactionStmt(t) => match TransactionStmtKind::try_from(t.kind) {
-                Ok(TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart) => {
-                    open_block = true;
-                }
-                Ok(
-                    TransactionStmtKind::TransStmtCommit
-                    | TransactionStmtKind::TransStmtRollback
-                    | TransactionStmtKind::TransStmtPrepare,
-                ) if !t.chain => {
-                    open_block = false;
-                    if !in_transaction {
-                        local = false;
-                    }
-                }
-                _ => {}
-            },
             _ => {}
         }
-        let hit = if session || local {
+        let local_on = local.is_some() && local == transaction;
+        let hit = if session || local_on {
             None
         } else {
             blocking_hit(cx, i, &known)
@@ -111,12 +102,10 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     vec![hit]
 }
 
-/// The finding for statement `i` when it takes ACCESS EXCLUSIVE on a table that is not new.
+/// The finding for statement `i` when it takes ACCESS EXCLUSIVE (or another lock that blocks
+/// writes: SHARE ROW EXCLUSIVE, EXCLUSIVE) on a relation that is not new.
 fn blocking_hit(cx: &SectionCx<'_>, i: usize, known: &BTreeSet<Object>) -> Option<Hit> {
     let lock = locks::statement_lock(&cx.statements[i].node)?;
-    if lock.lock != LockLevel::AccessExclusive {
-        return None;
-    }
     let known = |o: &Object| known.contains(o) || cx.created_before_file(o);
     let is_new_table = |t: &String| {
         known(&Object::Table(t.clone())) || known(&Object::Table(walk::bare_table(t).to_owned()))
@@ -126,43 +115,68 @@ fn blocking_hit(cx: &SectionCx<'_>, i: usize, known: &BTreeSet<Object>) -> Optio
     let help = "SET lock_timeout = '5s';\n\
                 (first in the migration: a statement that waits longer fails instead of stalling traffic, and the migration can be retried)\n\
                 or lock_timeout = \"5s\" for the environment in strata.toml: strata then sets it for every migration";
-    let blocked = |on: &str| {
+    let blocked = |level: LockLevel, on: &str| {
+        let queued = if level == LockLevel::AccessExclusive {
+            format!("every new query on {on} waits behind it")
+        } else {
+            format!("every new write to {on} waits behind it")
+        };
         format!(
-            "{what} takes ACCESS EXCLUSIVE on {on} with no lock_timeout: while it waits behind running queries, every new query on {on} waits behind it"
+            "{what} takes {} on {on} with no lock_timeout: while it waits behind running queries, {queued}",
+            level.name()
         )
     };
-    let waits = "waiting without limit, and blocking all reads and writes while it waits";
-    if !lock.indexes.is_empty() {
+    let waits = |level: LockLevel| {
+        format!(
+            "waiting without limit, and blocking {} while it waits",
+            if level == LockLevel::AccessExclusive {
+                "all reads and writes"
+            } else {
+                "writes"
+            }
+        )
+    };
+    let strong = lock.lock >= LockLevel::ShareRowExclusive;
+    if strong && !lock.indexes.is_empty() {
         let index = lock.indexes.iter().find(|x| !is_new_index(x))?;
         let on = format!("the table of {index}");
         return Some(
-            Hit::at(i, blocked(&on))
+            Hit::at(i, blocked(lock.lock, &on))
                 .lock(format!(
-                    "{} on {on}, {waits}",
-                    LockLevel::AccessExclusive.name()
+                    "{} on {on}, {}",
+                    lock.lock.name(),
+                    waits(lock.lock)
                 ))
                 .help(help)
                 .object(Object::Index(index.clone())),
         );
     }
-    if lock.tables.is_empty() {
+    if strong && lock.tables.is_empty() && lock.referenced.is_empty() {
         let on = "every table it touches";
         return Some(
-            Hit::at(i, blocked(on))
+            Hit::at(i, blocked(lock.lock, on))
                 .lock(format!(
-                    "{} on {on}, {waits}",
-                    LockLevel::AccessExclusive.name()
+                    "{} on {on}, {}",
+                    lock.lock.name(),
+                    waits(lock.lock)
                 ))
                 .help(help),
         );
     }
-    let table = lock.tables.iter().find(|t| !is_new_table(t))?;
+    let (level, table) = lock
+        .tables
+        .iter()
+        .filter(|_| strong)
+        .map(|t| (lock.lock, t))
+        .chain(
+            lock.referenced
+                .iter()
+                .map(|t| (LockLevel::ShareRowExclusive, t)),
+        )
+        .find(|(_, t)| !is_new_table(t))?;
     Some(
-        Hit::at(i, blocked(table))
-            .lock(format!(
-                "{} on {table}, {waits}",
-                LockLevel::AccessExclusive.name()
-            ))
+        Hit::at(i, blocked(level, table))
+            .lock(format!("{} on {table}, {}", level.name(), waits(level)))
             .help(help)
             .table(table.clone()),
     )
@@ -251,9 +265,42 @@ mod tests {
             "CLUSTER orders;",
             "DROP INDEX orders_user_idx;",
             "ALTER TABLE orders DROP CONSTRAINT orders_code_key;",
+            // SHARE ROW EXCLUSIVE: writes wait behind it.
+            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id) NOT VALID;",
+            "CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();",
+            "ALTER TABLE orders DISABLE TRIGGER ALL;",
+            // Views, materialized views, triggers, rules, policies.
+            "CREATE OR REPLACE VIEW active_orders AS SELECT * FROM orders;",
+            "ALTER VIEW active_orders RENAME TO open_orders;",
+            "ALTER VIEW active_orders ALTER COLUMN id SET DEFAULT 1;",
+            "DROP VIEW active_orders;",
+            "DROP MATERIALIZED VIEW totals;",
+            "REFRESH MATERIALIZED VIEW totals;",
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY totals;",
+            "DROP TRIGGER t ON orders;",
+            "ALTER TRIGGER t ON orders RENAME TO u;",
+            "CREATE RULE r AS ON INSERT TO orders DO INSTEAD NOTHING;",
+            "DROP RULE r ON orders;",
+            "CREATE POLICY p ON orders USING (true);",
+            "ALTER POLICY p ON orders USING (false);",
+            "DROP POLICY p ON orders;",
         ] {
             assert_eq!(count(sql), 1, "{sql}");
         }
+        // The referenced table of a new table's foreign key.
+        let found = lint_up(
+            "CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));",
+        );
+        let hits = of(&found, RULE);
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].message.contains("SHARE ROW EXCLUSIVE on orders"),
+            "{}",
+            hits[0].message
+        );
+        // ADD COLUMN … REFERENCES of a new table: the referenced one.
+        let found = lint_up("CREATE TABLE items (id bigint PRIMARY KEY);\nALTER TABLE items ADD COLUMN order_id bigint REFERENCES orders (id);");
+        assert_eq!(of(&found, RULE).len(), 1);
         let found = lint_up(
             "ALTER TABLE orders ADD COLUMN a text;\nALTER TABLE users ADD COLUMN b text;\nDROP TABLE legacy;",
         );
@@ -293,7 +340,6 @@ mod tests {
             "CREATE INDEX CONCURRENTLY i ON orders (a);",
             "CREATE INDEX i ON orders (a);",
             "ALTER TABLE orders VALIDATE CONSTRAINT c;",
-            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id) NOT VALID;",
             "ALTER TABLE orders ALTER COLUMN a SET STATISTICS 500;",
             "DROP INDEX CONCURRENTLY i;",
             "LOCK TABLE orders IN SHARE MODE;",
@@ -322,6 +368,16 @@ mod tests {
         ] {
             assert_eq!(count(sql), 1, "{sql}");
         }
+        // SET LOCAL in a BEGIN … COMMIT block lasts until its COMMIT.
+        let mut source = Source::plain(
+            "m.sql",
+            "BEGIN;\nSET LOCAL lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN a text;\nCOMMIT;\nALTER TABLE orders ADD COLUMN b text;",
+        );
+        source.sections[0].transactional = false;
+        let found = lint_with(&[source], &Options::default());
+        let hits = of(&found, RULE);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].line, 5);
         // SET LOCAL outside a transaction does nothing.
         let mut source = Source::plain(
             "m.sql",

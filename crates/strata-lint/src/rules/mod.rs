@@ -1,8 +1,9 @@
 //! The rules. One rule is one file, with its tests beside it; [`RULES`] is the one list of them.
 //!
 //! A rule looks at one section ([`SectionCx`]) and returns [`Hit`]s. The driver turns hits into
-//! findings: it drops locking and destructive hits on tables created earlier in the same file or
-//! run (and, in a down, on what the file's own up created), lowers locking hits on small tables to
+//! findings: it drops locking and destructive hits on tables created earlier in the same
+//! migration (in a down, also on what the file's own up created; with a database connected, also
+//! on what an earlier migration of the run created that the database does not have yet), lowers locking hits on small tables to
 //! `info`, applies `[lint]` levels and waivers, and maps locations to `file:line:column`.
 
 pub mod add_serial_or_identity;
@@ -208,7 +209,7 @@ pub static RULES: &[Rule] = &[
         default: Severity::Warning,
         kind: RuleKind::Locking,
         opt_in: false,
-        summary: "a statement taking ACCESS EXCLUSIVE with no `lock_timeout` in effect",
+        summary: "a statement taking ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE with no `lock_timeout` in effect",
         check: missing_lock_timeout::check,
     },
     Rule {
@@ -445,9 +446,9 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// Looks a rule up by id.
+/// Looks a rule up by id (the data-aware rules of `crate::data::RULES` too).
 pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    RULES.iter().chain(crate::data::RULES).find(|r| r.id == id)
 }
 
 /// What a rule found, before the driver places and filters it.
@@ -570,11 +571,15 @@ impl SectionCx<'_> {
             .map(|p| p.statements.as_slice())
     }
 
-    /// Whether an earlier file of the run created `object` (so nobody waits on it yet).
+    /// Whether an earlier file of the run created `object` and it is still new here (so nobody
+    /// waits on it yet): only with a database connected that does not have it yet. Without a
+    /// database, what an earlier migration created is an existing object for a later one.
     pub fn created_before_file(&self, object: &Object) -> bool {
-        self.created_in_run
-            .get(object)
-            .is_some_and(|&f| f < self.file_index)
+        crate::driver::new_in_database(
+            (self.created_in_run, self.file_index),
+            self.options.existing.as_ref(),
+            object,
+        )
     }
 
     /// The text of statement `i` (for messages).

@@ -23,10 +23,7 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
         let mut found: Vec<(String, Option<String>, String)> = Vec::new();
         match &statement.node {
             NodeEnum::VacuumStmt(stmt)
-                if stmt.is_vacuumcmd
-                    && walk::option_names(&stmt.options)
-                        .iter()
-                        .any(|o| o == "full") =>
+                if stmt.is_vacuumcmd && walk::option_on(&stmt.options, "full") =>
             {
                 let tables: Vec<String> = stmt
                     .rels
@@ -135,6 +132,7 @@ mod tests {
         for sql in [
             "VACUUM FULL orders;",
             "VACUUM (FULL, ANALYZE) app.orders;",
+            "VACUUM (FULL TRUE) orders;",
             "VACUUM FULL;",
             "CLUSTER orders USING orders_created_idx;",
             "CLUSTER orders;",
@@ -153,6 +151,8 @@ mod tests {
         for sql in [
             "VACUUM orders;",
             "VACUUM (ANALYZE) orders;",
+            "VACUUM (FULL FALSE) orders;",
+            "VACUUM (FULL off, ANALYZE) orders;",
             "ANALYZE orders;",
             "ALTER INDEX orders_pkey SET TABLESPACE fast_ssd;",
             "ALTER TABLE orders SET (fillfactor = 70);",
