@@ -164,7 +164,9 @@ mod tests {
             "ALTER TABLE orders ADD CONSTRAINT total_fk CHECK (total >= 0) NOT VALID;",
         );
         assert!(of(&findings, RULE).is_empty(), "{findings:?}");
-        // Defined in an earlier migration of the run: new, as everything the run created.
+        // Defined in an earlier migration of the run: without a database that table may be full
+        // by the time the later migration runs, so the drop is reported; with a database that
+        // does not have the table yet (a first deploy), both run together and it is new.
         let sources = [
             Source::plain(
                 "1.sql",
@@ -172,7 +174,12 @@ mod tests {
             ),
             Source::plain("2.sql", "ALTER TABLE orders DROP CONSTRAINT buyer;"),
         ];
-        assert!(of(&lint_with(&sources, &Options::default()), RULE).is_empty());
+        assert_eq!(of(&lint_with(&sources, &Options::default()), RULE).len(), 1);
+        let first_deploy = Options {
+            existing: Some(crate::source::Existing::default()),
+            ..Options::default()
+        };
+        assert!(of(&lint_with(&sources, &first_deploy), RULE).is_empty());
         // Created earlier in the same file.
         assert!(!fires(
             RULE,
