@@ -118,6 +118,7 @@ pub struct FailedStatement {
 
 /// Errors of a run. Each says which exit code it deserves.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The request cannot be carried out as asked (exit 2); nothing was changed.
     #[error("{message}")]

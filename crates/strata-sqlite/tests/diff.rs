@@ -198,7 +198,7 @@ fn kinds(plan: &Plan) -> Vec<ChangeKind> {
 fn hazard_ids(plan: &Plan) -> Vec<&'static str> {
     plan.changes
         .iter()
-        .flat_map(|c| c.hazards.iter().map(|h| h.id))
+        .flat_map(|c| c.hazards.iter().map(|h| h.id.as_str()))
         .collect()
 }
 

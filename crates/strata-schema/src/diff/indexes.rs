@@ -62,6 +62,7 @@ pub(super) fn indexes(
                 vec![index_sql(i)],
                 vec![drop(i)],
             );
+            c.unique_index = i.unique;
             if existing {
                 if let Some(sql) = concurrently(i) {
                     c.up = vec![sql];
