@@ -77,16 +77,7 @@ pub fn diff(project: &Project, args: &DiffArgs, printer: &Printer) -> Result<(),
     let from = Side::parse(&args.from);
     let to = Side::parse(&args.to);
     let ws = Workspace::new(project, &[&from, &to], printer)?;
-    // The sides are independent: read them at the same time (two catalogs, or two shadows).
-    let (from_schema, to_schema) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| ws.load(&from));
-        let second = ws.load(&to);
-        let first = first
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
-    let (from_schema, to_schema) = (from_schema?, to_schema?);
+    let (from_schema, to_schema) = ws.load_pair(&from, &to)?;
     let plan = diff_with_hints(
         &ws,
         &from_schema,
@@ -439,6 +430,8 @@ pub fn autogenerate(
             revises: Vec::new(),
             labels: Vec::new(),
             depends_on: Vec::new(),
+            irreversible: file.irreversible,
+            destructive_downgrade: file.destructive_downgrade,
             up: file.up,
             down: file.down,
         });

@@ -169,6 +169,8 @@ pub struct Hazard {
 pub struct Part {
     pub up: Vec<String>,
     pub down: Vec<String>,
+    /// Must run outside a transaction block (`CREATE UNIQUE INDEX CONCURRENTLY`).
+    pub non_transactional: bool,
 }
 
 /// A change that runs in two migrations: its early part with the other changes of the plan, its
@@ -207,6 +209,15 @@ pub struct Change {
     /// The rename hints (`(old, new)` as given in [`DiffOptions::renames`](super::DiffOptions))
     /// this change carries out.
     pub renames: Vec<(String, String)>,
+    /// What it does can only be used once it is committed (`ALTER TYPE … ADD VALUE`: a new label
+    /// cannot be used in the transaction that added it): it runs in a transaction of its own,
+    /// before the changes that may use it.
+    pub own_transaction: bool,
+    /// Set when no down can be written: why (`down` is then empty).
+    pub irreversible: Option<String>,
+    /// Set when the down refuses to run (fails) while data depends on what the up added: what
+    /// it loses or needs (`down` is written all the same).
+    pub destructive_downgrade: Option<String>,
 }
 
 impl Change {
@@ -261,6 +272,9 @@ pub(crate) fn change(
         unique_index: false,
         foreign_key: false,
         renames: Vec::new(),
+        own_transaction: false,
+        irreversible: None,
+        destructive_downgrade: None,
     }
 }
 

@@ -305,6 +305,7 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
             let early = Part {
                 up: vec![add_check.clone()],
                 down: vec![drop_check.clone()],
+                non_transactional: false,
             };
             let validating = Part {
                 up: vec![
@@ -313,6 +314,7 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
                     drop_check,
                 ],
                 down: vec![drop_not_null.clone(), add_check],
+                non_transactional: false,
             };
             let mut ch = col(
                 ChangeKind::SetNotNull,
@@ -320,7 +322,11 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
                 early.up.iter().chain(&validating.up).cloned().collect(),
                 vec![drop_not_null],
             );
-            ch.validation = Some(Validation { early, validating });
+            // An identity added to the column needs NOT NULL in the same migration (ADD IDENTITY
+            // takes the same lock): then the change stays in one piece.
+            if !(o.identity.is_none() && n.identity.is_some()) {
+                ch.validation = Some(Validation { early, validating });
+            }
             b.push_at(Phase::AlterColumn, depth, ch);
         }
         if let (None, Some(id)) = (&o.identity, &n.identity) {

@@ -84,7 +84,7 @@ mod triggers;
 mod views;
 
 pub use change::{Change, ChangeKind, Hazard, HazardId, Part, Plan, Validation};
-pub(crate) use script::render_changes;
+pub(crate) use script::render_parts;
 pub use script::{render, PREAMBLE};
 pub use split::{split, PlannedMigration, SplitOptions, Stage};
 
@@ -249,7 +249,7 @@ mod tests {
             p.changes[1].up,
             [r#"ALTER TYPE "app"."mood" ADD VALUE 'it''s ok' AFTER 'sad';"#]
         );
-        assert!(p.changes[1].non_transactional);
+        assert!(p.changes[1].own_transaction && !p.changes[1].non_transactional);
         // Named by its identity arguments, as pg_dump names it.
         assert_eq!(
             p.changes[3].down,

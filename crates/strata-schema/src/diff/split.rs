@@ -11,30 +11,35 @@ use strata_core::Dialect;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Stage {
-    /// Changes that must run outside a transaction and before the others.
-    OutsideTransactionFirst,
-    /// Everything that runs in a transaction.
+    /// Indexes dropped `CONCURRENTLY` (outside a transaction), before what follows changes their
+    /// tables.
+    DropIndexesConcurrently,
+    /// New enum labels, committed in a transaction of their own before anything uses them.
+    AddEnumValues,
+    /// Everything else that runs in a transaction.
     Transactional,
     /// Indexes built `CONCURRENTLY` (outside a transaction).
     BuildIndexesConcurrently,
-    /// `VALIDATE CONSTRAINT` and what needs a validated constraint (`SET NOT NULL`, foreign keys
-    /// that need a unique index built concurrently).
-    Validate,
+    /// `VALIDATE CONSTRAINT` and what needs a validated constraint or an index built in the
+    /// stage before (`SET NOT NULL` through its check, a foreign key that needs a unique index, a
+    /// primary key or unique constraint `USING INDEX`).
+    ValidateConstraints,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [
-        Stage::OutsideTransactionFirst,
+    pub const ALL: [Stage; 5] = [
+        Stage::DropIndexesConcurrently,
+        Stage::AddEnumValues,
         Stage::Transactional,
         Stage::BuildIndexesConcurrently,
-        Stage::Validate,
+        Stage::ValidateConstraints,
     ];
 
     /// Whether the file runs outside a transaction.
     pub fn non_transactional(self) -> bool {
         matches!(
             self,
-            Stage::OutsideTransactionFirst | Stage::BuildIndexesConcurrently
+            Stage::DropIndexesConcurrently | Stage::BuildIndexesConcurrently
         )
     }
 
@@ -42,10 +47,11 @@ impl Stage {
     /// file (`None` for the transactional file, which carries the message as it is).
     pub fn describe(self) -> Option<&'static str> {
         match self {
-            Stage::OutsideTransactionFirst => Some("drop indexes concurrently"),
+            Stage::DropIndexesConcurrently => Some("drop indexes concurrently"),
+            Stage::AddEnumValues => Some("add enum values"),
             Stage::Transactional => None,
             Stage::BuildIndexesConcurrently => Some("build indexes concurrently"),
-            Stage::Validate => Some("validate"),
+            Stage::ValidateConstraints => Some("validate constraints"),
         }
     }
 }
@@ -59,18 +65,22 @@ pub struct SplitOptions {
 }
 
 /// One migration file of a plan: its stage, its changes (a two-part change contributes the part
-/// that belongs here), and the text of its up and down sections.
+/// that belongs here), the text of its up and down sections, and its header: irreversible (no
+/// down can be written: why) or with a destructive downgrade (the down fails while data needs
+/// what the up added).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedMigration {
     pub stage: Stage,
     pub changes: Vec<Change>,
     pub up: String,
     pub down: String,
+    pub irreversible: Option<String>,
+    pub destructive_downgrade: Option<String>,
 }
 
 impl PlannedMigration {
     /// The migration's message: `message` itself when the plan gives one file, or for the
-    /// transactional file; otherwise with what this file does: `nickname (validate)`.
+    /// transactional file; otherwise with what this file does: `nickname (validate constraints)`.
     pub fn message(&self, message: &str, files: usize) -> String {
         match self.stage.describe() {
             Some(what) if files > 1 => format!("{message} ({what})"),
@@ -85,29 +95,35 @@ fn stage_of(c: &Change, unique_built_concurrently: bool) -> Stage {
         if c.kind == ChangeKind::CreateIndex {
             Stage::BuildIndexesConcurrently
         } else {
-            Stage::OutsideTransactionFirst
+            Stage::DropIndexesConcurrently
         }
+    } else if c.own_transaction {
+        Stage::AddEnumValues
     } else if c.kind == ChangeKind::ValidateConstraint
         || (c.kind == ChangeKind::AddConstraint && c.foreign_key && unique_built_concurrently)
     {
-        Stage::Validate
+        Stage::ValidateConstraints
     } else {
         Stage::Transactional
     }
 }
 
 /// The plan's changes by stage, each file safe as it stands:
-/// 1. changes that must run outside a transaction before the others;
-/// 2. everything that runs in a transaction (and the early part of two-part changes);
-/// 3. indexes built `CONCURRENTLY` (outside a transaction);
-/// 4. `VALIDATE CONSTRAINT` and what needs a validated check (the validating part of two-part
+/// 1. indexes dropped `CONCURRENTLY` (outside a transaction);
+/// 2. new enum labels, committed before anything uses them;
+/// 3. everything that runs in a transaction (and the early part of two-part changes);
+/// 4. indexes built `CONCURRENTLY` (outside a transaction);
+/// 5. `VALIDATE CONSTRAINT` and what needs a validated check (the validating part of two-part
 ///    changes): a validation in the transaction that added the constraint would scan under the
-///    ADD's ACCESS EXCLUSIVE lock; foreign keys that need a unique index built in 3 come here too.
+///    ADD's ACCESS EXCLUSIVE lock; foreign keys that need a unique index built in 4 come here too.
 pub fn stages(plan: &Plan) -> Vec<(Stage, Vec<Change>)> {
-    let unique_built_concurrently = plan
-        .changes
-        .iter()
-        .any(|c| c.non_transactional && c.kind == ChangeKind::CreateIndex && c.unique_index);
+    let unique_built_concurrently = plan.changes.iter().any(|c| {
+        c.unique_index
+            && (c.non_transactional && c.kind == ChangeKind::CreateIndex
+                || c.validation
+                    .as_ref()
+                    .is_some_and(|v| v.early.non_transactional))
+    });
     let mut out: Vec<(Stage, Vec<Change>)> = Stage::ALL.iter().map(|s| (*s, Vec::new())).collect();
     let mut put = |stage: Stage, c: Change| {
         if let Some((_, list)) = out.iter_mut().find(|(s, _)| *s == stage) {
@@ -116,15 +132,17 @@ pub fn stages(plan: &Plan) -> Vec<(Stage, Vec<Change>)> {
     };
     for c in &plan.changes {
         match &c.validation {
-            Some(v) if !c.non_transactional => {
+            Some(v) => {
                 let mut early = c.clone();
                 early.up = v.early.up.clone();
                 early.down = v.early.down.clone();
+                early.non_transactional = v.early.non_transactional;
                 let mut late = c.clone();
                 late.up = v.validating.up.clone();
                 late.down = v.validating.down.clone();
+                late.non_transactional = false;
                 put(stage_of(&early, unique_built_concurrently), early);
-                put(Stage::Validate, late);
+                put(Stage::ValidateConstraints, late);
             }
             _ => put(stage_of(c, unique_built_concurrently), c.clone()),
         }
@@ -133,17 +151,27 @@ pub fn stages(plan: &Plan) -> Vec<(Stage, Vec<Change>)> {
     out
 }
 
-/// The migration files of `plan`, in order, with their up and down text.
+/// The migration files of `plan`, in order, with their up and down text and headers.
 pub fn split(plan: &Plan, opts: &SplitOptions) -> Vec<PlannedMigration> {
     stages(plan)
         .into_iter()
         .map(|(stage, changes)| {
             let (up, down) = bodies(opts, &changes, stage.non_transactional());
+            let irreversible = changes
+                .iter()
+                .filter_map(|c| c.irreversible.clone())
+                .collect::<Vec<_>>();
+            let destructive = changes
+                .iter()
+                .filter_map(|c| c.destructive_downgrade.clone())
+                .collect::<Vec<_>>();
             PlannedMigration {
                 stage,
                 changes,
                 up,
                 down,
+                irreversible: (!irreversible.is_empty()).then(|| irreversible.join("; ")),
+                destructive_downgrade: (!destructive.is_empty()).then(|| destructive.join("; ")),
             }
         })
         .collect()
@@ -159,6 +187,9 @@ fn bodies(opts: &SplitOptions, changes: &[Change], non_transactional: bool) -> (
         up.push_str(
             "-- Runs outside a transaction (CONCURRENTLY); if it fails, see docs/schema.md.\n",
         );
+    }
+    if changes.iter().any(|c| c.own_transaction) {
+        up.push_str("-- New enum labels, committed here before the next migration can use them.\n");
     }
     // A bounded wait for locks on busy tables, unless the environment sets one for every run.
     // Not for CONCURRENTLY: it waits for older transactions by design, and a timeout there leaves
@@ -192,7 +223,18 @@ fn bodies(opts: &SplitOptions, changes: &[Change], non_transactional: bool) -> (
             up.push('\n');
         }
     }
-    let mut down = String::from(lock_timeout);
+    let mut down = String::new();
+    if changes.iter().all(|c| c.down.is_empty()) {
+        // Only validations: they change no definition, so there is nothing to undo.
+        if changes
+            .iter()
+            .all(|c| c.kind == ChangeKind::ValidateConstraint)
+        {
+            down.push_str("-- Nothing to undo: validating a constraint changes no definition.\n");
+        }
+        return (up, down);
+    }
+    down.push_str(lock_timeout);
     if dialect == Dialect::Postgres && functions && !non_transactional {
         down.push_str("SET LOCAL check_function_bodies = off;\n");
     }
@@ -254,8 +296,11 @@ mod tests {
         let to = with_tables(vec![table(hostile(), vec![c])]);
         let p = plan(&from, &to);
         let files = split(&p, &PG);
-        assert_eq!(stage_names(&files), [Stage::Transactional, Stage::Validate]);
-        assert_eq!(files[1].message("nn", 2), "nn (validate)");
+        assert_eq!(
+            stage_names(&files),
+            [Stage::Transactional, Stage::ValidateConstraints]
+        );
+        assert_eq!(files[1].message("nn", 2), "nn (validate constraints)");
         let v = p.changes[0].validation.as_ref().expect("two parts");
         assert_eq!(files[0].changes[0].up, v.early.up);
         assert_eq!(files[0].changes[0].down, v.early.down);
@@ -284,7 +329,7 @@ mod tests {
             vec![],
         );
         let mut label = change(ChangeKind::AddEnumValue, t(), vec!["-- e".into()], vec![]);
-        label.non_transactional = true;
+        label.own_transaction = true;
         let p = Plan {
             changes: vec![label, index.clone(), fk.clone(), check, validate],
         };
@@ -295,10 +340,13 @@ mod tests {
         assert_eq!(
             by_stage,
             [
-                (Stage::OutsideTransactionFirst, vec!["-- e".to_owned()]),
+                (Stage::AddEnumValues, vec!["-- e".to_owned()]),
                 (Stage::Transactional, vec!["-- c".to_owned()]),
                 (Stage::BuildIndexesConcurrently, vec!["-- a".to_owned()]),
-                (Stage::Validate, vec!["-- b".to_owned(), "-- d".to_owned()]),
+                (
+                    Stage::ValidateConstraints,
+                    vec!["-- b".to_owned(), "-- d".to_owned()]
+                ),
             ]
         );
         // The same foreign key without a unique index built concurrently stays with the others.
