@@ -176,7 +176,9 @@ impl<'p> Workspace<'p> {
                     let mut migrator = Migrator::new(db, &migrations, settings.clone());
                     if target != "base" {
                         for t in target.split(',') {
-                            migrator.upgrade(t, &mut Silent)?;
+                            migrator
+                                .upgrade(t, &mut Silent)
+                                .map_err(|e| self.replay_failed(e))?;
                         }
                     }
                     Ok(())
@@ -186,6 +188,42 @@ impl<'p> Workspace<'p> {
                     hints: Vec::new(),
                 })
             }
+        }
+    }
+
+    /// Both sides of a comparison. Each has a shadow database of its own unless `shadow_url` is
+    /// set: then they share it, one after the other (it is emptied between them); otherwise they
+    /// are read at the same time.
+    pub fn load_pair(&self, from: &Side, to: &Side) -> Result<(Loaded, Loaded), CliError> {
+        if self.shadow_url.is_some() {
+            let first = self.load(from)?;
+            return Ok((first, self.load(to)?));
+        }
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| self.load(from));
+            let second = self.load(to);
+            let first = first
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        });
+        Ok((first?, second?))
+    }
+
+    /// A migration that failed while the migrations were replayed in a shadow database: the
+    /// shadow is emptied afterwards, so neither its history (`strata log`) nor the migrations
+    /// "left applied" there are anything to look at; the target database was not touched.
+    fn replay_failed(&self, e: strata_engine::EngineError) -> CliError {
+        match e {
+            strata_engine::EngineError::MigrationFailed(mut failure) => {
+                failure.recorded = false;
+                failure.applied.clear();
+                self.printer.stderr(
+                    "replaying the migrations in the shadow database failed (the target database was not touched):",
+                );
+                CliError::Engine(strata_engine::EngineError::MigrationFailed(failure))
+            }
+            other => CliError::Engine(other),
         }
     }
 
@@ -260,12 +298,12 @@ impl<'p> Workspace<'p> {
                     else {
                         unreachable!("checked in Workspace::new")
                     };
-                    strata_postgres::shadow::reset(&mut pg)
+                    strata_postgres::shadow::reset(&mut pg, url)
                         .map_err(db_err("could not empty the shadow database"))?;
                     let mut conn = Connection::Postgres(pg);
                     let result = fill(&mut conn).and_then(|()| self.introspect(&mut conn));
                     if let Connection::Postgres(pg) = &mut conn {
-                        let _ = strata_postgres::shadow::reset(pg);
+                        let _ = strata_postgres::shadow::reset(pg, url);
                     }
                     return result;
                 }

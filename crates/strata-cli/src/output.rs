@@ -63,10 +63,16 @@ impl Printer {
         }
     }
 
-    /// Text on stderr as it is (already rendered; suppressed by --quiet).
+    /// Text on stderr (suppressed by --quiet), always ending with a newline so that what follows
+    /// starts on a line of its own.
     pub fn stderr(&self, text: &str) {
         if !self.quiet {
-            eprint!("{}", mask_url(&self.safe(text)));
+            let text = mask_url(&self.safe(text));
+            if text.ends_with('\n') {
+                eprint!("{text}");
+            } else {
+                eprintln!("{text}");
+            }
         }
     }
 

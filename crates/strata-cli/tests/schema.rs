@@ -218,12 +218,28 @@ fn destructive_needs_the_flag(db: Db) {
         ],
     );
     assert_exit(&out, 0);
-    assert_eq!(migration_files(&project).len(), 2);
+    // On PostgreSQL the index goes first, concurrently, in a file of its own.
+    let files = migration_files(&project);
+    let index_file = files
+        .iter()
+        .find(|f| f.ends_with("_drop_indexes_concurrently.sql"));
+    assert_eq!(
+        files.len(),
+        2 + usize::from(index_file.is_some()),
+        "{files:?}"
+    );
+    if let Some(f) = index_file {
+        let written = read(&project.path().join("migrations").join(f));
+        assert!(
+            written.contains("DROP INDEX CONCURRENTLY IF EXISTS"),
+            "{written}"
+        );
+    }
     let written = read(
         &project
             .path()
             .join("migrations")
-            .join(&migration_files(&project)[1]),
+            .join(files.last().unwrap()),
     );
     assert!(written.contains("-- hazard: data-loss"), "{written}");
     assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
@@ -321,7 +337,7 @@ fn diff_sides_formats_and_exit_codes() {
     let sql = stdout(&out);
     assert!(sql.contains("ADD COLUMN \"nickname\" text"), "{sql}");
     assert!(
-        sql.contains("CREATE INDEX CONCURRENTLY users_nickname"),
+        sql.contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_nickname"),
         "{sql}"
     );
     assert_exit(
@@ -587,4 +603,220 @@ fn the_quickstart_schema_matches_its_migrations() {
         &["--config", "strata.toml", "check"],
     );
     assert_exit(&out, 0);
+}
+
+/// A project on PostgreSQL, with or without a `shadow_url`.
+fn pg_project(db: &Db, shadow: Option<&Db>) -> Project {
+    let project = Project::new();
+    let shadow = shadow
+        .map(|s| format!("shadow_url = \"{}\"\n", s.url()))
+        .unwrap_or_default();
+    project.config(&format!(
+        "migrations_dir = \"migrations\"\n[env.development]\nurl = \"{}\"\n{shadow}",
+        db.url()
+    ));
+    project
+}
+
+/// An untouched database is not drift, whether the shadow is a temporary database or the
+/// configured `shadow_url` (emptied between uses: its `public` schema comes back as a fresh
+/// database has it); and `inspect --format sql` of it is a schema file `check` accepts as it is.
+fn drift_right_after_upgrade(with_shadow: bool) {
+    let db = Db::pg();
+    let shadow = Db::pg();
+    let project = pg_project(&db, with_shadow.then_some(&shadow));
+    schema_file(&project, "app.sql", V2);
+    assert_exit(
+        &strata(
+            project.path(),
+            None,
+            &["revision", "--autogenerate", "-m", "v2"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), None, &["upgrade"]), 0);
+    let out = strata(project.path(), None, &["drift"]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("no drift"), "{}", text(&out));
+    // Twice in a row, so a shadow emptied once is compared again.
+    assert_exit(&strata(project.path(), None, &["drift"]), 0);
+    let out = strata(project.path(), None, &["inspect", "--format", "sql"]);
+    assert_exit(&out, 0);
+    schema_file(&project, "app.sql", &stdout(&out));
+    let out = strata(project.path(), None, &["check"]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn drift_right_after_upgrade_postgres() {
+    drift_right_after_upgrade(false);
+}
+
+#[test]
+fn drift_right_after_upgrade_with_shadow_url() {
+    drift_right_after_upgrade(true);
+}
+
+/// With `shadow_url`, both sides of `diff rev:head schema/` go through the one shadow database,
+/// one after the other: the answer is the same every time.
+#[test]
+fn diff_with_shadow_url_gives_the_same_answer_every_time() {
+    let db = Db::pg();
+    let shadow = Db::pg();
+    let project = pg_project(&db, Some(&shadow));
+    schema_file(&project, "app.sql", V1);
+    assert_exit(
+        &strata(
+            project.path(),
+            None,
+            &["revision", "--autogenerate", "-m", "v1"],
+        ),
+        0,
+    );
+    schema_file(
+        &project,
+        "app.sql",
+        &format!("{V2}CREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));\n"),
+    );
+    let first = strata(project.path(), None, &["diff", "rev:head", "schema"]);
+    assert_exit(&first, 0);
+    assert!(
+        stdout(&first).contains("CREATE TABLE \"public\".\"posts\""),
+        "{}",
+        text(&first)
+    );
+    for run in 0..19 {
+        let again = strata(project.path(), None, &["diff", "rev:head", "schema"]);
+        assert_exit(&again, 0);
+        assert_eq!(
+            stdout(&again),
+            stdout(&first),
+            "run {}: {}",
+            run + 2,
+            text(&again)
+        );
+    }
+}
+
+/// A migration that fails while the migrations are replayed in the shadow database is reported
+/// as that: no pointer to `strata log` of a database strata empties right after.
+#[test]
+fn a_replay_failure_in_the_shadow_does_not_point_at_its_history() {
+    let db = Db::pg();
+    let shadow = Db::pg();
+    let project = pg_project(&db, Some(&shadow));
+    project.migration(
+        "a1",
+        &[],
+        "CREATE TABLE t (id int);\nSELECT 1/0;",
+        "DROP TABLE t;",
+    );
+    schema_file(&project, "app.sql", V1);
+    let out = strata(project.path(), None, &["check"]);
+    assert_exit(&out, 3);
+    let all = text(&out);
+    assert!(all.contains("shadow database"), "{all}");
+    assert!(all.contains("division by zero"), "{all}");
+    assert!(!all.contains("strata log"), "{all}");
+}
+
+/// An enum gaining a label under a view, and a CHECK added to a table that holds rows: every file
+/// autogenerate writes is one `upgrade` runs, named for what it does; the downs take the changes
+/// back (the label too, by rebuilding the type), and refuse while a row uses the label.
+#[test]
+fn enum_labels_and_checks_give_files_upgrade_and_downgrade_accept() {
+    let db = Db::pg();
+    let project = pg_project(&db, None);
+    let a = "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE t (id bigint PRIMARY KEY, m mood DEFAULT 'ok', n int);\nCREATE VIEW v AS SELECT * FROM t;\n";
+    schema_file(&project, "app.sql", a);
+    assert_exit(
+        &strata(
+            project.path(),
+            None,
+            &["revision", "--autogenerate", "-m", "a"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), None, &["upgrade"]), 0);
+    db.exec("INSERT INTO t (id, n) VALUES (1, 5)");
+    let first = migration_files(&project)[0][..14].to_owned();
+    let b = a
+        .replace("('sad', 'ok')", "('sad', 'ok', 'happy')")
+        .replace("n int)", "n int CHECK (n > 0))");
+    schema_file(&project, "app.sql", &b);
+    let out = strata(
+        project.path(),
+        None,
+        &["revision", "--autogenerate", "-m", "b"],
+    );
+    assert_exit(&out, 0);
+    let files = migration_files(&project);
+    let names: Vec<&str> = files[1..].iter().map(|f| &f[15..]).collect();
+    assert_eq!(
+        names,
+        [
+            "b_add_enum_values.sql",
+            "b.sql",
+            "b_validate_constraints.sql"
+        ],
+        "{}",
+        text(&out)
+    );
+    let enum_file = read(&project.path().join("migrations").join(&files[1]));
+    assert!(
+        enum_file.contains("-- strata:destructive-downgrade"),
+        "{enum_file}"
+    );
+    assert!(
+        enum_file.contains("RENAME TO \"mood_strata_down\""),
+        "{enum_file}"
+    );
+    let validate = read(&project.path().join("migrations").join(&files[3]));
+    assert!(validate.contains("VALIDATE CONSTRAINT"), "{validate}");
+    let out = strata(project.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert_exit(&strata(project.path(), None, &["check"]), 0);
+    assert_exit(&strata(project.path(), None, &["drift"]), 0);
+    // Back to A: the schema is A's again, exactly.
+    assert_exit(&strata(project.path(), None, &["downgrade", &first]), 0);
+    let out = strata(
+        project.path(),
+        None,
+        &["diff", &format!("rev:{first}"), db.url(), "--exit-code"],
+    );
+    assert_exit(&out, 0);
+    // Up again, and a row that uses the new label: the down refuses instead of losing it.
+    assert_exit(&strata(project.path(), None, &["upgrade"]), 0);
+    db.exec("INSERT INTO t (id, m, n) VALUES (2, 'happy', 1)");
+    let out = strata(project.path(), None, &["downgrade", &first]);
+    assert_exit(&out, 3);
+    assert!(text(&out).contains("happy"), "{}", text(&out));
+}
+
+/// `inspect --format sql` is a schema file a person can go on editing: a table added at its end
+/// lands in `public` like in any session, and `check` names it.
+#[test]
+fn inspect_output_takes_hand_written_additions() {
+    let db = Db::pg();
+    let project = pg_project(&db, None);
+    schema_file(&project, "app.sql", V2);
+    assert_exit(
+        &strata(
+            project.path(),
+            None,
+            &["revision", "--autogenerate", "-m", "v2"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), None, &["upgrade"]), 0);
+    let out = strata(project.path(), None, &["inspect", "--format", "sql"]);
+    assert_exit(&out, 0);
+    schema_file(
+        &project,
+        "app.sql",
+        &format!("{}\nCREATE TABLE added_by_hand (id bigint PRIMARY KEY, u bigint REFERENCES users (id));\n", stdout(&out)),
+    );
+    let out = strata(project.path(), None, &["check"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("added_by_hand"), "{}", text(&out));
 }

@@ -177,6 +177,53 @@ pub fn is_transaction_control(statement: &str) -> bool {
     transaction_control(statement).is_some()
 }
 
+/// Whether `statement` only validates constraints (`ALTER TABLE … VALIDATE CONSTRAINT …`,
+/// `ALTER DOMAIN … VALIDATE CONSTRAINT …`): it checks existing rows and changes no definition, so
+/// a migration made of such statements has nothing for its down to undo.
+pub fn only_validates_constraints(statement: &str) -> bool {
+    let tokens = simple_tokens(statement, 512);
+    let word = |i: usize| tokens.get(i).and_then(SimpleToken::word);
+    if word(0) != Some("ALTER") || !matches!(word(1), Some("TABLE" | "DOMAIN")) {
+        return false;
+    }
+    let mut i = 2;
+    if word(i) == Some("IF") && word(i + 1) == Some("EXISTS") {
+        i += 2;
+    }
+    if word(i) == Some("ONLY") {
+        i += 1;
+    }
+    // The name: parts separated by dots.
+    loop {
+        match tokens.get(i) {
+            Some(SimpleToken::Word(_) | SimpleToken::Other) => i += 1,
+            _ => return false,
+        }
+        if tokens.get(i) == Some(&SimpleToken::Punct(b'.')) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    loop {
+        if word(i) != Some("VALIDATE") || word(i + 1) != Some("CONSTRAINT") {
+            return false;
+        }
+        if !matches!(
+            tokens.get(i + 2),
+            Some(SimpleToken::Word(_) | SimpleToken::Other)
+        ) {
+            return false;
+        }
+        i += 3;
+        match tokens.get(i) {
+            None | Some(SimpleToken::Punct(b';')) => return tokens.len() <= i + 1,
+            Some(SimpleToken::Punct(b',')) => i += 1,
+            _ => return false,
+        }
+    }
+}
+
 /// The index a `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON [ONLY] table`
 /// statement creates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -645,6 +692,27 @@ mod tests {
 
     fn sqls(text: &str) -> Vec<String> {
         split(text, 1).into_iter().map(|s| s.sql).collect()
+    }
+
+    #[test]
+    fn statements_that_only_validate_constraints() {
+        for yes in [
+            "ALTER TABLE t VALIDATE CONSTRAINT c;",
+            "alter table only \"a\"\"b\".\"T\" validate constraint \"c x\", validate constraint d",
+            "ALTER TABLE IF EXISTS s.t VALIDATE CONSTRAINT c",
+            "ALTER DOMAIN d VALIDATE CONSTRAINT c;",
+        ] {
+            assert!(only_validates_constraints(yes), "{yes}");
+        }
+        for no in [
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (x > 0) NOT VALID;",
+            "ALTER TABLE t VALIDATE CONSTRAINT c, DROP COLUMN x;",
+            "ALTER TABLE t ALTER COLUMN x SET NOT NULL;",
+            "ALTER INDEX i VALIDATE CONSTRAINT c;",
+            "VALIDATE CONSTRAINT c;",
+        ] {
+            assert!(!only_validates_constraints(no), "{no}");
+        }
     }
 
     #[test]

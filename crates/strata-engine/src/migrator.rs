@@ -118,6 +118,7 @@ pub struct FailedStatement {
 
 /// Errors of a run. Each says which exit code it deserves.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The request cannot be carried out as asked (exit 2); nothing was changed.
     #[error("{message}")]
@@ -890,9 +891,14 @@ fn concurrent_indexes(file: &MigrationFile, down: bool) -> Vec<CreatedIndex> {
 }
 
 /// Whether an up section changes the schema (so an empty down loses the way back). Data-only
-/// migrations (`INSERT`, `UPDATE`, ...) may have an empty down.
+/// migrations (`INSERT`, `UPDATE`, ...) may have an empty down, and so may one that only
+/// validates constraints (`ALTER TABLE … VALIDATE CONSTRAINT`): a validation changes no
+/// definition, so there is nothing to undo.
 pub fn changes_schema(statements: &[Statement]) -> bool {
     statements.iter().any(|s| {
+        if strata_core::sql::only_validates_constraints(&s.sql) {
+            return false;
+        }
         let first = s
             .sql
             .split_whitespace()

@@ -276,6 +276,26 @@ fn an_unrunnable_plan_is_refused_before_anything_changes() {
     assert!(db.sent.is_empty());
 }
 
+/// A migration that only validates constraints has nothing for its down to undo: an empty down
+/// is accepted there, and only there.
+#[test]
+fn validating_constraints_alone_does_not_change_the_schema() {
+    use strata_engine::migrator::changes_schema;
+    let sql = |text: &str| strata_core::sql::split(text, 1);
+    assert!(!changes_schema(&sql(
+        "SET LOCAL lock_timeout = '5s';\nALTER TABLE \"public\".\"t\" VALIDATE CONSTRAINT \"t_n_check\";"
+    )));
+    assert!(!changes_schema(&sql(
+        "ALTER DOMAIN d VALIDATE CONSTRAINT c;"
+    )));
+    assert!(changes_schema(&sql(
+        "ALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t ALTER COLUMN x SET NOT NULL;"
+    )));
+    assert!(changes_schema(&sql(
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (x > 0) NOT VALID;"
+    )));
+}
+
 #[test]
 fn downgrading_past_an_irreversible_migration_is_refused_with_its_reason() {
     let f = Fixture::new();

@@ -286,6 +286,8 @@ fn graph_diagnostics(
         | GraphError::ReservedLabel { id, .. }
         | GraphError::LabelIsRevisionId { id, .. } => vec![at(id, "labels")],
         GraphError::DuplicateId { id } | GraphError::InvalidId { id } => vec![at(id, "")],
+        // A kind of problem added to the graph later: at the revisions it names.
+        other => other.ids().into_iter().map(|id| at(id, "")).collect(),
     }
 }
 

@@ -125,6 +125,10 @@ pub struct NewMigration {
     pub revises: Vec<String>,
     pub labels: Vec<String>,
     pub depends_on: Vec<String>,
+    /// `-- strata:irreversible <reason>`: the down is then not written.
+    pub irreversible: Option<String>,
+    /// `-- strata:destructive-downgrade <text>`.
+    pub destructive_downgrade: Option<String>,
     pub up: String,
     pub down: String,
 }
@@ -146,10 +150,24 @@ pub fn render_migration(m: &NewMigration) -> String {
             out.push_str(&format!("-- strata:{key} {}\n", ids.join(" ")));
         }
     }
+    for (key, text) in [
+        ("irreversible", &m.irreversible),
+        ("destructive-downgrade", &m.destructive_downgrade),
+    ] {
+        if let Some(text) = text {
+            let text = text.replace(['\r', '\n'], " ");
+            out.push_str(&format!("-- strata:{key} {}\n", text.trim()));
+        }
+    }
     if !out.is_empty() {
         out.push('\n');
     }
-    for (marker, body) in [("up", &m.up), ("down", &m.down)] {
+    let down = if m.irreversible.is_some() {
+        ""
+    } else {
+        m.down.as_str()
+    };
+    for (marker, body) in [("up", m.up.as_str()), ("down", down)] {
         if marker == "down" {
             out.push('\n');
         }
@@ -1328,6 +1346,8 @@ DROP TABLE users;
             revises: vec!["a1".into(), "b2".into()],
             labels: vec!["core".into()],
             depends_on: vec!["c3".into()],
+            irreversible: None,
+            destructive_downgrade: None,
             up: "CREATE TABLE users (id bigint PRIMARY KEY);\n".into(),
             down: "DROP TABLE users;".into(),
         };
@@ -1362,6 +1382,29 @@ DROP TABLE users;
         );
         let parsed = parse_migration("x", "a1.sql", &text).unwrap();
         assert!(parsed.revises.is_empty() && parsed.message.is_none());
+        let irreversible = NewMigration {
+            id: "i1".into(),
+            irreversible: Some("labels\ncannot go".into()),
+            destructive_downgrade: None,
+            up: "ALTER TYPE t ADD VALUE 'x';".into(),
+            down: "ignored".into(),
+            ..Default::default()
+        };
+        let parsed = parse_migration("x", "i1.sql", &render_migration(&irreversible)).unwrap();
+        assert_eq!(parsed.irreversible.as_deref(), Some("labels cannot go"));
+        assert!(parsed.down.is_none());
+        let destructive = NewMigration {
+            id: "d1".into(),
+            destructive_downgrade: Some("fails while rows use 'x'".into()),
+            up: "SELECT 1;".into(),
+            down: "SELECT 2;".into(),
+            ..Default::default()
+        };
+        let parsed = parse_migration("x", "d1.sql", &render_migration(&destructive)).unwrap();
+        assert_eq!(
+            parsed.destructive_downgrade.as_deref(),
+            Some("fails while rows use 'x'")
+        );
         let merge = NewMigration {
             id: "m1".into(),
             message: "merge\nheads".into(),

@@ -279,13 +279,24 @@ pub fn column_sites(node: &NodeEnum) -> Vec<ColumnSite<'_>> {
 
 /// Whether a statement changes the shape of the schema (so undoing it needs a down): DDL of any
 /// kind, `COMMENT`, `SECURITY LABEL`, `TRUNCATE` (as `upgrade`'s own check counts it) and
-/// `SELECT … INTO`. Not: reading and writing rows, session settings, transaction control,
+/// `SELECT … INTO`. Not: validating constraints (`VALIDATE CONSTRAINT` alone), reading and
+/// writing rows, session settings, transaction control,
 /// privileges (`GRANT`, `REVOKE`, `ALTER DEFAULT PRIVILEGES`, `REASSIGN OWNED`), maintenance that
 /// keeps the shape (`VACUUM`, `ANALYZE`, `REINDEX`, `CLUSTER`, `REFRESH MATERIALIZED VIEW`),
 /// `ALTER SYSTEM`, and opaque code (`DO`, `CALL`): what it does is not visible to the parser.
 pub fn changes_schema(node: &NodeEnum) -> bool {
     match node {
         NodeEnum::SelectStmt(select) => select.into_clause.is_some(),
+        // Validating a constraint checks the rows and changes no definition.
+        NodeEnum::AlterTableStmt(s)
+            if !alter_commands(s).is_empty()
+                && alter_commands(s).iter().all(|c| {
+                    c.subtype == protobuf::AlterTableType::AtValidateConstraint as i32
+                }) =>
+        {
+            false
+        }
+        NodeEnum::AlterDomainStmt(d) if d.subtype == "V" => false,
         NodeEnum::InsertStmt(_)
         | NodeEnum::UpdateStmt(_)
         | NodeEnum::DeleteStmt(_)

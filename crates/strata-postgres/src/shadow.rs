@@ -110,9 +110,51 @@ pub fn drop_database(url: &str, name: &str) -> Result<(), DbError> {
     admin.execute(&sql)
 }
 
+/// How a fresh database has its `public` schema: the SQL that gives a re-created `public` the
+/// owner, privileges and comment of `template1`'s (which `CREATE DATABASE` copies), or `None` when
+/// `template1` has no `public` schema.
+fn public_as_template(url: &str, server_version: u32) -> Result<Option<String>, DbError> {
+    const QUERY: &str = "SELECT format('CREATE SCHEMA public AUTHORIZATION %I;', pg_catalog.pg_get_userbyid(n.nspowner)) \
+         || coalesce((SELECT string_agg(format(E'\\nGRANT %s ON SCHEMA public TO %s%s;', a.privilege_type, \
+                CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END, \
+                CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '' ORDER BY a.grantee, a.privilege_type) \
+              FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner), '') \
+         || coalesce(format(E'\\nCOMMENT ON SCHEMA public IS %L;', pg_catalog.obj_description(n.oid, 'pg_namespace')), '') \
+         FROM pg_catalog.pg_namespace n WHERE n.nspname = 'public'";
+    match Postgres::connect(
+        url,
+        &ConnectOptions {
+            dbname: Some("template1".into()),
+            ..ConnectOptions::default()
+        },
+    ) {
+        Ok(mut template) => {
+            let rows = template.simple_query_rows(QUERY)?;
+            Ok(rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten()))
+        }
+        // template1 refuses connections: what PostgreSQL's own template1 holds.
+        Err(e) if !e.connection || e.code.is_some() => {
+            let mut sql = String::from("CREATE SCHEMA public;");
+            if server_version >= 150000 {
+                sql = "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;".into();
+            } else {
+                sql.push_str("\nGRANT CREATE, USAGE ON SCHEMA public TO PUBLIC;");
+            }
+            sql.push_str("\nCOMMENT ON SCHEMA public IS 'standard public schema';");
+            Ok(Some(sql))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Empties a scratch database: drops every schema but PostgreSQL's own (with what they hold), then
-/// re-creates `public`.
-pub fn reset(pg: &mut Postgres) -> Result<(), DbError> {
+/// re-creates `public` as a fresh database has it (owner, privileges and comment as `template1`
+/// has them), so the emptied database reads exactly like a new one. `url` is the scratch
+/// database's URL (`template1` is read on the same server).
+pub fn reset(pg: &mut Postgres, url: &str) -> Result<(), DbError> {
     let rows = pg.simple_query_rows(
         "SELECT nspname FROM pg_catalog.pg_namespace \
          WHERE nspname <> 'information_schema' AND nspname !~ '^pg_' ORDER BY 1",
@@ -123,6 +165,8 @@ pub fn reset(pg: &mut Postgres) -> Result<(), DbError> {
             sql.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(&schema)));
         }
     }
-    sql.push_str("CREATE SCHEMA public;\n");
+    if let Some(public) = public_as_template(url, pg.server_version)? {
+        sql.push_str(&public);
+    }
     pg.execute(&sql)
 }

@@ -250,14 +250,68 @@ fn enums_created_and_extended() {
     let b = r#"CREATE TYPE mood AS ENUM ('very sad', 'sad', 'it''s ok', 'happy');
         CREATE TYPE "Mixed Case" AS ENUM ('a"b');
         CREATE TABLE t (m mood, x "Mixed Case");"#;
-    // Enum labels cannot be removed: the down cannot restore A.
-    let plan = round_trip(a, b, &DiffOptions::default(), false);
+    // PostgreSQL cannot remove a label: the down rebuilds the type without the new ones.
+    let plan = round_trip(a, b, &DiffOptions::default(), true);
     let k = kinds(&plan);
-    assert_eq!(
-        k.iter().filter(|k| **k == ChangeKind::AddEnumValue).count(),
-        2
-    );
+    let added: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::AddEnumValue)
+        .collect();
+    assert_eq!(added.len(), 1, "one change for the type");
+    assert_eq!(added[0].up.len(), 2);
+    assert!(added[0].own_transaction && added[0].destructive_downgrade.is_some());
     assert!(k.contains(&ChangeKind::CreateEnum));
+}
+
+#[test]
+fn enum_labels_added_under_views_and_defaults_are_taken_out_by_the_down() {
+    let a = r#"CREATE TYPE "Mood" AS ENUM ('sad', 'ok');
+        COMMENT ON TYPE "Mood" IS 'how it''s going';
+        CREATE TABLE t (id int PRIMARY KEY, m "Mood" DEFAULT 'ok', ms "Mood"[]);
+        CREATE VIEW v AS SELECT id, m FROM t;
+        CREATE VIEW vv AS SELECT m FROM v WHERE m <> 'sad';
+        CREATE MATERIALIZED VIEW mv AS SELECT m, count(*) AS n FROM t GROUP BY m;
+        CREATE UNIQUE INDEX mv_m ON mv (m);
+        CREATE INDEX t_m ON t (m);"#;
+    let b = a.replace("('sad', 'ok')", "('sad', 'ok', 'happy')");
+    let plan = round_trip(a, &b, &DiffOptions::default(), true);
+    let add = plan
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::AddEnumValue)
+        .unwrap();
+    assert!(add.irreversible.is_none(), "{add:#?}");
+    // With a row using the new label, the down fails instead of losing it.
+    let db = TempPg::new();
+    load(&db, &b);
+    db.client()
+        .batch_execute("INSERT INTO t VALUES (1, 'happy', '{}')")
+        .unwrap();
+    let mut client = db.client();
+    let mut tx = client.transaction().unwrap();
+    let failed = add.down.iter().find_map(|s| tx.batch_execute(s).err());
+    let failed = failed.expect("the down refuses while a row uses 'happy'");
+    assert!(
+        failed.to_string().contains("happy") || format!("{failed:?}").contains("happy"),
+        "{failed:?}"
+    );
+    drop(tx);
+    // A function over the type: no down can be written, and the change says why.
+    let with_function = |sql: &str| {
+        format!("{sql} CREATE FUNCTION f(x \"Mood\") RETURNS int LANGUAGE sql AS 'SELECT 1';")
+    };
+    let (_db, plan) = plan_between(&with_function(a), &with_function(&b));
+    let add = plan
+        .changes
+        .iter()
+        .find(|c| c.kind == ChangeKind::AddEnumValue)
+        .unwrap();
+    assert!(add.down.is_empty());
+    assert!(
+        add.irreversible.as_deref().unwrap().contains("function"),
+        "{add:#?}"
+    );
 }
 
 #[test]
@@ -460,14 +514,15 @@ fn materialized_views_and_their_indexes() {
     let plan = round_trip(a, b, &DiffOptions::default(), true);
     let k = kinds(&plan);
     use ChangeKind::*;
-    for kind in [
-        CreateMaterializedView,
-        DropMaterializedView,
-        CreateIndex,
-        DropIndex,
-    ] {
+    for kind in [CreateMaterializedView, DropMaterializedView, CreateIndex] {
         assert!(k.contains(&kind), "{kind:?}: {k:?}");
     }
+    // Its index goes with it, and its down brings it back.
+    assert!(!k.contains(&DropIndex), "{k:?}");
+    assert!(plan.changes.iter().any(|c| c.kind == DropMaterializedView
+        && c.down
+            .iter()
+            .any(|s| s.contains("CREATE UNIQUE INDEX \"Mixed Case_id\""))));
     // The index of a re-created materialized view is built with it, not CONCURRENTLY.
     assert!(plan.changes.iter().all(|c| !c.non_transactional));
 }

@@ -19,6 +19,9 @@ pub mod render;
 pub mod sqlite;
 
 pub use compare::differences;
-pub use diff::{diff, render as render_plan, Change, ChangeKind, DiffOptions, Hazard, Plan};
+pub use diff::{
+    diff, render as render_plan, split, Change, ChangeKind, DiffOptions, Hazard, HazardId, Plan,
+    PlannedMigration, SplitOptions, Stage,
+};
 pub use model::*;
 pub use render::to_sql;

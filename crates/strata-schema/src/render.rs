@@ -36,14 +36,15 @@ pub fn to_sql(schema: &Schema) -> String {
     if !counts.is_empty() {
         let _ = writeln!(out, "-- {}", counts.join(", "));
     }
-    // As pg_dump: names in PostgreSQL's text are qualified for an empty search_path, literals
-    // are written for standard_conforming_strings, function bodies may name later objects.
+    // As pg_dump: literals are written for standard_conforming_strings, function bodies may name
+    // later objects. Unlike pg_dump, the search_path is left as the database has it: every name
+    // in the script is schema-qualified already, and a statement added to the file by hand
+    // (`CREATE TABLE t (...)`) must find its schema as in any session.
     out.push_str(
         "\nSET client_encoding = 'UTF8';\n\
          SET standard_conforming_strings = on;\n\
          SET check_function_bodies = false;\n\
-         SET client_min_messages = warning;\n\
-         SELECT pg_catalog.set_config('search_path', '', false);\n",
+         SET client_min_messages = warning;\n",
     );
 
     section(

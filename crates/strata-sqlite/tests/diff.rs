@@ -172,10 +172,16 @@ impl<'a> Pair<'a> {
         assert_same(&model(&db), &mb, &format!("{name}: up"));
         after_up(&db);
 
-        // The rendered script does the same.
+        // The rendered script does the same, in the transaction it opens itself.
         let mut other = open(self.a);
         let script = render(&plan, true);
-        run(&mut other, &format!("{name}: rendered"), &[script]);
+        assert!(
+            script.contains("\nBEGIN;\n") && script.contains("\nCOMMIT;\n"),
+            "{script}"
+        );
+        if let Err(e) = other.execute(&script) {
+            panic!("{name}: rendered failed: {e:?}\n{script}");
+        }
         assert_same(&model(&other), &mb, &format!("{name}: rendered"));
 
         if !self.before_down.is_empty() {
@@ -198,7 +204,7 @@ fn kinds(plan: &Plan) -> Vec<ChangeKind> {
 fn hazard_ids(plan: &Plan) -> Vec<&'static str> {
     plan.changes
         .iter()
-        .flat_map(|c| c.hazards.iter().map(|h| h.id))
+        .flat_map(|c| c.hazards.iter().map(|h| h.id.as_str()))
         .collect()
 }
 

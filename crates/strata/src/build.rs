@@ -10,6 +10,9 @@
 //! changed. The folder is validated at run time by [`crate::load_embedded`], with the same
 //! file:line diagnostics as the command line.
 
+// The example is a build script: its `fn main` is the point.
+#![allow(clippy::needless_doctest_main)]
+
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};

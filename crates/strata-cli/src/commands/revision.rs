@@ -54,6 +54,8 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
         revises,
         labels: args.branch_label.iter().cloned().collect(),
         depends_on,
+        irreversible: None,
+        destructive_downgrade: None,
         up: "-- Write the SQL that applies this change.\n".to_owned(),
         down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
     };
@@ -147,6 +149,8 @@ pub fn merge(
         revises: parents,
         labels: Vec::new(),
         depends_on: Vec::new(),
+        irreversible: None,
+        destructive_downgrade: None,
         up: String::new(),
         down: String::new(),
     };

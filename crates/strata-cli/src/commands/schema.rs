@@ -9,7 +9,7 @@ use crate::output::Printer;
 use strata_core::{quote_ident, Dialect};
 use strata_engine::verify::{verify as verify_files, Mismatch};
 use strata_files::NewMigration;
-use strata_schema::{Change, ChangeKind, DiffOptions, Plan, Schema};
+use strata_schema::{Change, ChangeKind, DiffOptions, Plan, Schema, SplitOptions};
 
 /// The plan from `from` to `to` in the dialect's diff.
 pub fn plan(dialect: Dialect, from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
@@ -62,10 +62,8 @@ fn diff_with_hints(
     };
     let plan = plan(ws.dialect, &from.schema, &to.schema, &opts);
     for (old, new) in &cli {
-        let used = plan.changes.iter().any(|c| {
-            matches!(c.kind, ChangeKind::RenameColumn | ChangeKind::RenameTable)
-                && c.up.iter().any(|s| s.contains(&quote_ident(new)))
-        });
+        let hint = (old.clone(), new.clone());
+        let used = plan.changes.iter().any(|c| c.renames.contains(&hint));
         if !used {
             printer.notice(&format!(
                 "--rename {old}={new} was not used: the old name must exist only on the FROM side and the new one only on the TO side"
@@ -79,16 +77,7 @@ pub fn diff(project: &Project, args: &DiffArgs, printer: &Printer) -> Result<(),
     let from = Side::parse(&args.from);
     let to = Side::parse(&args.to);
     let ws = Workspace::new(project, &[&from, &to], printer)?;
-    // The sides are independent: read them at the same time (two catalogs, or two shadows).
-    let (from_schema, to_schema) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| ws.load(&from));
-        let second = ws.load(&to);
-        let first = first
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
-    let (from_schema, to_schema) = (from_schema?, to_schema?);
+    let (from_schema, to_schema) = ws.load_pair(&from, &to)?;
     let plan = diff_with_hints(
         &ws,
         &from_schema,
@@ -166,7 +155,7 @@ pub fn plan_json(plan: &Plan) -> serde_json::Value {
                 "summary": summary(c),
                 "up": c.up,
                 "down": c.down,
-                "hazards": c.hazards.iter().map(|h| serde_json::json!({"id": h.id, "message": h.message})).collect::<Vec<_>>(),
+                "hazards": c.hazards.iter().map(|h| serde_json::json!({"id": h.id.as_str(), "message": h.message})).collect::<Vec<_>>(),
                 "non_transactional": c.non_transactional,
                 "destructive": c.destructive,
             })
@@ -231,7 +220,7 @@ pub fn summary(c: &Change) -> String {
         RebuildTable => " (rebuilt)",
         _ => "",
     };
-    let hazards: Vec<&str> = c.hazards.iter().map(|h| h.id).collect();
+    let hazards: Vec<&str> = c.hazards.iter().map(|h| h.id.as_str()).collect();
     let hazards = if hazards.is_empty() {
         String::new()
     } else {
@@ -381,7 +370,7 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
 
 /// `revision --autogenerate`: the migration(s) from the migrations at the new revision's parent to
 /// the schema files. Changes that must run outside a transaction go into files of their own, so
-/// one generated change may give a chain of two or three migrations.
+/// one generated change may give a chain of two or three migrations (`strata_schema::split`).
 pub fn autogenerate(
     project: &Project,
     args: &RevisionArgs,
@@ -424,26 +413,17 @@ pub fn autogenerate(
     }
     print_hazards(&plan, printer);
 
-    let stages = stages(&plan);
-    let count = stages.iter().filter(|s| !s.is_empty()).count();
+    let files = strata_schema::split(
+        &plan,
+        &SplitOptions {
+            dialect: ws.dialect,
+            lock_timeout_configured: project.lock_timeout_configured(),
+        },
+    );
+    let count = files.len();
     let mut out = Vec::new();
-    for (stage, changes) in stages.into_iter().enumerate() {
-        if changes.is_empty() {
-            continue;
-        }
-        let non_transactional = stage == 0 || stage == 2;
-        let message = match (count, stage) {
-            (1, _) | (_, 1) => args.message.clone(),
-            (_, 0) => format!("{} (drop indexes concurrently)", args.message),
-            (_, 2) => format!("{} (build indexes concurrently)", args.message),
-            _ => format!("{} (validate)", args.message),
-        };
-        let (up, down) = bodies(
-            ws.dialect,
-            &changes,
-            non_transactional,
-            project.lock_timeout_configured(),
-        );
+    for file in files {
+        let message = file.message(&args.message, count);
         out.push(NewMigration {
             id: String::new(),
             slug: strata_files::slugify(&message),
@@ -451,128 +431,11 @@ pub fn autogenerate(
             revises: Vec::new(),
             labels: Vec::new(),
             depends_on: Vec::new(),
-            up,
-            down,
+            irreversible: file.irreversible,
+            destructive_downgrade: file.destructive_downgrade,
+            up: file.up,
+            down: file.down,
         });
     }
     Ok(out)
-}
-
-/// The plan's changes in four stages, each a migration of its own when not empty, so that every
-/// file is safe as it stands:
-/// 0. indexes dropped `CONCURRENTLY` (outside a transaction, before what follows drops their
-///    columns);
-/// 1. everything that runs in a transaction;
-/// 2. indexes built `CONCURRENTLY` (outside a transaction);
-/// 3. `VALIDATE CONSTRAINT` and what needs a validated check (`SET NOT NULL`): a validation in
-///    the transaction that added the constraint would scan under the ADD's ACCESS EXCLUSIVE lock;
-///    foreign keys that need a unique index built in stage 2 come here too.
-fn stages(plan: &Plan) -> [Vec<Change>; 4] {
-    let mut out: [Vec<Change>; 4] = Default::default();
-    let unique_built_concurrently = plan.changes.iter().any(|c| {
-        c.non_transactional
-            && c.kind == ChangeKind::CreateIndex
-            && c.up.iter().any(|s| s.starts_with("CREATE UNIQUE INDEX"))
-    });
-    for c in &plan.changes {
-        let is_fk =
-            c.kind == ChangeKind::AddConstraint && c.up.iter().any(|s| s.contains(" FOREIGN KEY "));
-        if c.non_transactional {
-            let stage = if c.kind == ChangeKind::CreateIndex {
-                2
-            } else {
-                0
-            };
-            out[stage].push(c.clone());
-        } else if c.kind == ChangeKind::ValidateConstraint || (is_fk && unique_built_concurrently) {
-            out[3].push(c.clone());
-        } else if let Some((early, late)) = split_set_not_null(c) {
-            out[1].push(early);
-            out[3].push(late);
-        } else {
-            out[1].push(c.clone());
-        }
-    }
-    out
-}
-
-/// `SET NOT NULL` through a check is four statements (add the check `NOT VALID`, validate it, set
-/// NOT NULL, drop the check); the first runs with the other changes, the rest in the validating
-/// migration. Each part gets the down that undoes just it.
-fn split_set_not_null(c: &Change) -> Option<(Change, Change)> {
-    if c.kind != ChangeKind::SetNotNull
-        || c.up.len() != 4
-        || !c.up[1].contains(" VALIDATE CONSTRAINT ")
-    {
-        return None;
-    }
-    let add = c.up[0].clone();
-    let drop_check = c.up[3].clone();
-    let mut early = c.clone();
-    early.up = vec![add.clone()];
-    early.down = vec![drop_check];
-    let mut late = c.clone();
-    late.up = c.up[1..].to_vec();
-    late.down = c.down.iter().cloned().chain([add]).collect();
-    Some((early, late))
-}
-
-/// The up and down text of one generated migration.
-fn bodies(
-    dialect: Dialect,
-    changes: &[Change],
-    non_transactional: bool,
-    lock_timeout_configured: bool,
-) -> (String, String) {
-    let mut up = String::from(
-        "-- Generated by `strata revision --autogenerate`: review it before you apply it.\n",
-    );
-    if non_transactional {
-        up.push_str(
-            "-- Runs outside a transaction (CONCURRENTLY); if it fails, see docs/schema.md.\n",
-        );
-    }
-    // A bounded wait for locks on busy tables, unless the environment sets one for every run.
-    // Not for CONCURRENTLY: it waits for older transactions by design, and a timeout there leaves
-    // an invalid index behind.
-    let lock_timeout = match (dialect, lock_timeout_configured, non_transactional) {
-        (Dialect::Postgres, false, false) => "SET LOCAL lock_timeout = '5s';\n",
-        _ => "",
-    };
-    up.push_str(lock_timeout);
-    let functions = changes.iter().any(|c| {
-        matches!(
-            c.kind,
-            ChangeKind::CreateFunction | ChangeKind::ReplaceFunction
-        )
-    });
-    if dialect == Dialect::Postgres && functions && !non_transactional {
-        // Function bodies may name tables this migration creates after them.
-        up.push_str("SET LOCAL check_function_bodies = off;\n");
-    }
-    for c in changes {
-        up.push('\n');
-        for h in &c.hazards {
-            up.push_str(&format!(
-                "-- hazard: {}: {}\n",
-                h.id,
-                h.message.replace(['\n', '\r'], " ")
-            ));
-        }
-        for s in &c.up {
-            up.push_str(s);
-            up.push('\n');
-        }
-    }
-    let mut down = String::from(lock_timeout);
-    if dialect == Dialect::Postgres && functions && !non_transactional {
-        down.push_str("SET LOCAL check_function_bodies = off;\n");
-    }
-    for c in changes.iter().rev() {
-        for s in &c.down {
-            down.push_str(s);
-            down.push('\n');
-        }
-    }
-    (up, down)
 }

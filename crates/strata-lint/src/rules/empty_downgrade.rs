@@ -7,7 +7,7 @@
 //!
 //! Fires once per file, from the up section, on the up's first statement that changes the schema
 //! ([`walk::changes_schema`]: DDL, `COMMENT`, `TRUNCATE`; not `INSERT`/`UPDATE`/`DELETE`, `SET`,
-//! `GRANT`, `DO`). Only for files that have a down at all (`Source::has_down`) and are not
+//! `GRANT`, `DO`, nor `VALIDATE CONSTRAINT`, which changes no definition). Only for files that have a down at all (`Source::has_down`) and are not
 //! `-- strata:irreversible`; a down the parser rejected is reported as that, not as empty.
 
 use super::{Hit, SectionCx};
@@ -211,6 +211,16 @@ mod tests {
         assert!(!fires_with_down(
             "INSERT INTO settings (k, v) VALUES ('a', 'b');\nDELETE FROM sessions WHERE expired;\nGRANT SELECT ON t TO reporting;",
             "-- nothing to undo"
+        ));
+        // Validating constraints changes no definition: nothing to undo.
+        assert!(!fires_with_down(
+            "SET LOCAL lock_timeout = '5s';\nALTER TABLE \"public\".\"t\" VALIDATE CONSTRAINT \"t_n_check\";\nALTER DOMAIN d VALIDATE CONSTRAINT c;",
+            ""
+        ));
+        // But a validation next to a real change still needs a down.
+        assert!(fires_with_down(
+            "ALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t ALTER COLUMN x SET NOT NULL;",
+            ""
         ));
         // An up with no statements (a merge, a migration commented out).
         assert!(!fires_with_down("-- DROP INDEX foo;\n", ""));

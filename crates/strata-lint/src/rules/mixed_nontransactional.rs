@@ -11,8 +11,11 @@
 //! diesel `run_in_transaction = false`), or — strata migrations only — when it holds a statement
 //! strata runs outside one automatically (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …). Session
 //! settings (`SET`, `RESET`, `SHOW`) leave nothing behind and are not counted, so
-//! `SET lock_timeout` before the one statement is fine. Fires once per section, on the second
-//! counted statement.
+//! `SET lock_timeout` before the one statement is fine. Nor is a section made only of statements
+//! that can run again as they are — `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, `DROP INDEX
+//! CONCURRENTLY IF EXISTS`, `COMMENT ON` — since running it again after a failure repeats nothing
+//! (`revision --autogenerate` writes its concurrent index files so). Fires once per section, on
+//! the second counted statement.
 
 use super::{Hit, SectionCx};
 use pg_query::NodeEnum;
@@ -51,6 +54,12 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     let Some(&second) = counted.get(1) else {
         return Vec::new();
     };
+    // Statements that can simply run again: building or dropping indexes concurrently with
+    // `IF NOT EXISTS` / `IF EXISTS`, and comments. After a failure, running the section again
+    // skips what was done and repeats nothing.
+    if counted.iter().all(|&i| rerunnable(&cx.statements[i].node)) {
+        return Vec::new();
+    }
     let section = if cx.is_down() { "down" } else { "up" };
     vec![Hit::at(
         second,
@@ -65,6 +74,20 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
          CREATE INDEX CONCURRENTLY IF NOT EXISTS … ;\n\
          and put the other statements in an ordinary migration, which runs in a transaction",
     )]
+}
+
+/// `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, `DROP INDEX CONCURRENTLY IF EXISTS`, `COMMENT ON`.
+fn rerunnable(node: &NodeEnum) -> bool {
+    match node {
+        NodeEnum::IndexStmt(i) => i.concurrent && i.if_not_exists,
+        NodeEnum::DropStmt(d) => {
+            d.concurrent
+                && d.missing_ok
+                && d.remove_type == pg_query::protobuf::ObjectType::ObjectIndex as i32
+        }
+        NodeEnum::CommentStmt(_) => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +176,23 @@ mod tests {
         ))
         .is_empty());
         assert!(fires_on(off("SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY a_b_idx ON a (b);\nRESET lock_timeout;")).is_empty());
+        // Statements that can run again as they are: a failure half-way leaves nothing to repeat.
+        assert!(fires_on(strata(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS a_b_idx ON a (b);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_c_idx ON a (c);\nCOMMENT ON INDEX a_c_idx IS 'c';"
+        ))
+        .is_empty());
+        assert!(fires_on(strata(
+            "DROP INDEX CONCURRENTLY IF EXISTS a_b_idx;\nDROP INDEX CONCURRENTLY IF EXISTS a_c_idx;"
+        ))
+        .is_empty());
+        // One of them without IF NOT EXISTS: running it again fails on it.
+        assert_eq!(
+            fires_on(strata(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS a_b_idx ON a (b);\nCREATE INDEX CONCURRENTLY a_c_idx ON a (c);"
+            ))
+            .len(),
+            1
+        );
         // In a transaction, any number of statements.
         assert!(!fires(
             RULE,

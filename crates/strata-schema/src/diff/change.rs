@@ -1,9 +1,11 @@
-//! The changes a plan is made of: [`Change`], with its [`ChangeKind`] and [`Hazard`]s, and the
-//! ordered [`Plan`].
+//! The changes a plan is made of: [`Change`], with its [`ChangeKind`], [`Hazard`]s and the typed
+//! facts the migration split reads ([`Change::validation`], [`Change::unique_index`],
+//! [`Change::foreign_key`], [`Change::renames`]), and the ordered [`Plan`].
 
 use crate::model::ObjectRef;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChangeKind {
     CreateSchema,
     DropSchema,
@@ -98,15 +100,92 @@ pub enum ChangeKind {
     RebuildTable,
 }
 
+/// The kind of risk a hazard names. Its text ([`HazardId::as_str`]) is what scripts, generated
+/// files and JSON show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum HazardId {
+    /// A table or column is dropped (or an enum loses labels): its data is gone.
+    DataLoss,
+    /// The table is rewritten under an ACCESS EXCLUSIVE lock.
+    TableRewrite,
+    /// A NOT NULL column without a default is added to an existing table.
+    NotNullBackfill,
+    /// A column dropped and one of the same type added on the same table.
+    PossibleRename,
+    /// A change the diff does not make: a person writes it.
+    ManualStep,
+}
+
+impl HazardId {
+    pub const ALL: [HazardId; 5] = [
+        HazardId::DataLoss,
+        HazardId::TableRewrite,
+        HazardId::NotNullBackfill,
+        HazardId::PossibleRename,
+        HazardId::ManualStep,
+    ];
+
+    /// The stable id: `data-loss`, `table-rewrite`, `not-null-backfill`, `possible-rename`,
+    /// `manual-step`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardId::DataLoss => "data-loss",
+            HazardId::TableRewrite => "table-rewrite",
+            HazardId::NotNullBackfill => "not-null-backfill",
+            HazardId::PossibleRename => "possible-rename",
+            HazardId::ManualStep => "manual-step",
+        }
+    }
+}
+
+impl std::fmt::Display for HazardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for HazardId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for HazardId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// A risk a change carries, named by a stable id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hazard {
-    /// `data-loss`, `table-rewrite`, `not-null-backfill`, `possible-rename` or `manual-step`.
-    pub id: &'static str,
+    pub id: HazardId,
     pub message: String,
 }
 
-/// One change: its up statements, the statements that undo it, and its hazards.
+/// Statements and the statements that undo just them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Part {
+    pub up: Vec<String>,
+    pub down: Vec<String>,
+    /// Must run outside a transaction block (`CREATE UNIQUE INDEX CONCURRENTLY`).
+    pub non_transactional: bool,
+}
+
+/// A change that runs in two migrations: its early part with the other changes of the plan, its
+/// validating part (a validation that scans the table, and what needs it) in the migration after
+/// them, so that the scan does not run under the lock the early part took. Each part carries the
+/// down that undoes just it. Together their ups are the change's `up`; the change's own `down`
+/// undoes the whole change at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validation {
+    pub early: Part,
+    pub validating: Part,
+}
+
+/// One change: its up statements, the statements that undo it, its hazards, and what the split
+/// into migration files needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub kind: ChangeKind,
@@ -120,6 +199,32 @@ pub struct Change {
     pub non_transactional: bool,
     /// Destroys data (dropped table or column): written only when destructive changes are allowed.
     pub destructive: bool,
+    /// Set when the change is split across two migrations (`SET NOT NULL` through a validated
+    /// check): which statements are the early part and which the validating one.
+    pub validation: Option<Validation>,
+    /// A `CreateIndex` of a unique index (a foreign key may need it built first).
+    pub unique_index: bool,
+    /// An `AddConstraint` of a foreign key.
+    pub foreign_key: bool,
+    /// The rename hints (`(old, new)` as given in [`DiffOptions::renames`](super::DiffOptions))
+    /// this change carries out.
+    pub renames: Vec<(String, String)>,
+    /// What it does can only be used once it is committed (`ALTER TYPE … ADD VALUE`: a new label
+    /// cannot be used in the transaction that added it): it runs in a transaction of its own,
+    /// before the changes that may use it.
+    pub own_transaction: bool,
+    /// Set when no down can be written: why (`down` is then empty).
+    pub irreversible: Option<String>,
+    /// Set when the down refuses to run (fails) while data depends on what the up added: what
+    /// it loses or needs (`down` is written all the same).
+    pub destructive_downgrade: Option<String>,
+}
+
+impl Change {
+    /// Whether the change carries a hazard of this kind.
+    pub fn has_hazard(&self, id: HazardId) -> bool {
+        self.hazards.iter().any(|h| h.id == id)
+    }
 }
 
 /// The ordered changes from one model to another.
@@ -148,7 +253,7 @@ impl Plan {
     }
 }
 
-pub(super) fn change(
+pub(crate) fn change(
     kind: ChangeKind,
     object: ObjectRef,
     up: Vec<String>,
@@ -163,9 +268,16 @@ pub(super) fn change(
         hazards: Vec::new(),
         non_transactional: false,
         destructive: false,
+        validation: None,
+        unique_index: false,
+        foreign_key: false,
+        renames: Vec::new(),
+        own_transaction: false,
+        irreversible: None,
+        destructive_downgrade: None,
     }
 }
 
-pub(super) fn hazard(id: &'static str, message: String) -> Hazard {
+pub(crate) fn hazard(id: HazardId, message: String) -> Hazard {
     Hazard { id, message }
 }

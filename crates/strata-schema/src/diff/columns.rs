@@ -1,7 +1,7 @@
 //! Columns of a table that stays: dropped, added, and altered in place (type, default, identity,
 //! `NOT NULL` through a validated check), leaving out what a parent's change reaches.
 
-use super::change::{change, hazard, ChangeKind};
+use super::change::{change, hazard, ChangeKind, HazardId, Part, Validation};
 use super::order::{Builder, Phase};
 use super::partitions::parents;
 use super::sequences::owned_sequences;
@@ -130,7 +130,7 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
                 .collect(),
         );
         ch.hazards.push(hazard(
-            "data-loss",
+            HazardId::DataLoss,
             format!(
                 "column {}.{} is dropped with its values",
                 name,
@@ -140,7 +140,7 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
         ch.destructive = true;
         if let Some(a) = added.iter().find(|a| a.data_type == c.data_type) {
             ch.hazards.push(hazard(
-                "possible-rename",
+                HazardId::PossibleRename,
                 format!(
                     "{} dropped and {} added with the same type: a rename? (--rename {}.{}={})",
                     quote_ident(&c.name),
@@ -165,13 +165,13 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
         );
         if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
             ch.hazards.push(hazard(
-                "not-null-backfill",
+                HazardId::NotNullBackfill,
                 format!("{}.{} is NOT NULL without a default: fails on a non-empty table; add it nullable, backfill, then SET NOT NULL", name, quote_ident(&c.name)),
             ));
         }
         if let Some(d) = dropped.iter().find(|d| d.data_type == c.data_type) {
             ch.hazards.push(hazard(
-                "possible-rename",
+                HazardId::PossibleRename,
                 format!(
                     "{} added and {} dropped with the same type: a rename?",
                     quote_ident(&c.name),
@@ -220,7 +220,7 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
             );
             if o.data_type != n.data_type && !binary_compatible(o, &n) {
                 ch.hazards.push(hazard(
-                    "table-rewrite",
+                    HazardId::TableRewrite,
                     format!(
                         "{}.{}: {} -> {} rewrites the table under an ACCESS EXCLUSIVE lock",
                         name,
@@ -293,22 +293,41 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
         }
         if !o.not_null && n.not_null && !not_null_inherited {
             // Safe form: a validated check lets SET NOT NULL skip its full-table scan.
+            // The check is added with the plan's other changes; validating it, SET NOT NULL and
+            // dropping the check come in the validating migration. Each part's down undoes it.
             let check = quote_ident(&format!("{c}_not_null"));
-            b.push_at(
-                Phase::AlterColumn,
-                depth,
-                col(
-                    ChangeKind::SetNotNull,
-                    c,
-                    vec![
-                        format!("ALTER TABLE {name} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;", quote_ident(c)),
-                        format!("ALTER TABLE {name} VALIDATE CONSTRAINT {check};"),
-                        format!("{} SET NOT NULL;", alter(c)),
-                        format!("ALTER TABLE {name} DROP CONSTRAINT {check};"),
-                    ],
-                    vec![format!("{} DROP NOT NULL;", alter(c))],
-                ),
+            let add_check = format!(
+                "ALTER TABLE {name} ADD CONSTRAINT {check} CHECK ({} IS NOT NULL) NOT VALID;",
+                quote_ident(c)
             );
+            let drop_check = format!("ALTER TABLE {name} DROP CONSTRAINT {check};");
+            let drop_not_null = format!("{} DROP NOT NULL;", alter(c));
+            let early = Part {
+                up: vec![add_check.clone()],
+                down: vec![drop_check.clone()],
+                non_transactional: false,
+            };
+            let validating = Part {
+                up: vec![
+                    format!("ALTER TABLE {name} VALIDATE CONSTRAINT {check};"),
+                    format!("{} SET NOT NULL;", alter(c)),
+                    drop_check,
+                ],
+                down: vec![drop_not_null.clone(), add_check],
+                non_transactional: false,
+            };
+            let mut ch = col(
+                ChangeKind::SetNotNull,
+                c,
+                early.up.iter().chain(&validating.up).cloned().collect(),
+                vec![drop_not_null],
+            );
+            // An identity added to the column needs NOT NULL in the same migration (ADD IDENTITY
+            // takes the same lock): then the change stays in one piece.
+            if !(o.identity.is_none() && n.identity.is_some()) {
+                ch.validation = Some(Validation { early, validating });
+            }
+            b.push_at(Phase::AlterColumn, depth, ch);
         }
         if let (None, Some(id)) = (&o.identity, &n.identity) {
             b.push_at(

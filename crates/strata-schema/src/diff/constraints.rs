@@ -155,22 +155,21 @@ pub(super) fn constraints(from: &Schema, to: &Schema, b: &mut Builder) {
                         ConstraintKind::ForeignKey => !partitioned(&c.table),
                         _ => false,
                     };
+                let fk = c.kind == ConstraintKind::ForeignKey;
                 if safe {
-                    b.push_at(
-                        phase,
-                        order,
-                        change(
-                            ChangeKind::AddConstraint,
-                            key.clone(),
-                            vec![format!(
-                                "ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID;",
-                                c.table,
-                                quote_ident(&c.name),
-                                c.definition
-                            )],
-                            vec![drop(c)],
-                        ),
+                    let mut add = change(
+                        ChangeKind::AddConstraint,
+                        key.clone(),
+                        vec![format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID;",
+                            c.table,
+                            quote_ident(&c.name),
+                            c.definition
+                        )],
+                        vec![drop(c)],
                     );
+                    add.foreign_key = fk;
+                    b.push_at(phase, order, add);
                     b.push(
                         Phase::Validate,
                         change(
@@ -181,16 +180,14 @@ pub(super) fn constraints(from: &Schema, to: &Schema, b: &mut Builder) {
                         ),
                     );
                 } else {
-                    b.push_at(
-                        phase,
-                        order,
-                        change(
-                            ChangeKind::AddConstraint,
-                            key.clone(),
-                            vec![render::add_constraint(c)],
-                            vec![drop(c)],
-                        ),
+                    let mut add = change(
+                        ChangeKind::AddConstraint,
+                        key.clone(),
+                        vec![render::add_constraint(c)],
+                        vec![drop(c)],
                     );
+                    add.foreign_key = fk;
+                    b.push_at(phase, order, add);
                 }
             }
         }

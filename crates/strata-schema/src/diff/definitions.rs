@@ -4,7 +4,7 @@
 //! re-creates or alters one kind in place, or leaves the change to a person (`manual_step`).
 
 use super::by_key;
-use super::change::{change, hazard, Change, ChangeKind};
+use super::change::{change, hazard, Change, ChangeKind, HazardId};
 use super::comments::{comment_change, comment_statements};
 use super::order::{Builder, Phase};
 use crate::model::*;
@@ -106,7 +106,7 @@ fn manual_step(key: &ObjectRef, what: &str, users: &[ObjectRef]) -> Change {
         vec![format!("-- manual step: {message}")],
         vec![format!("-- manual step: undo the change to {key} by hand")],
     );
-    c.hazards.push(hazard("manual-step", message));
+    c.hazards.push(hazard(HazardId::ManualStep, message));
     c
 }
 

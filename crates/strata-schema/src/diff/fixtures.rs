@@ -63,7 +63,7 @@ pub(super) fn only(plan: &Plan, kind: ChangeKind) -> &Change {
 }
 
 pub(super) fn hazards(c: &Change) -> Vec<&'static str> {
-    c.hazards.iter().map(|h| h.id).collect()
+    c.hazards.iter().map(|h| h.id.as_str()).collect()
 }
 
 pub(super) fn index(table: &QualifiedName, name: &str) -> Index {

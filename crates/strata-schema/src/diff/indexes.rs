@@ -13,14 +13,21 @@ fn index_sql(i: &Index) -> String {
     format!("{};", i.definition.trim_end())
 }
 
-fn concurrently(i: &Index) -> Option<String> {
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS …`: outside a transaction each statement
+/// commits on its own, so a file of them is written to be run again after a failure.
+pub(super) fn concurrently(i: &Index) -> Option<String> {
     let def = i.definition.trim_end();
     for prefix in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
         if let Some(rest) = def.strip_prefix(prefix) {
-            return Some(format!("{prefix}CONCURRENTLY {rest};"));
+            return Some(format!("{prefix}CONCURRENTLY IF NOT EXISTS {rest};"));
         }
     }
     None
+}
+
+/// `DROP INDEX CONCURRENTLY IF EXISTS …`, likewise.
+pub(super) fn drop_concurrently(name: &QualifiedName) -> String {
+    format!("DROP INDEX CONCURRENTLY IF EXISTS {name};")
 }
 
 pub(super) fn indexes(
@@ -33,22 +40,52 @@ pub(super) fn indexes(
     let drop = |i: &Index| format!("DROP INDEX {};", i.name);
     // Same definition, on a relation that is not re-created.
     let same = |o: &Index, n: &Index| o.definition == n.definition && !recreated.contains(&o.table);
+    // A materialized view that goes (or is re-created) takes its indexes along, and its drop's
+    // down brings them back.
+    let view_goes = |name: &QualifiedName| {
+        from.materialized_views.iter().any(|v| &v.name == name)
+            && (recreated.contains(name) || !to.materialized_views.iter().any(|v| &v.name == name))
+    };
     for (key, i) in &f {
+        if view_goes(&i.table) {
+            continue;
+        }
         if t.get(key).is_none_or(|n| !same(i, n)) {
-            let mut down = vec![index_sql(i)];
-            down.extend(
+            let comment =
                 comment_change(format!("INDEX {}", i.name), key.clone(), &None, &i.comment)
                     .map(|c| c.up)
-                    .unwrap_or_default(),
-            );
-            b.push(
-                Phase::DropIndex,
-                change(ChangeKind::DropIndex, key.clone(), vec![drop(i)], down),
-            );
+                    .unwrap_or_default();
+            // Without blocking writes, unless the table is partitioned (PostgreSQL cannot drop a
+            // partitioned index concurrently). Its down builds it again the same way.
+            let partitioned = from
+                .table(&i.table)
+                .is_some_and(|t| t.partition_key.is_some());
+            let mut c = match concurrently(i) {
+                Some(build) if !partitioned => {
+                    let mut down = vec![build];
+                    down.extend(comment);
+                    let mut c = change(
+                        ChangeKind::DropIndex,
+                        key.clone(),
+                        vec![drop_concurrently(&i.name)],
+                        down,
+                    );
+                    c.non_transactional = true;
+                    c
+                }
+                _ => {
+                    let mut down = vec![index_sql(i)];
+                    down.extend(comment);
+                    change(ChangeKind::DropIndex, key.clone(), vec![drop(i)], down)
+                }
+            };
+            c.unique_index = i.unique;
+            b.push(Phase::DropIndex, c);
         }
     }
     for (key, i) in &t {
         let old = f.get(key);
+        let mut commented = false;
         if old.is_none_or(|o| !same(o, i)) {
             // An index on a table that already exists (and is not partitioned) is built without
             // blocking writes.
@@ -62,11 +99,22 @@ pub(super) fn indexes(
                 vec![index_sql(i)],
                 vec![drop(i)],
             );
+            c.unique_index = i.unique;
             if existing {
                 if let Some(sql) = concurrently(i) {
                     c.up = vec![sql];
-                    c.down = vec![format!("DROP INDEX CONCURRENTLY {};", i.name)];
+                    c.down = vec![drop_concurrently(&i.name)];
                     c.non_transactional = true;
+                }
+            }
+            // A comment on an index built concurrently is set right after it, in the same part
+            // (the index does not exist before it).
+            if c.non_transactional {
+                if let Some(comment) =
+                    comment_change(format!("INDEX {}", i.name), key.clone(), &None, &i.comment)
+                {
+                    c.up.extend(comment.up);
+                    commented = true;
                 }
             }
             // Indexes of partitioned tables first: creating one creates (or adopts) its
@@ -77,6 +125,9 @@ pub(super) fn indexes(
             b.push_at(Phase::CreateIndex, usize::from(!partitioned), c);
         }
         let before = old.filter(|o| same(o, i)).and_then(|o| o.comment.clone());
+        if commented {
+            continue;
+        }
         if let Some(c) = comment_change(
             format!("INDEX {}", i.name),
             key.clone(),
@@ -103,9 +154,14 @@ mod tests {
         assert!(c.non_transactional);
         assert_eq!(
             c.up,
-            [r#"CREATE INDEX CONCURRENTLY "i""x" ON "a""b"."Mixed Case" USING btree ("order");"#]
+            [
+                r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "i""x" ON "a""b"."Mixed Case" USING btree ("order");"#
+            ]
         );
-        assert_eq!(c.down, [r#"DROP INDEX CONCURRENTLY "a""b"."i""x";"#]);
+        assert_eq!(
+            c.down,
+            [r#"DROP INDEX CONCURRENTLY IF EXISTS "a""b"."i""x";"#]
+        );
         assert!(render(&p, false).contains("-- non-transactional"));
         // On a new table: plain, in the transaction.
         let mut fresh = to.clone();
@@ -122,11 +178,14 @@ mod tests {
                     .iter()
                     .position(|c| c.kind == ChangeKind::CreateIndex)
         );
-        // Dropped.
+        // Dropped, concurrently too.
         let p = plan(&to, &from);
+        let d = only(&p, ChangeKind::DropIndex);
+        assert!(d.non_transactional);
         assert_eq!(
-            only(&p, ChangeKind::DropIndex).up,
-            [r#"DROP INDEX "a""b"."i""x";"#]
+            d.up,
+            [r#"DROP INDEX CONCURRENTLY IF EXISTS "a""b"."i""x";"#]
         );
+        assert!(d.down[0].starts_with("CREATE INDEX CONCURRENTLY IF NOT EXISTS"));
     }
 }

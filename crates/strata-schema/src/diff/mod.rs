@@ -48,12 +48,14 @@
 //!   `policies.rs`.
 //! - `comments.rs`: `COMMENT ON` changes, for every kind.
 //! - `script.rs`: [`fn@render`], the up script, and its [`PREAMBLE`].
+//! - `split.rs`: [`fn@split`], a plan as migration files ([`PlannedMigration`]: a [`Stage`], its
+//!   changes, up and down text), decided by the changes' typed fields.
 //!
 //! Each module's unit tests sit at its end; `fixtures.rs` holds the models they share. The
 //! proof that plans run is `crates/strata-postgres/tests/diff.rs`.
 
 mod aggregates;
-mod change;
+pub(crate) mod change;
 mod collations;
 mod columns;
 mod comments;
@@ -75,14 +77,16 @@ mod renames;
 mod schemas;
 mod script;
 mod sequences;
+pub mod split;
 mod tables;
 mod text_search;
 mod triggers;
 mod views;
 
-pub use change::{Change, ChangeKind, Hazard, Plan};
-pub(crate) use script::render_changes;
+pub use change::{Change, ChangeKind, Hazard, HazardId, Part, Plan, Validation};
+pub(crate) use script::render_parts;
 pub use script::{render, PREAMBLE};
+pub use split::{split, PlannedMigration, SplitOptions, Stage};
 
 use crate::model::*;
 use aggregates::replace_aggregate;
@@ -245,7 +249,7 @@ mod tests {
             p.changes[1].up,
             [r#"ALTER TYPE "app"."mood" ADD VALUE 'it''s ok' AFTER 'sad';"#]
         );
-        assert!(p.changes[1].non_transactional);
+        assert!(p.changes[1].own_transaction && !p.changes[1].non_transactional);
         // Named by its identity arguments, as pg_dump names it.
         assert_eq!(
             p.changes[3].down,

@@ -73,6 +73,8 @@ pub(super) struct Ctx {
     pub(super) view_breakers: BTreeSet<ObjectRef>,
     /// Levels of parents of each table (partitions and inheritance): parents are altered first.
     depth: HashMap<QualifiedName, usize>,
+    /// The model the plan leads to (what a down starts from).
+    pub(super) to: Schema,
 }
 
 pub(super) struct Builder {
@@ -394,6 +396,7 @@ impl Ctx {
             early,
             view_breakers,
             depth,
+            to: to.clone(),
         }
     }
 }

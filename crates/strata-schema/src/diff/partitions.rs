@@ -1,7 +1,7 @@
 //! Partitions and inheritance: a table's parents, a change of partition key (left to a person),
 //! `ATTACH` / `DETACH PARTITION` and `INHERIT` / `NO INHERIT`.
 
-use super::change::{change, hazard, Change, ChangeKind};
+use super::change::{change, hazard, Change, ChangeKind, HazardId};
 use super::order::{Builder, Phase};
 use super::tables::table_ref;
 use crate::model::*;
@@ -96,7 +96,7 @@ pub(super) fn relink(key: &ObjectRef, old: &Table, new: &Table, b: &mut Builder)
                 new.name
             )],
         );
-        c.hazards.push(hazard("manual-step", message));
+        c.hazards.push(hazard(HazardId::ManualStep, message));
         b.create(c);
     }
     // Partition and inheritance links that change.

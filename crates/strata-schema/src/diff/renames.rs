@@ -38,7 +38,7 @@ pub(super) fn apply_renames(
             let new_name = QualifiedName::new(old_name.schema.as_deref(), new);
             if to.table(&new_name).is_some() && from.table(&new_name).is_none() {
                 rename_table(&mut from, &old_name, &new_name);
-                out.push(change(
+                let mut c = change(
                     ChangeKind::RenameTable,
                     table_ref(&old_name),
                     vec![format!(
@@ -49,7 +49,9 @@ pub(super) fn apply_renames(
                         "ALTER TABLE {new_name} RENAME TO {};",
                         quote_ident(&old_name.name)
                     )],
-                ));
+                );
+                c.renames.push((old.clone(), new.clone()));
+                out.push(c);
                 continue;
             }
         }
@@ -95,6 +97,7 @@ pub(super) fn apply_renames(
             )],
         );
         c.column = Some(column.to_owned());
+        c.renames.push((old.clone(), new.clone()));
         out.push(c);
     }
     from

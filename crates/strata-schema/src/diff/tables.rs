@@ -4,7 +4,7 @@
 //! columns in `columns.rs`.
 
 use super::by_key;
-use super::change::{change, hazard, Change, ChangeKind};
+use super::change::{change, hazard, Change, ChangeKind, HazardId};
 use super::columns::columns;
 use super::comments::comment_change;
 use super::order::{Builder, Phase};
@@ -115,7 +115,7 @@ pub(super) fn tables(from: &Schema, to: &Schema, b: &mut Builder) {
             down,
         );
         c.hazards.push(hazard(
-            "data-loss",
+            HazardId::DataLoss,
             format!("table {} is dropped with its rows", old.name),
         ));
         c.destructive = true;
@@ -198,7 +198,7 @@ pub(super) fn tables(from: &Schema, to: &Schema, b: &mut Builder) {
                 vec![set(old.unlogged)],
             );
             c.hazards.push(hazard(
-                "table-rewrite",
+                HazardId::TableRewrite,
                 format!(
                     "table {}: SET {} rewrites the table under an ACCESS EXCLUSIVE lock",
                     new.name,
@@ -283,7 +283,9 @@ mod tests {
             shown.contains("\nDROP TABLE \"a\"\"b\".\"Mixed Case\";"),
             "{shown}"
         );
-        assert!(!shown.contains("BEGIN"));
+        // In a transaction of its own: a failure leaves nothing half done.
+        assert!(shown.contains("\nBEGIN;\n"), "{shown}");
+        assert!(shown.trim_end().ends_with("COMMIT;"), "{shown}");
     }
 
     #[test]

@@ -104,6 +104,54 @@ fn views_in_order(views: &[&Rel]) -> Vec<Rel> {
     out
 }
 
+/// The views and materialized views of `schema` that read any of `starts`, directly or through
+/// other views: the statements that drop them (readers first) and those that re-create them as
+/// they are (with their comments, and a materialized view's indexes and their comments), for a
+/// change PostgreSQL refuses while a view reads what it changes.
+pub(super) fn drop_and_recreate(
+    schema: &Schema,
+    starts: &BTreeSet<ObjectRef>,
+) -> (Vec<String>, Vec<String>) {
+    let all = rels(schema);
+    let mut reached: BTreeSet<ObjectRef> = starts.clone();
+    loop {
+        let more: Vec<ObjectRef> = all
+            .iter()
+            .filter(|(k, v)| {
+                !reached.contains(*k) && v.depends_on.iter().any(|d| reached.contains(d))
+            })
+            .map(|(k, _)| (*k).clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        reached.extend(more);
+    }
+    let chosen: Vec<&Rel> = all.values().filter(|v| reached.contains(&v.key)).collect();
+    let ordered = views_in_order(&chosen);
+    let drops = ordered.iter().rev().map(Rel::drop).collect();
+    let mut creates = Vec::new();
+    for v in &ordered {
+        creates.push(v.create());
+        creates.extend(
+            comment_change(v.target(), v.key.clone(), &None, &v.comment)
+                .map(|c| c.up)
+                .unwrap_or_default(),
+        );
+        if v.materialized() {
+            for i in schema.indexes.iter().filter(|i| i.table == v.name) {
+                creates.push(format!("{};", i.definition.trim_end()));
+                creates.extend(
+                    comment_change(format!("INDEX {}", i.name), i.key(), &None, &i.comment)
+                        .map(|c| c.up)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    (drops, creates)
+}
+
 /// Views and materialized views. Returns the materialized views dropped and re-created (their
 /// indexes must be re-created too).
 pub(super) fn views(from: &Schema, to: &Schema, b: &mut Builder) -> BTreeSet<QualifiedName> {
@@ -170,6 +218,17 @@ pub(super) fn views(from: &Schema, to: &Schema, b: &mut Builder) -> BTreeSet<Qua
                 .map(|c| c.up)
                 .unwrap_or_default(),
         );
+        // A materialized view's indexes go with it (no change drops them), and come back with it.
+        if v.materialized() {
+            for i in from.indexes.iter().filter(|i| i.table == v.name) {
+                down.push(format!("{};", i.definition.trim_end()));
+                down.extend(
+                    comment_change(format!("INDEX {}", i.name), i.key(), &None, &i.comment)
+                        .map(|c| c.up)
+                        .unwrap_or_default(),
+                );
+            }
+        }
         b.push(
             Phase::DropView,
             change(kind(&v, false), v.key.clone(), vec![v.drop()], down),

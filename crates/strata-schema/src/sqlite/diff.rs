@@ -9,7 +9,7 @@ use super::rebuild::{components, rebuild_change};
 use super::render::{
     column_sql, create_table_sql, index_sql, parents_first, statement, views_in_order,
 };
-use crate::diff::{Change, ChangeKind, DiffOptions, Hazard, Plan};
+use crate::diff::{Change, ChangeKind, DiffOptions, Hazard, HazardId, Plan};
 use crate::model::*;
 use std::collections::{BTreeMap, BTreeSet};
 use strata_core::quote_ident;
@@ -39,27 +39,7 @@ pub(super) enum Phase {
     CreateTrigger,
 }
 
-pub(super) fn change(
-    kind: ChangeKind,
-    object: ObjectRef,
-    up: Vec<String>,
-    down: Vec<String>,
-) -> Change {
-    Change {
-        kind,
-        object,
-        column: None,
-        up,
-        down,
-        hazards: Vec::new(),
-        non_transactional: false,
-        destructive: false,
-    }
-}
-
-pub(super) fn hazard(id: &'static str, message: String) -> Hazard {
-    Hazard { id, message }
-}
+pub(super) use crate::diff::change::{change, hazard};
 
 /// A default `ADD COLUMN` accepts: a literal, a signed number, NULL, TRUE or FALSE.
 fn constant_default(text: &str) -> bool {
@@ -291,7 +271,7 @@ impl Diff<'_> {
                 vec![down],
             );
             c.hazards.push(hazard(
-                "data-loss",
+                HazardId::DataLoss,
                 format!(
                     "table {} is dropped with its rows",
                     quote_ident(&t.name.name)
@@ -309,7 +289,7 @@ impl Diff<'_> {
                 .find(|n| shape(n) == shape(t))
             {
                 c.hazards.push(hazard(
-                    "possible-rename",
+                    HazardId::PossibleRename,
                     format!(
                         "{} dropped and {} created with the same columns: a rename? (--rename {}={})",
                         quote_ident(&t.name.name),
@@ -386,7 +366,7 @@ impl Diff<'_> {
                 );
                 ch.column = Some(c.name.clone());
                 ch.hazards.push(hazard(
-                    "data-loss",
+                    HazardId::DataLoss,
                     format!(
                         "column {t}.{} is dropped with its values",
                         quote_ident(&c.name)
@@ -414,7 +394,7 @@ impl Diff<'_> {
                 ch.column = Some(c.name.clone());
                 if let Some(d) = dropped_cols.iter().find(|d| d.data_type == c.data_type) {
                     ch.hazards.push(hazard(
-                        "possible-rename",
+                        HazardId::PossibleRename,
                         format!(
                             "{} added and {} dropped with the same type: a rename?",
                             quote_ident(&c.name),
@@ -583,15 +563,14 @@ impl Diff<'_> {
         }
         for (name, i) in &t {
             if f.get(name) != Some(i) || group.contains(&lc(&i.table.name)) {
-                self.push(
-                    Phase::CreateIndex,
-                    change(
-                        ChangeKind::CreateIndex,
-                        i.key(),
-                        vec![index_sql(i)],
-                        vec![format!("DROP INDEX {};", quote_ident(&i.name.name))],
-                    ),
+                let mut c = change(
+                    ChangeKind::CreateIndex,
+                    i.key(),
+                    vec![index_sql(i)],
+                    vec![format!("DROP INDEX {};", quote_ident(&i.name.name))],
                 );
+                c.unique_index = i.unique;
+                self.push(Phase::CreateIndex, c);
             }
         }
     }
@@ -599,7 +578,7 @@ impl Diff<'_> {
 
 pub(super) fn possible_rename(table: &str, dropped: &Column, added: &Column) -> Hazard {
     hazard(
-        "possible-rename",
+        HazardId::PossibleRename,
         format!(
             "{} dropped and {} added with the same type: a rename? (--rename {}.{}={})",
             quote_ident(&dropped.name),

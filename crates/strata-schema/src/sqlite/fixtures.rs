@@ -86,7 +86,7 @@ pub(super) fn kinds(p: &Plan) -> Vec<ChangeKind> {
 }
 
 pub(super) fn hazards(c: &Change) -> Vec<&str> {
-    c.hazards.iter().map(|h| h.id).collect()
+    c.hazards.iter().map(|h| h.id.as_str()).collect()
 }
 
 pub(super) fn users() -> Table {

@@ -6,7 +6,7 @@ use super::names::{find_table, lc, same_name, table_constraints, table_ref};
 use super::render::{
     create_table_sql, has_rowid_alias, is_autoincrement, parents_first, without_rowid,
 };
-use crate::diff::{Change, ChangeKind};
+use crate::diff::{Change, ChangeKind, HazardId};
 use crate::model::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -195,7 +195,7 @@ pub(super) fn rebuild_change(
             }
         );
     }
-    c.hazards.push(hazard("table-rewrite", message));
+    c.hazards.push(hazard(HazardId::TableRewrite, message));
     for m in members {
         let (ot, nt) = (
             find_table(state, m).expect("member"),
@@ -207,7 +207,7 @@ pub(super) fn rebuild_change(
         let t = quote_ident(&nt.name.name);
         for d in &dropped {
             c.hazards.push(hazard(
-                "data-loss",
+                HazardId::DataLoss,
                 format!(
                     "column {t}.{} is dropped with its values",
                     quote_ident(&d.name)
@@ -221,7 +221,7 @@ pub(super) fn rebuild_change(
         for a in &added {
             if a.not_null && a.default.is_none() && a.generated.is_none() {
                 c.hazards.push(hazard(
-                    "not-null-backfill",
+                    HazardId::NotNullBackfill,
                     format!(
                         "{t}.{} is NOT NULL without a default: the copy fails if the table has rows; add it nullable, backfill, then make it NOT NULL",
                         quote_ident(&a.name)

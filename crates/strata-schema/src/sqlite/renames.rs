@@ -161,8 +161,8 @@ fn rename_column_in(s: &mut Schema, table: &str, old: &str, new: &str) {
 
 impl Diff<'_> {
     pub(super) fn renames(&mut self, opts: &DiffOptions) {
-        for (old, new) in &opts.renames {
-            let old = old.strip_prefix("main.").unwrap_or(old);
+        for (hint_old, new) in &opts.renames {
+            let old = hint_old.strip_prefix("main.").unwrap_or(hint_old);
             // A table: the old name is a table now, the new one a table of `to` only.
             if let (Some(t), Some(target)) =
                 (find_table(&self.state, old), find_table(self.to, new))
@@ -180,15 +180,14 @@ impl Diff<'_> {
                             quote_ident(b)
                         )
                     };
-                    self.push(
-                        Phase::Rename,
-                        change(
-                            ChangeKind::RenameTable,
-                            table_ref(&old_name),
-                            vec![rename(&old_name, &new_name)],
-                            vec![rename(&new_name, &old_name)],
-                        ),
+                    let mut c = change(
+                        ChangeKind::RenameTable,
+                        table_ref(&old_name),
+                        vec![rename(&old_name, &new_name)],
+                        vec![rename(&new_name, &old_name)],
                     );
+                    c.renames.push((hint_old.clone(), new.clone()));
+                    self.push(Phase::Rename, c);
                     continue;
                 }
             }
@@ -229,6 +228,7 @@ impl Diff<'_> {
                 vec![rename(&new_col, &old_col)],
             );
             c.column = Some(old_col);
+            c.renames.push((hint_old.clone(), new.clone()));
             self.push(Phase::Rename, c);
         }
     }
