@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's reload check (SPEC §7: "the SQL re-creates an identical model"): for the MusicBrainz
+# Issue 4's reload check ("the SQL re-creates an identical model"): for the MusicBrainz
 # dump and the cratesio and harness schemas of the shared corpus, load each into a fresh database
 # with psql, introspect it, render the model as SQL, load that into another fresh database,
 # introspect again, and compare the two models. pg_dump --schema-only of both databases is

@@ -1,4 +1,4 @@
-//! Online migrations under load (issue 5, SPEC §10): a table of N rows, pgbench clients of the old
+//! Online migrations under load (issue 5): a table of N rows, pgbench clients of the old
 //! and the new application version, strata's `start` and `complete` run in-process, and the naive
 //! `ALTER TABLE` statements timed under the same load in the same run (docs/benchmarks.md).
 //!
@@ -11,7 +11,7 @@
 //!
 //! 1. A fresh database with `accounts(id bigint PRIMARY KEY, balance integer NOT NULL, name text
 //!    NOT NULL)` filled with N rows, vacuumed and analyzed.
-//! 2. An online migration (`.toml`, SPEC §9): `alter_column` balance integer -> bigint,
+//! 2. An online migration (`.toml`): `alter_column` balance integer -> bigint,
 //!    `rename_column` name -> full_name, `add_column` `verified boolean NOT NULL` filled from
 //!    `balance > 0`.
 //! 3. Phase A: old clients (pgbench, the physical table, old names) while `strata_online::start`
@@ -628,7 +628,7 @@ fn run(args: &Args) {
     let mut pg = connect(&url);
     let mut admin = connect(&url);
     let mut server = connect(&args.admin_url);
-    // The lock watcher on strata's session, as `strata start`/`complete` run it (SPEC §9).
+    // The lock watcher on strata's session, as `strata start`/`complete` run it.
     if !args.max_blocking.is_zero() {
         let pid: i32 = value(&mut pg, "SELECT pg_backend_pid()")
             .parse()

@@ -1,5 +1,5 @@
 //! Where the schemas that `diff`, `check`, `drift` and `revision --autogenerate` compare come
-//! from (SPEC §7): a live database, SQL files applied to a shadow database, or the migrations
+//! from: a live database, SQL files applied to a shadow database, or the migrations
 //! replayed up to a revision in a shadow database.
 //!
 //! The shadow database is the environment's `shadow_url` (emptied before and after use) or a

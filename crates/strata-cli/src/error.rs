@@ -1,4 +1,4 @@
-//! What can go wrong in a command, and the exit code each deserves (SPEC §5).
+//! What can go wrong in a command, and the exit code each deserves.
 
 use strata_core::Diagnostic;
 use strata_engine::{DbError, EngineError};

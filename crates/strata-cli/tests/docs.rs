@@ -130,3 +130,36 @@ fn getting_started_runs_as_written() {
         .collect();
     assert_eq!(heads.len(), 1, "{heads:?}");
 }
+
+/// Source comments, help text, errors and docs describe the behaviour (or link the doc page that
+/// does); they never cite a document the repository does not hold.
+#[test]
+fn nothing_cites_a_document_the_repository_does_not_hold() {
+    let needle = concat!("SPEC", " §");
+    let mut found = Vec::new();
+    let mut stack: Vec<PathBuf> = ["crates", "docs", "examples", "scripts", "README.md"]
+        .iter()
+        .map(|p| repo_root().join(p))
+        .collect();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            if path.ends_with("target") {
+                continue;
+            }
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            for (i, line) in text.lines().enumerate() {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "cite the docs instead:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,4 +1,4 @@
-//! `strata inspect`: the live schema as SQL that re-creates it, or as JSON (SPEC §7).
+//! `strata inspect`: the live schema as SQL that re-creates it, or as JSON.
 
 mod common;
 use common::*;

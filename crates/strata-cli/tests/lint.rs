@@ -921,7 +921,7 @@ fn upgrade_on_sqlite_is_not_linted() {
     assert_eq!(db.heads(), vec!["b1"]);
 }
 
-/// The acceptance test of SPEC §8's upgrade integration. Needs the `adding-not-null-column` rule.
+/// `upgrade` lints what it is about to run (the lint mode of the environment decides). Needs the `adding-not-null-column` rule.
 #[test]
 fn acceptance_enforce_blocks_a_not_null_column_until_waived() {
     let db = Db::pg();

@@ -1,4 +1,4 @@
-//! Online (expand/contract) migrations through the `strata` binary (SPEC §9): `upgrade` stops at
+//! Online (expand/contract) migrations through the `strata` binary: `upgrade` stops at
 //! an online migration after its expand phase, `complete` and `rollback`, `status`, refusal
 //! while one is in progress, bad files before anything changes, and `kill -9` during the
 //! backfill and during `complete`.

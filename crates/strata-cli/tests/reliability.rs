@@ -1,4 +1,4 @@
-//! Concurrency, crashes, lock timeouts and secrets: the guarantees of SPEC §4 and §10.
+//! Concurrency, crashes, lock timeouts and secrets: what a team deploying several replicas relies on.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! `check`, `drift`, `diff` and `revision --autogenerate` on both engines (SPEC §7), through the
+//! `check`, `drift`, `diff` and `revision --autogenerate` on both engines, through the
 //! `strata` binary against real databases.
 
 mod common;

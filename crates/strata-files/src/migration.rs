@@ -85,7 +85,7 @@ pub struct MigrationFile {
     pub checksum: Checksum,
     /// Header key (`revises`, `labels`, …) -> its line; also `up` and `down` -> the markers' lines.
     pub header_lines: BTreeMap<String, usize>,
-    /// An online (expand/contract) migration (`.toml`, SPEC §9): no SQL sections; run by
+    /// An online (expand/contract) migration (`.toml`): no SQL sections; run by
     /// `strata start` / `complete` / `rollback`, and recorded as applied by `complete`.
     pub online: bool,
 }

@@ -1,4 +1,4 @@
-//! The desired-state schema files (SPEC §7): which files `schema = [...]` names, and the
+//! The desired-state schema files: which files `schema = [...]` names, and the
 //! `-- strata:renamed-from OLD` hints written in them.
 
 use crate::config::Config;

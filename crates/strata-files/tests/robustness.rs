@@ -1,4 +1,4 @@
-//! Robustness of the parsers on hostile input (SPEC §10: "the file and config parsers are fuzzed
+//! Robustness of the parsers on hostile input ("the file and config parsers are fuzzed
 //! without panics"). `cargo fuzz` needs a nightly toolchain this project does not require, so this
 //! is a deterministic mutation fuzzer on stable: seeds (real files and tricky fragments) mutated
 //! by byte flips, insertions of syntax-significant tokens, truncations and splices, 20,000 inputs

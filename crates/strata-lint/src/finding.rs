@@ -35,7 +35,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One finding, in the JSON shape of SPEC §8.
+/// One finding, in the JSON shape docs/lint.md documents.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     pub rule: &'static str,

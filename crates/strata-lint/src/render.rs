@@ -1,4 +1,4 @@
-//! Findings as text: `human` (source snippet with a caret), `json` (SPEC §8), `sarif` (2.1.0) and
+//! Findings as text: `human` (source snippet with a caret), `json` (the documented shape), `sarif` (2.1.0) and
 //! `github` (workflow annotations). Pure functions: the caller supplies the files' text.
 
 use crate::finding::{Finding, ParseFailure, Severity};
@@ -96,8 +96,8 @@ pub fn human_report(
     out
 }
 
-/// `{"findings": [...]}` as in SPEC §8 (plus `parse_errors` when there are any). Serialized
-/// straight from the findings, keys in the order of SPEC §8.
+/// `{"findings": [...]}` as docs/lint.md documents it (plus `parse_errors` when there are any). Serialized
+/// straight from the findings, keys in the documented order.
 pub fn json(findings: &[Finding], failures: &[ParseFailure]) -> String {
     #[derive(serde::Serialize)]
     struct Output<'a> {

@@ -1,4 +1,4 @@
-//! Online migration files (SPEC §9): `<id>_<slug>.toml` with `message`, `revises`, optional
+//! Online migration files: `<id>_<slug>.toml` with `message`, `revises`, optional
 //! `depends_on`, and `[[operations]]`, parsed into typed [`Operation`]s. Every problem is a
 //! [`Diagnostic`] at the line of the offending key, with the closest valid name as a hint; all
 //! problems of a file are reported at once.

@@ -1,4 +1,4 @@
-//! strata's online (expand/contract) migrations, SPEC §9, in the class of pgroll and Reshape.
+//! strata's online (expand/contract) migrations, in the class of pgroll and Reshape.
 //!
 //! - [`file`]: the `.toml` migration file -> [`OnlineMigration`] (typed [`Operation`]s), with
 //!   `file:line` diagnostics for unknown types and fields.

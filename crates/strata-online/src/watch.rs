@@ -1,4 +1,4 @@
-//! Watching strata's own session while an online command runs (SPEC §9): when its statement waits
+//! Watching strata's own session while an online command runs: when its statement waits
 //! on a lock and other sessions queue behind it for longer than a threshold, cancel it; the step
 //! is then retried like a lock timeout.
 //!

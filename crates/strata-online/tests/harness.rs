@@ -715,7 +715,7 @@ down = "DROP TABLE audit"
     });
 }
 
-/// The example of SPEC §9: a type change and a rename on one table, in one migration.
+/// The documented example (docs/online.md): a type change and a rename on one table, in one migration.
 #[test]
 fn spec_example_alter_and_rename() {
     run(&Scenario {

@@ -1,5 +1,5 @@
-//! The online migration parser on hostile input (SPEC §10: parsers fuzzed without panics): the
-//! SPEC's example and a file of every operation type, mutated 20,000 times by a deterministic
+//! The online migration parser on hostile input (parsers are fuzzed: no panic, whatever the input): the
+//! documented example and a file of every operation type, mutated 20,000 times by a deterministic
 //! generator (byte flips, TOML-significant insertions, truncations, splices). Every input gives
 //! a migration or diagnostics within the file's lines, never a panic.
 

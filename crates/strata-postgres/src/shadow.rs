@@ -1,4 +1,4 @@
-//! Scratch ("shadow") databases for the desired state (SPEC §7): the schema files, or the
+//! Scratch ("shadow") databases for the desired state: the schema files, or the
 //! migrations up to a revision, are applied there and read back, so PostgreSQL itself interprets
 //! the DDL.
 //!

@@ -1,4 +1,4 @@
-//! Introspection against the local PostgreSQL: every object kind of SPEC §7 with hostile names
+//! Introspection against the local PostgreSQL: every object kind strata models, with hostile names
 //! survives introspect → `to_sql` → apply to an empty database → introspect, and JSON; objects of
 //! extensions and strata's own tables are left out.
 

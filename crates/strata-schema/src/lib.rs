@@ -1,4 +1,4 @@
-//! strata's schema model (SPEC §7), with no I/O.
+//! strata's schema model, with no I/O.
 //!
 //! - [`model`]: [`Schema`], every object kind PostgreSQL schemas hold that strata manages, each
 //!   with a stable key ([`ObjectRef`]), sorted deterministically ([`Schema::normalize`]),

@@ -1,4 +1,4 @@
-//! The database model: every object kind of SPEC §7, as plain data.
+//! The database model: every object kind strata models (docs/schema.md), as plain data.
 //!
 //! Two principles shape it:
 //!

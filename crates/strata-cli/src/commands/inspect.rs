@@ -1,4 +1,4 @@
-//! `inspect [--format sql|json]`: the live schema (SPEC §7), as the SQL script that re-creates it
+//! `inspect [--format sql|json]`: the live schema, as the SQL script that re-creates it
 //! or as the JSON model, for PostgreSQL and SQLite.
 
 use crate::context::Project;

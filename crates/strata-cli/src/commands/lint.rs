@@ -1,4 +1,4 @@
-//! `lint` (SPEC §8): migration safety for files and folders, the pending migrations, or all of
+//! `lint`: migration safety for files and folders, the pending migrations, or all of
 //! them; and the lint check `upgrade` runs before applying anything.
 
 use crate::cli::{LintArgs, LintFormat};

@@ -1,4 +1,4 @@
-//! Online (expand/contract) migrations, SPEC §9: `start` (and `upgrade` reaching one),
+//! Online (expand/contract) migrations: `start` (and `upgrade` reaching one),
 //! `complete`, `rollback`, `status`, `backfill`. The work is `strata_online`'s; this module finds
 //! which migration a command is about, reports progress, and keeps `strata_version` /
 //! `strata_history` in step: an online migration is recorded as applied (`up`) when `complete`
@@ -24,7 +24,7 @@ fn postgres(project: &Project) -> Result<Postgres, CliError> {
     match project.open()? {
         Connection::Postgres(pg) => Ok(pg),
         Connection::Sqlite(_) => Err(CliError::invalid_with_hint(
-            "online (expand/contract) migrations need PostgreSQL (SPEC §6)",
+            "online (expand/contract) migrations need PostgreSQL",
             "on SQLite, write the change as a plain .sql migration",
         )),
     }
@@ -42,7 +42,7 @@ pub struct Batching {
 /// the watcher cancels it (and the step is retried).
 pub const DEFAULT_MAX_BLOCKING: Duration = Duration::from_millis(300);
 
-/// Starts the lock watcher on `pg`'s session (SPEC §9); [`stop_watch`] ends it.
+/// Starts the lock watcher on `pg`'s session; [`stop_watch`] ends it.
 fn watch(
     project: &Project,
     pg: &mut Postgres,

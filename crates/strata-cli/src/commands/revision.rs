@@ -205,7 +205,7 @@ fn new_id(
     }
 }
 
-/// A new online migration: the header and an example operation to edit (SPEC §9).
+/// A new online migration: the header and an example operation to edit.
 fn write_online(
     project: &Project,
     id: &str,

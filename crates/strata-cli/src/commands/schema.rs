@@ -1,4 +1,4 @@
-//! `diff`, `check`, `drift` and `revision --autogenerate` (SPEC §7): compare two schemas and write
+//! `diff`, `check`, `drift` and `revision --autogenerate`: compare two schemas and write
 //! the migration between them.
 
 use crate::cli::{DiffArgs, DiffFormat, RevisionArgs};

@@ -4,7 +4,7 @@
 //! on, every running client that still uses the old name fails — and during a deploy the old
 //! version of the application is still running. The safe way is expand/contract: add the new
 //! column, keep both in sync (trigger or dual writes), backfill, move the clients, drop the old
-//! column — or strata's online `rename_column` operation (SPEC §9), which does that with a view
+//! column — or strata's online `rename_column` operation, which does that with a view
 //! per version.
 
 use super::{Hit, Object, SectionCx};

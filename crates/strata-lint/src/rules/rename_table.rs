@@ -3,7 +3,7 @@
 //! A catalog change under a brief ACCESS EXCLUSIVE lock, but every running client that still uses
 //! the old name fails from the commit on. Renaming and creating a view under the old name in the
 //! same transaction keeps them working (a plain `SELECT *` view is updatable) until they have
-//! moved; strata's online `rename_table` operation (SPEC §9) does the same with a view per
+//! moved; strata's online `rename_table` operation does the same with a view per
 //! version.
 
 use super::rename_column::brief_lock;

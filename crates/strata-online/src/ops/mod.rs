@@ -1,4 +1,4 @@
-//! The operation types of SPEC §9, one file each.
+//! The operation types of online migrations (docs/online.md), one file each.
 //!
 //! An operation type is a struct implementing `Op` in `ops/<type>.rs`, which reads top to bottom
 //! as the operation's whole life: its fields and how they are parsed, the table it touches and the
@@ -118,7 +118,7 @@ macro_rules! operations {
     };
 }
 
-// The operation types, in the order of SPEC §9 (and of the `type` hint). One line each.
+// The operation types, in the order docs/online.md lists them (and of the `type` hint). One line each.
 operations! {
     create_table: CreateTable,
     drop_table: DropTable,

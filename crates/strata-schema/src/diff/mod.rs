@@ -1,4 +1,4 @@
-//! The migration diff (SPEC §7): typed changes from one model to another, ordered by dependency,
+//! The migration diff: typed changes from one model to another, ordered by dependency,
 //! each with its up SQL, its inverse (down) SQL and the hazards it carries. Safe forms are the
 //! default: indexes on existing tables are built `CONCURRENTLY`, foreign keys and checks on
 //! existing tables (and checks on existing domains) are added `NOT VALID` then validated,

@@ -1,4 +1,4 @@
-//! SQLite (SPEC §6, §7): the migration diff with the table-rebuild strategy, its up script, and
+//! SQLite: the migration diff with the table-rebuild strategy, its up script, and
 //! the DDL that re-creates a SQLite model. Reading the model from a database is
 //! `strata_sqlite::introspect`.
 //!
