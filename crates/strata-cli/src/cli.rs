@@ -78,13 +78,13 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
 
     /// Apply migrations up to a target (default: head)
     #[command(
-        after_help = "Targets: head, heads, ID or unique prefix, LABEL@head, +N, ID+N.\n\nExamples:\n  strata upgrade\n  strata upgrade +1\n  strata upgrade heads\n  strata upgrade --dry-run\n  strata upgrade base:head --sql > review.sql"
+        after_help = "Targets: head, heads, ID or unique prefix, LABEL@head, +N, ID+N, LABEL@+N.\n\nExamples:\n  strata upgrade\n  strata upgrade +1\n  strata upgrade heads\n  strata upgrade --dry-run\n  strata upgrade base:head --sql > review.sql"
     )]
     Upgrade(MigrateArgs),
 
     /// Revert migrations down to a target
     #[command(
-        after_help = "Targets: base, ID or unique prefix, LABEL@base, -N, ID-N.\n\nExamples:\n  strata downgrade -1\n  strata downgrade base\n  strata downgrade 20261125143000\n  strata downgrade head:base --sql"
+        after_help = "Targets: base, ID or unique prefix, LABEL@base, -N, ID-N, LABEL@-N.\n\nExamples:\n  strata downgrade -1\n  strata downgrade base\n  strata downgrade 20261125143000\n  strata downgrade head:base --sql"
     )]
     Downgrade(DowngradeArgs),
 
@@ -410,7 +410,8 @@ pub struct DiffArgs {
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
     /// Where to go; FROM:TO with --sql
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    // `-1` is a target, `--dryrun` an unknown flag: only numbers may start with `-`.
+    #[arg(default_value = "head", allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
@@ -419,7 +420,7 @@ pub struct MigrateArgs {
 #[derive(Args, Debug)]
 pub struct DowngradeArgs {
     /// Where to go (required: downgrading is never implicit); FROM:TO with --sql
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
