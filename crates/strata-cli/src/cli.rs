@@ -282,6 +282,35 @@ rows still to update, so running the command again resumes where it stopped.\n\n
 Example:\n  strata backfill --table accounts --set \"full_name = name\" --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
     )]
     Backfill(BackfillArgs),
+
+    /// Print a shell completion script for bash, zsh, fish or PowerShell
+    #[command(
+        after_help = "Examples:\n  source <(strata completions bash)       # in ~/.bashrc\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+
+    /// Print the manual page (roff) of strata, or of one command, on stdout
+    #[command(
+        after_help = "Examples:\n  strata man > strata.1 && man ./strata.1\n  strata man upgrade | man -l -"
+    )]
+    Man {
+        /// A command, for its own page (strata-COMMAND(1))
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// The shells `strata completions` writes for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Args, Debug)]
@@ -447,8 +476,91 @@ pub struct RunFlags {
     pub lock_wait: Option<std::time::Duration>,
 }
 
+/// Commands that change a database in ways that are hard to take back.
+const DESTRUCTIVE: &[&str] = &["downgrade", "stamp", "complete", "rollback", "backfill"];
+
+/// An unknown subcommand runs nothing (clap does not infer subcommands from prefixes here); its
+/// "similar subcommand" tip keeps only the closest names, and of those drops the commands that
+/// change a database when a harmless one is as close: `strata completion` suggests
+/// `completions`, not `complete` (which drops columns).
+pub fn careful_suggestions(error: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(typed)) = error.get(ContextKind::InvalidSubcommand) else {
+        return;
+    };
+    let typed = typed.clone();
+    let Some(ContextValue::Strings(suggested)) = error.get(ContextKind::SuggestedSubcommand) else {
+        return;
+    };
+    let distance = |s: &String| strata_core::edit_distance(&typed, s);
+    let Some(best) = suggested.iter().map(distance).min() else {
+        return;
+    };
+    let mut keep: Vec<String> = suggested
+        .iter()
+        .filter(|s| distance(s) == best)
+        .cloned()
+        .collect();
+    if keep.iter().any(|s| !DESTRUCTIVE.contains(&s.as_str())) {
+        keep.retain(|s| !DESTRUCTIVE.contains(&s.as_str()));
+    }
+    error.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::Strings(keep),
+    );
+}
+
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     strata_files::parse_duration(text).ok_or_else(|| {
         format!("`{text}` is not a duration: write it with a unit, e.g. 500ms, 30s, 10m or 1h")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{careful_suggestions, Cli};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::{CommandFactory, Parser};
+
+    /// No prefix of a command runs it: `strata comp` is an error, never `complete`.
+    #[test]
+    fn subcommands_are_never_inferred_from_a_prefix() {
+        let cmd = Cli::command();
+        let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
+        for name in &names {
+            for end in 1..name.len() {
+                let prefix = &name[..end];
+                if names.contains(&prefix) {
+                    continue;
+                }
+                let err = Cli::try_parse_from(["strata", prefix]).unwrap_err();
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::InvalidSubcommand,
+                    "`strata {prefix}`"
+                );
+            }
+        }
+    }
+
+    fn suggestions(typed: &str) -> Vec<String> {
+        let mut err = Cli::try_parse_from(["strata", typed]).unwrap_err();
+        careful_suggestions(&mut err);
+        match err.get(ContextKind::SuggestedSubcommand) {
+            Some(ContextValue::Strings(s)) => s.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn suggestions_prefer_harmless_commands() {
+        assert_eq!(suggestions("completion"), ["completions"]);
+        assert_eq!(suggestions("upgade"), ["upgrade"]);
+        // The closest is still named when it is the one meant; it is only a tip.
+        assert_eq!(suggestions("rollbak"), ["rollback"]);
+        let err = Cli::try_parse_from(["strata", "completion"]).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("unrecognized subcommand 'completion'"));
+    }
 }

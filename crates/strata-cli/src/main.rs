@@ -21,7 +21,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+                cli::careful_suggestions(&mut e);
+            }
             let code = match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
                 _ => error::EXIT_BAD_INPUT,
