@@ -1,14 +1,16 @@
 //! The command line: parsed raw by clap here, validated into settings in `context`.
 
 use crate::commands::inspect::InspectFormat;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 problems found (lint errors, verify mismatches, ...); 2 bad input (usage, config,
-migration files, unresolvable target); 3 database or runtime failure.
+Exit codes: 0 success; 1 problems found (lint errors, verify mismatches, ...); 2 bad input (usage, \
+config, migration files, unresolvable target); 3 database or runtime failure.
 
-Get started:  strata init && strata revision -m \"create users\" && strata upgrade
+Get started:
+  strata init && strata revision -m \"create users\" && strata upgrade
+
 Docs: docs/getting-started.md";
 
 #[derive(Parser, Debug)]
@@ -22,7 +24,10 @@ It lints migrations for statements that lock or lose data, writes them from a de
 (revision --autogenerate, check, drift, diff), and runs zero-downtime expand/contract changes \
 on PostgreSQL (start, complete, rollback).",
     after_help = AFTER_HELP,
-    propagate_version = true
+    propagate_version = true,
+    max_term_width = 100,
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -31,29 +36,38 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The help heading of the flags every command takes (a command's own are under "Options").
+const GLOBAL: &str = "Global options";
+
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Path to strata.toml (default: ./strata.toml, searched upward)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Environment from strata.toml [env.NAME] (default: default_env)
-    #[arg(long, global = true, value_name = "NAME", env = "STRATA_ENV")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME", env = "STRATA_ENV")]
     pub env: Option<String>,
     /// Database URL; overrides the environment's url and DATABASE_URL
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub url: Option<String>,
     /// Machine-readable JSON on stdout
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Print only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     /// Print more: notices from the database, the SQL being run
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
     /// No colors (also: NO_COLOR=1)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_color: bool,
+    /// Print help (-h: a summary)
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Help)]
+    help: Option<bool>,
+    /// Print the version
+    #[arg(short = 'V', long, global = true, help_heading = GLOBAL, action = ArgAction::Version)]
+    version: Option<bool>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,7 +137,7 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
 
     /// Write a merge revision joining several heads
     #[command(
-        after_help = "Example:\n  strata merge heads -m \"merge billing\"\n  strata merge 20261125 20261126 -m \"merge\""
+        after_help = "Examples:\n  strata merge heads -m \"merge billing\"\n  strata merge 20261125 20261126 -m \"merge\""
     )]
     Merge {
         /// Revisions to merge (or `heads`)
@@ -155,12 +169,12 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
     )]
     Verify,
 
-    /// Check migrations for statements that lock, rewrite or lose data (SPEC §8)
+    /// Check migrations for statements that lock, rewrite or lose data
     #[command(
         after_help = "With no PATHS: the project's pending migrations (needs the database; --all: every migration).\n\
 PATHS may be strata files, plain .sql files, diesel folders (up.sql/down.sql), N_name.up.sql/.down.sql\n\
 pairs, or folders of any of these.\n\n\
-Exit codes: 0 no error finding; 1 error findings; 2 a file does not parse or cannot be read.\n\n\
+Exit codes:\n  0  no finding of error severity (warnings may be listed)\n  1  error findings\n  2  bad input: a file does not parse or cannot be read, a bad flag or config\n  3  the database failed (when linting pending migrations)\n\n\
 Examples:\n  strata lint\n  strata lint --all --format sarif > lint.sarif\n  strata lint migrations/20261125143000_add_index.sql\n  strata lint --format json path/to/diesel/migrations\n\n\
 Docs: docs/lint.md"
     )]
@@ -173,7 +187,7 @@ Docs: docs/lint.md"
         format: GraphFormat,
     },
 
-    /// Print the live schema as SQL that re-creates it, or as the JSON model (SPEC §7)
+    /// Print the live schema as SQL that re-creates it, or as the JSON model
     #[command(
         after_help = "strata's own tables and extensions' objects are left out.\n\n\
 Examples:\n  strata inspect > schema.sql\n  strata inspect --format json\n\n\
@@ -185,7 +199,7 @@ Docs: docs/schema.md"
         format: InspectFormat,
     },
 
-    /// Print the migration from one schema to another (SPEC §7)
+    /// Print the migration from one schema to another
     #[command(
         after_help = "Each side is a database URL, SQL files or a folder of them (applied to a shadow\n\
 database), or rev:TARGET (the migrations replayed up to TARGET in a shadow database).\n\
@@ -202,7 +216,7 @@ Examples:\n  strata diff rev:head schema/\n  strata diff postgres://localhost/pr
     #[command(
         after_help = "Replays the migrations up to head in a shadow database, applies the schema files to\n\
 another, and compares them. Exit 0: they match; 1: they differ (each difference is listed).\n\n\
-Example (CI):\n  strata check || { echo 'run: strata revision --autogenerate -m ...'; exit 1; }\n\nDocs: docs/schema.md"
+Example (CI):\n  strata check || { echo \"run: strata revision --autogenerate\"; exit 1; }\n\nDocs: docs/schema.md"
     )]
     Check,
 
@@ -214,7 +228,7 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
     )]
     Drift,
 
-    /// Start the next online migration: its expand phase (SPEC §9)
+    /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
 expand phase: new and shadow columns, NOT VALID constraints, concurrent indexes, triggers that\n\
@@ -265,7 +279,7 @@ write a new migration instead.\n\nExample:\n  strata rollback\n\nDocs: docs/onli
 
     /// Show the online migration in progress: phase, version schema, backfill progress
     #[command(
-        after_help = "Examples:\n  strata status\n  strata status --json\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version   # no spaces in the value\n\nDocs: docs/online.md"
+        after_help = "Examples:\n  strata status\n  strata status --json\n  # a new client (the value must hold no spaces):\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version\n\nDocs: docs/online.md"
     )]
     Status {
         /// Print only the search_path new clients set (exit 2 when nothing is in progress)
@@ -279,7 +293,7 @@ write a new migration instead.\n\nExample:\n  strata rollback\n\nDocs: docs/onli
 With --table: UPDATE T SET <set> WHERE <where>, in batches of rows locked FOR UPDATE SKIP\n\
 LOCKED, each batch committed on its own, until no row matches <where>. <where> must select the\n\
 rows still to update, so running the command again resumes where it stopped.\n\n\
-Example:\n  strata backfill --table accounts --set \"full_name = name\" --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
+Example:\n  strata backfill --table accounts --set \"full_name = name\" \\\n    --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
     )]
     Backfill(BackfillArgs),
 
@@ -393,10 +407,10 @@ pub struct RevisionArgs {
     /// Id of the new revision (default: UTC timestamp YYYYMMDDHHMMSS)
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
-    /// Write the migration from the parent revision to the schema files (SPEC §7)
+    /// Write the migration from the parent revision to the schema files
     #[arg(long, conflicts_with = "online")]
     pub autogenerate: bool,
-    /// Write an online (expand/contract) migration: a .toml file of operations (SPEC §9)
+    /// Write an online (expand/contract) migration: a .toml file of operations
     #[arg(long, conflicts_with = "branch_label")]
     pub online: bool,
     /// With --autogenerate: also write changes that drop data (dropped tables and columns)
@@ -476,6 +490,111 @@ pub struct RunFlags {
     pub lock_wait: Option<std::time::Duration>,
 }
 
+/// Help text is wrapped here, before clap sees it: prose at [`PROSE`] columns, a flag's text at
+/// [`FLAG`], so that clap, which breaks lines at any space, has nothing left to break at 80 or 100
+/// columns, and a `code span` is never split across lines.
+const PROSE: usize = 78;
+/// A flag's text starts at column 10 of `--help` (80 - 10 - a margin of 2).
+const FLAG: usize = 68;
+
+/// The command line: the clap definitions, with every help text wrapped by [`wrap`].
+pub fn command() -> clap::Command {
+    fn rewrap(mut cmd: clap::Command) -> clap::Command {
+        if let Some(text) = cmd.get_long_about().map(|t| wrap(&t.to_string(), PROSE)) {
+            cmd = cmd.long_about(text);
+        }
+        if let Some(text) = cmd.get_after_help().map(|t| wrap(&t.to_string(), PROSE)) {
+            cmd = cmd.after_help(text);
+        }
+        cmd = cmd.mut_args(|arg| {
+            let help = arg.get_help().map(|t| wrap(&t.to_string(), FLAG));
+            let long = arg.get_long_help().map(|t| wrap(&t.to_string(), FLAG));
+            let arg = match help {
+                Some(text) => arg.help(text),
+                None => arg,
+            };
+            match long {
+                Some(text) => arg.long_help(text),
+                None => arg,
+            }
+        });
+        cmd.mut_subcommands(rewrap)
+    }
+    rewrap(Cli::command())
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// `text` wrapped at `width` columns: the lines of a paragraph (lines that start with neither a
+/// space nor `- `) are joined and broken again at spaces outside code spans; indented lines,
+/// list items and empty lines stay as they are.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let flush = |paragraph: &mut Vec<&str>, out: &mut Vec<String>| {
+        if !paragraph.is_empty() {
+            out.extend(fill(&paragraph.join(" "), width));
+            paragraph.clear();
+        }
+    };
+    for line in text.lines() {
+        let verbatim = line.is_empty() || line.starts_with(' ') || line.starts_with("- ");
+        if verbatim {
+            flush(&mut paragraph, &mut out);
+            out.push(line.to_owned());
+        } else {
+            paragraph.push(line.trim_end());
+        }
+    }
+    flush(&mut paragraph, &mut out);
+    out.join("\n")
+}
+
+/// One paragraph broken into lines of at most `width` columns (a longer word or code span gets a
+/// line of its own), never inside a `code span`.
+fn fill(text: &str, width: usize) -> Vec<String> {
+    // Words: runs between spaces outside backticks.
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_code = false;
+    for c in text.chars() {
+        if c == '`' {
+            in_code = !in_code;
+        }
+        if c == ' ' && !in_code {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        } else {
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in words {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Commands that change a database in ways that are hard to take back.
 const DESTRUCTIVE: &[&str] = &["downgrade", "stamp", "complete", "rollback", "backfill"];
 
@@ -518,7 +637,7 @@ fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{careful_suggestions, Cli};
+    use super::{careful_suggestions, fill, wrap, Cli};
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     use clap::{CommandFactory, Parser};
 
@@ -541,6 +660,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn wrapping_keeps_code_spans_whole() {
+        let text = "run `strata complete --max-replication-lag 30s` once every client uses it";
+        for width in 10..40 {
+            for line in fill(text, width) {
+                assert_eq!(line.matches('`').count() % 2, 0, "{width}: {line}");
+            }
+        }
+        assert_eq!(fill("aa bb `c d` ee", 6), ["aa bb", "`c d`", "ee"]);
+        // Paragraph lines are joined; examples and list items stay.
+        assert_eq!(
+            wrap("one\ntwo\n\nExamples:\n  strata x\n- item", 78),
+            "one two\n\nExamples:\n  strata x\n- item"
+        );
     }
 
     fn suggestions(typed: &str) -> Vec<String> {

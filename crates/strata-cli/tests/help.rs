@@ -179,3 +179,125 @@ fn unknown_subcommands_run_nothing() {
     let out = strata(p.path(), Some(url), &["completion"]);
     assert!(!text(&out).contains("'complete'"), "{}", text(&out));
 }
+
+/// `strata ARGS --help` as a terminal `width` columns wide would show it.
+fn help_at(dir: &std::path::Path, args: &[&str], width: usize) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(dir)
+        .env_remove("STRATA_ENV")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", width.to_string())
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("run strata");
+    assert_exit(&out, 0);
+    stdout(&out)
+}
+
+#[test]
+fn help_is_written_for_users_at_80_and_100_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut commands: Vec<Vec<&str>> = vec![vec![]];
+    let names = subcommands(dir.path());
+    commands.extend(names.iter().map(|n| vec![n.as_str()]));
+    for width in [80, 100] {
+        for command in &commands {
+            let help = help_at(dir.path(), command, width);
+            let shown = format!("strata {} --help at {width} columns", command.join(" "));
+            assert!(!help.contains("SPEC"), "{shown} mentions the spec:\n{help}");
+            for line in help.lines() {
+                assert!(
+                    line.matches('`').count() % 2 == 0,
+                    "{shown} breaks a code span:\n{line}\n\n{help}"
+                );
+                assert!(line.chars().count() <= width, "{shown}: {line}");
+            }
+            // The command's own flags and the global ones are in separate groups.
+            let (own, global) = help
+                .split_once("\nGlobal options:\n")
+                .unwrap_or_else(|| panic!("{shown} has no Global options:\n{help}"));
+            assert!(
+                global.contains("--config") && global.contains("--json"),
+                "{shown}"
+            );
+            assert!(global.contains("--help"), "{shown}");
+            assert!(!own.contains("--config <PATH>"), "{shown}:\n{help}");
+        }
+    }
+    let help = help_at(dir.path(), &["upgrade"], 80);
+    let (own, rest) = help.split_once("\nGlobal options:\n").unwrap();
+    assert!(
+        own.contains("\nOptions:\n") && own.contains("--dry-run"),
+        "{help}"
+    );
+    // The group ends where the text after the flags (Targets, Examples) starts.
+    let global: Vec<&str> = rest
+        .lines()
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect();
+    let global = global.join("\n");
+    assert!(
+        global.contains("--quiet") && !global.contains("--dry-run"),
+        "{help}"
+    );
+}
+
+#[test]
+fn lint_help_lists_every_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = help_at(dir.path(), &["lint"], 100);
+    let codes = help
+        .split_once("Exit codes:\n")
+        .expect("an Exit codes section")
+        .1;
+    for (code, meaning) in [
+        ("0", "no finding of error severity"),
+        ("1", "error findings"),
+        ("2", "bad input"),
+        ("3", "the database failed"),
+    ] {
+        assert!(
+            codes.contains(&format!("  {code}  {meaning}")),
+            "exit code {code}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn errors_do_not_cite_the_spec() {
+    let db = Db::sqlite();
+    let p = Project::new();
+    let out = strata(p.path(), Some(db.url()), &["start"]);
+    assert_exit(&out, 2);
+    let t = text(&out);
+    assert!(t.contains("need PostgreSQL"), "{t}");
+    assert!(!t.contains("SPEC"), "{t}");
+}
+
+/// The `--help` of the main commands, at 100 columns, as users see it.
+#[test]
+fn help_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        &[][..],
+        &["revision"],
+        &["upgrade"],
+        &["downgrade"],
+        &["current"],
+        &["history"],
+        &["log"],
+        &["lint"],
+        &["diff"],
+        &["start"],
+        &["complete"],
+        &["status"],
+    ] {
+        let name = match command {
+            [] => "help_strata".to_owned(),
+            [c] => format!("help_{c}"),
+            _ => unreachable!(),
+        };
+        insta::assert_snapshot!(name, help_at(dir.path(), command, 100));
+    }
+}

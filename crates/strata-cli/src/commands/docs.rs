@@ -1,13 +1,12 @@
 //! `completions` and `man`: generated from the same clap definitions as `--help`.
 
-use crate::cli::{Cli, CompletionShell};
+use crate::cli::CompletionShell;
 use crate::error::CliError;
 use crate::output::Printer;
-use clap::CommandFactory;
 
 /// The command line as clap knows it, without the `help` subcommand (`--help` stays).
 fn command() -> clap::Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = crate::cli::command().disable_help_subcommand(true);
     cmd.build();
     cmd
 }

@@ -24,7 +24,7 @@ fn postgres(project: &Project) -> Result<Postgres, CliError> {
     match project.open()? {
         Connection::Postgres(pg) => Ok(pg),
         Connection::Sqlite(_) => Err(CliError::invalid_with_hint(
-            "online (expand/contract) migrations need PostgreSQL (SPEC §6)",
+            "online (expand/contract) migrations need PostgreSQL",
             "on SQLite, write the change as a plain .sql migration",
         )),
     }
