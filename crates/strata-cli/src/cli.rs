@@ -116,9 +116,15 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
         range: Option<String>,
     },
 
-    /// Show the audit log kept in the history table
-    #[command(after_help = "Example:\n  strata log --json")]
-    Log,
+    /// Show the audit log kept in the history table, oldest first
+    #[command(
+        after_help = "Examples:\n  strata log\n  strata log --limit 20\n  strata log --json"
+    )]
+    Log {
+        /// Only the newest N events
+        #[arg(long, value_name = "N", value_parser = parse_limit)]
+        limit: Option<usize>,
+    },
 
     /// Show the head revisions of the graph (no database needed)
     #[command(after_help = "Example:\n  strata heads --json")]
@@ -144,7 +150,7 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
         #[arg(required = true)]
         revs: Vec<String>,
         /// Message of the merge revision
-        #[arg(short, long)]
+        #[arg(short, long, value_parser = parse_message)]
         message: String,
         /// Id of the new revision (default: UTC timestamp)
         #[arg(long)]
@@ -180,9 +186,12 @@ Docs: docs/lint.md"
     )]
     Lint(LintArgs),
 
-    /// Print the revision graph as Mermaid or Graphviz dot
-    #[command(after_help = "Example:\n  strata graph --format dot | dot -Tsvg > graph.svg")]
+    /// Print the revision graph as Mermaid, Graphviz dot or JSON
+    #[command(
+        after_help = "Examples:\n  strata graph --format dot | dot -Tsvg > graph.svg\n  strata graph --json"
+    )]
     Graph {
+        /// Output format (--json: json)
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
@@ -354,6 +363,22 @@ fn parse_batch_size(text: &str) -> Result<u64, String> {
     }
 }
 
+fn parse_message(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("a migration needs a message: it says what the migration does and names its file (e.g. -m \"add users\")".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("show at least 1 event".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of events (e.g. 20)")),
+    }
+}
+
 fn parse_pause(text: &str) -> Result<std::time::Duration, String> {
     strata_files::parse_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration (e.g. 50ms, 2s, 1m)"))
@@ -361,8 +386,12 @@ fn parse_pause(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    /// A Mermaid flowchart (default)
     Mermaid,
+    /// Graphviz dot
     Dot,
+    /// `{"nodes": [...], "edges": [...]}` (also: --json)
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -393,7 +422,7 @@ pub struct LintArgs {
 #[derive(Args, Debug)]
 pub struct RevisionArgs {
     /// One-line description; also names the file
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = parse_message)]
     pub message: String,
     /// Parent of the new revision: head (default), base (a new root), ID, LABEL@head
     #[arg(long, value_name = "TARGET")]

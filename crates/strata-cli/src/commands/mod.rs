@@ -39,7 +39,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Downgrade(args) => migrate::downgrade(&project, &args.target, &args.run, printer),
         Command::Current => status::current(&project, printer),
         Command::History { range } => status::history(&project, range.as_deref(), printer),
-        Command::Log => status::log(&project, printer),
+        Command::Log { limit } => status::log(&project, limit, printer),
         Command::Stamp { target, reason } => status::stamp(&project, &target, &reason, printer),
         Command::Verify => status::verify(&project, printer),
         Command::Heads => graph::heads(&project, printer),
