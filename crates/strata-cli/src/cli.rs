@@ -1,14 +1,16 @@
 //! The command line: parsed raw by clap here, validated into settings in `context`.
 
 use crate::commands::inspect::InspectFormat;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 problems found (lint errors, verify mismatches, ...); 2 bad input (usage, config,
-migration files, unresolvable target); 3 database or runtime failure.
+Exit codes: 0 success; 1 problems found (lint errors, verify mismatches, ...); 2 bad input (usage, \
+config, migration files, unresolvable target); 3 database or runtime failure.
 
-Get started:  strata init && strata revision -m \"create users\" && strata upgrade
+Get started:
+  strata init && strata revision -m \"create users\" && strata upgrade
+
 Docs: docs/getting-started.md";
 
 #[derive(Parser, Debug)]
@@ -22,7 +24,10 @@ It lints migrations for statements that lock or lose data, writes them from a de
 (revision --autogenerate, check, drift, diff), and runs zero-downtime expand/contract changes \
 on PostgreSQL (start, complete, rollback).",
     after_help = AFTER_HELP,
-    propagate_version = true
+    propagate_version = true,
+    max_term_width = 100,
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -31,29 +36,38 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The help heading of the flags every command takes (a command's own are under "Options").
+const GLOBAL: &str = "Global options";
+
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Path to strata.toml (default: ./strata.toml, searched upward)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Environment from strata.toml [env.NAME] (default: default_env)
-    #[arg(long, global = true, value_name = "NAME", env = "STRATA_ENV")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME", env = "STRATA_ENV")]
     pub env: Option<String>,
     /// Database URL; overrides the environment's url and DATABASE_URL
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub url: Option<String>,
     /// Machine-readable JSON on stdout
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Print only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     /// Print more: notices from the database, the SQL being run
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
     /// No colors (also: NO_COLOR=1)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_color: bool,
+    /// Print help (-h: a summary)
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Help)]
+    help: Option<bool>,
+    /// Print the version
+    #[arg(short = 'V', long, global = true, help_heading = GLOBAL, action = ArgAction::Version)]
+    version: Option<bool>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,13 +92,13 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
 
     /// Apply migrations up to a target (default: head)
     #[command(
-        after_help = "Targets: head, heads, ID or unique prefix, LABEL@head, +N, ID+N.\n\nExamples:\n  strata upgrade\n  strata upgrade +1\n  strata upgrade heads\n  strata upgrade --dry-run\n  strata upgrade base:head --sql > review.sql"
+        after_help = "Targets: head, heads, ID or unique prefix, LABEL@head, +N, ID+N, LABEL@+N.\n\nExamples:\n  strata upgrade\n  strata upgrade +1\n  strata upgrade heads\n  strata upgrade --dry-run\n  strata upgrade base:head --sql > review.sql"
     )]
     Upgrade(MigrateArgs),
 
     /// Revert migrations down to a target
     #[command(
-        after_help = "Targets: base, ID or unique prefix, LABEL@base, -N, ID-N.\n\nExamples:\n  strata downgrade -1\n  strata downgrade base\n  strata downgrade 20261125143000\n  strata downgrade head:base --sql"
+        after_help = "Targets: base, ID or unique prefix, LABEL@base, -N, ID-N, LABEL@-N.\n\nExamples:\n  strata downgrade -1\n  strata downgrade base\n  strata downgrade 20261125143000\n  strata downgrade head:base --sql"
     )]
     Downgrade(DowngradeArgs),
 
@@ -102,9 +116,15 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
         range: Option<String>,
     },
 
-    /// Show the audit log kept in the history table
-    #[command(after_help = "Example:\n  strata log --json")]
-    Log,
+    /// Show the audit log kept in the history table, oldest first
+    #[command(
+        after_help = "Examples:\n  strata log\n  strata log --limit 20\n  strata log --json"
+    )]
+    Log {
+        /// Only the newest N events
+        #[arg(long, value_name = "N", value_parser = parse_limit)]
+        limit: Option<usize>,
+    },
 
     /// Show the head revisions of the graph (no database needed)
     #[command(after_help = "Example:\n  strata heads --json")]
@@ -123,14 +143,14 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
 
     /// Write a merge revision joining several heads
     #[command(
-        after_help = "Example:\n  strata merge heads -m \"merge billing\"\n  strata merge 20261125 20261126 -m \"merge\""
+        after_help = "Examples:\n  strata merge heads -m \"merge billing\"\n  strata merge 20261125 20261126 -m \"merge\""
     )]
     Merge {
         /// Revisions to merge (or `heads`)
         #[arg(required = true)]
         revs: Vec<String>,
         /// Message of the merge revision
-        #[arg(short, long)]
+        #[arg(short, long, value_parser = parse_message)]
         message: String,
         /// Id of the new revision (default: UTC timestamp)
         #[arg(long)]
@@ -171,15 +191,18 @@ Examples:\n  strata verify --json\n  strata verify --accept 20261125143000 --rea
         after_help = "With no PATHS: the project's pending migrations (needs the database; --all: every migration).\n\
 PATHS may be strata files, plain .sql files, diesel folders (up.sql/down.sql), N_name.up.sql/.down.sql\n\
 pairs, or folders of any of these.\n\n\
-Exit codes: 0 no error finding; 1 error findings; 2 a file does not parse or cannot be read.\n\n\
+Exit codes:\n  0  no finding of error severity (warnings may be listed)\n  1  error findings\n  2  bad input: a file does not parse or cannot be read, a bad flag or config\n  3  the database failed (when linting pending migrations)\n\n\
 Examples:\n  strata lint\n  strata lint --all --format sarif > lint.sarif\n  strata lint migrations/20261125143000_add_index.sql\n  strata lint --format json path/to/diesel/migrations\n\n\
 Docs: docs/lint.md"
     )]
     Lint(LintArgs),
 
-    /// Print the revision graph as Mermaid or Graphviz dot
-    #[command(after_help = "Example:\n  strata graph --format dot | dot -Tsvg > graph.svg")]
+    /// Print the revision graph as Mermaid, Graphviz dot or JSON
+    #[command(
+        after_help = "Examples:\n  strata graph --format dot | dot -Tsvg > graph.svg\n  strata graph --json"
+    )]
     Graph {
+        /// Output format (--json: json)
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
@@ -213,7 +236,7 @@ Examples:\n  strata diff rev:head schema/\n  strata diff postgres://localhost/pr
     #[command(
         after_help = "Replays the migrations up to head in a shadow database, applies the schema files to\n\
 another, and compares them. Exit 0: they match; 1: they differ (each difference is listed).\n\n\
-Example (CI):\n  strata check || { echo 'run: strata revision --autogenerate -m ...'; exit 1; }\n\nDocs: docs/schema.md"
+Example (CI):\n  strata check || { echo \"run: strata revision --autogenerate\"; exit 1; }\n\nDocs: docs/schema.md"
     )]
     Check,
 
@@ -276,7 +299,7 @@ write a new migration instead.\n\nExample:\n  strata rollback\n\nDocs: docs/onli
 
     /// Show the online migration in progress: phase, version schema, backfill progress
     #[command(
-        after_help = "Examples:\n  strata status\n  strata status --json\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version   # no spaces in the value\n\nDocs: docs/online.md"
+        after_help = "Examples:\n  strata status\n  strata status --json\n  # a new client (the value must hold no spaces):\n  PGOPTIONS=\"-c search_path=$(strata status --search-path)\" ./new-version\n\nDocs: docs/online.md"
     )]
     Status {
         /// Print only the search_path new clients set (exit 2 when nothing is in progress)
@@ -290,9 +313,38 @@ write a new migration instead.\n\nExample:\n  strata rollback\n\nDocs: docs/onli
 With --table: UPDATE T SET <set> WHERE <where>, in batches of rows locked FOR UPDATE SKIP\n\
 LOCKED, each batch committed on its own, until no row matches <where>. <where> must select the\n\
 rows still to update, so running the command again resumes where it stopped.\n\n\
-Example:\n  strata backfill --table accounts --set \"full_name = name\" --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
+Example:\n  strata backfill --table accounts --set \"full_name = name\" \\\n    --where \"full_name IS NULL\" --batch-size 5000 --pause 50ms\n\nDocs: docs/online.md"
     )]
     Backfill(BackfillArgs),
+
+    /// Print a shell completion script for bash, zsh, fish or PowerShell
+    #[command(
+        after_help = "Examples:\n  source <(strata completions bash)       # in ~/.bashrc\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+
+    /// Print the manual page (roff) of strata, or of one command, on stdout
+    #[command(
+        after_help = "Examples:\n  strata man > strata.1 && man ./strata.1\n  strata man upgrade | man -l -"
+    )]
+    Man {
+        /// A command, for its own page (strata-COMMAND(1))
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// The shells `strata completions` writes for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Args, Debug)]
@@ -322,6 +374,22 @@ fn parse_batch_size(text: &str) -> Result<u64, String> {
     }
 }
 
+fn parse_message(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("a migration needs a message: it says what the migration does and names its file (e.g. -m \"add users\")".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("show at least 1 event".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of events (e.g. 20)")),
+    }
+}
+
 fn parse_pause(text: &str) -> Result<std::time::Duration, String> {
     strata_files::parse_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration (e.g. 50ms, 2s, 1m)"))
@@ -329,8 +397,12 @@ fn parse_pause(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    /// A Mermaid flowchart (default)
     Mermaid,
+    /// Graphviz dot
     Dot,
+    /// `{"nodes": [...], "edges": [...]}` (also: --json)
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -365,7 +437,7 @@ pub struct LintArgs {
 #[derive(Args, Debug)]
 pub struct RevisionArgs {
     /// One-line description; also names the file
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = parse_message)]
     pub message: String,
     /// Parent of the new revision: head (default), base (a new root), ID, LABEL@head
     #[arg(long, value_name = "TARGET")]
@@ -425,7 +497,8 @@ pub struct DiffArgs {
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
     /// Where to go; FROM:TO with --sql
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    // `-1` is a target, `--dryrun` an unknown flag: only numbers may start with `-`.
+    #[arg(default_value = "head", allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
@@ -434,7 +507,7 @@ pub struct MigrateArgs {
 #[derive(Args, Debug)]
 pub struct DowngradeArgs {
     /// Where to go (required: downgrading is never implicit); FROM:TO with --sql
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_negative_numbers = true)]
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
@@ -461,8 +534,212 @@ pub struct RunFlags {
     pub lock_wait: Option<std::time::Duration>,
 }
 
+/// Help text is wrapped here, before clap sees it: prose at [`PROSE`] columns, a flag's text at
+/// [`FLAG`], so that clap, which breaks lines at any space, has nothing left to break at 80 or 100
+/// columns, and a `code span` is never split across lines.
+const PROSE: usize = 78;
+/// A flag's text starts at column 10 of `--help` (80 - 10 - a margin of 2).
+const FLAG: usize = 68;
+
+/// The command line: the clap definitions, with every help text wrapped by [`wrap`].
+pub fn command() -> clap::Command {
+    fn rewrap(mut cmd: clap::Command) -> clap::Command {
+        if let Some(text) = cmd.get_long_about().map(|t| wrap(&t.to_string(), PROSE)) {
+            cmd = cmd.long_about(text);
+        }
+        if let Some(text) = cmd.get_after_help().map(|t| wrap(&t.to_string(), PROSE)) {
+            cmd = cmd.after_help(text);
+        }
+        cmd = cmd.mut_args(|arg| {
+            let help = arg.get_help().map(|t| wrap(&t.to_string(), FLAG));
+            let long = arg.get_long_help().map(|t| wrap(&t.to_string(), FLAG));
+            let arg = match help {
+                Some(text) => arg.help(text),
+                None => arg,
+            };
+            match long {
+                Some(text) => arg.long_help(text),
+                None => arg,
+            }
+        });
+        cmd.mut_subcommands(rewrap)
+    }
+    rewrap(Cli::command())
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// `text` wrapped at `width` columns: the lines of a paragraph (lines that start with neither a
+/// space nor `- `) are joined and broken again at spaces outside code spans; indented lines,
+/// list items and empty lines stay as they are.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let flush = |paragraph: &mut Vec<&str>, out: &mut Vec<String>| {
+        if !paragraph.is_empty() {
+            out.extend(fill(&paragraph.join(" "), width));
+            paragraph.clear();
+        }
+    };
+    for line in text.lines() {
+        let verbatim = line.is_empty() || line.starts_with(' ') || line.starts_with("- ");
+        if verbatim {
+            flush(&mut paragraph, &mut out);
+            out.push(line.to_owned());
+        } else {
+            paragraph.push(line.trim_end());
+        }
+    }
+    flush(&mut paragraph, &mut out);
+    out.join("\n")
+}
+
+/// One paragraph broken into lines of at most `width` columns (a longer word or code span gets a
+/// line of its own), never inside a `code span`.
+fn fill(text: &str, width: usize) -> Vec<String> {
+    // Words: runs between spaces outside backticks.
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_code = false;
+    for c in text.chars() {
+        if c == '`' {
+            in_code = !in_code;
+        }
+        if c == ' ' && !in_code {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        } else {
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in words {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Commands that change a database in ways that are hard to take back.
+const DESTRUCTIVE: &[&str] = &["downgrade", "stamp", "complete", "rollback", "backfill"];
+
+/// An unknown subcommand runs nothing (clap does not infer subcommands from prefixes here); its
+/// "similar subcommand" tip keeps only the closest names, and of those drops the commands that
+/// change a database when a harmless one is as close: `strata completion` suggests
+/// `completions`, not `complete` (which drops columns).
+pub fn careful_suggestions(error: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(typed)) = error.get(ContextKind::InvalidSubcommand) else {
+        return;
+    };
+    let typed = typed.clone();
+    let Some(ContextValue::Strings(suggested)) = error.get(ContextKind::SuggestedSubcommand) else {
+        return;
+    };
+    let distance = |s: &String| strata_core::edit_distance(&typed, s);
+    let Some(best) = suggested.iter().map(distance).min() else {
+        return;
+    };
+    let mut keep: Vec<String> = suggested
+        .iter()
+        .filter(|s| distance(s) == best)
+        .cloned()
+        .collect();
+    if keep.iter().any(|s| !DESTRUCTIVE.contains(&s.as_str())) {
+        keep.retain(|s| !DESTRUCTIVE.contains(&s.as_str()));
+    }
+    error.insert(
+        ContextKind::SuggestedSubcommand,
+        ContextValue::Strings(keep),
+    );
+}
+
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     strata_files::parse_duration(text).ok_or_else(|| {
         format!("`{text}` is not a duration: write it with a unit, e.g. 500ms, 30s, 10m or 1h")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{careful_suggestions, fill, wrap, Cli};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::{CommandFactory, Parser};
+
+    /// No prefix of a command runs it: `strata comp` is an error, never `complete`.
+    #[test]
+    fn subcommands_are_never_inferred_from_a_prefix() {
+        let cmd = Cli::command();
+        let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
+        for name in &names {
+            for end in 1..name.len() {
+                let prefix = &name[..end];
+                if names.contains(&prefix) {
+                    continue;
+                }
+                let err = Cli::try_parse_from(["strata", prefix]).unwrap_err();
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::InvalidSubcommand,
+                    "`strata {prefix}`"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_code_spans_whole() {
+        let text = "run `strata complete --max-replication-lag 30s` once every client uses it";
+        for width in 10..40 {
+            for line in fill(text, width) {
+                assert_eq!(line.matches('`').count() % 2, 0, "{width}: {line}");
+            }
+        }
+        assert_eq!(fill("aa bb `c d` ee", 6), ["aa bb", "`c d`", "ee"]);
+        // Paragraph lines are joined; examples and list items stay.
+        assert_eq!(
+            wrap("one\ntwo\n\nExamples:\n  strata x\n- item", 78),
+            "one two\n\nExamples:\n  strata x\n- item"
+        );
+    }
+
+    fn suggestions(typed: &str) -> Vec<String> {
+        let mut err = Cli::try_parse_from(["strata", typed]).unwrap_err();
+        careful_suggestions(&mut err);
+        match err.get(ContextKind::SuggestedSubcommand) {
+            Some(ContextValue::Strings(s)) => s.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn suggestions_prefer_harmless_commands() {
+        assert_eq!(suggestions("completion"), ["completions"]);
+        assert_eq!(suggestions("upgade"), ["upgrade"]);
+        // The closest is still named when it is the one meant; it is only a tip.
+        assert_eq!(suggestions("rollbak"), ["rollback"]);
+        let err = Cli::try_parse_from(["strata", "completion"]).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("unrecognized subcommand 'completion'"));
+    }
 }

@@ -10,8 +10,6 @@ mod lint_input;
 mod output;
 mod render;
 
-use clap::Parser;
-
 /// mimalloc: linting thousands of files allocates millions of small parse-tree nodes on several
 /// threads; glibc's per-thread arenas grow a page range at a time and spend a quarter of the run
 /// in page faults and `mprotect`.
@@ -20,9 +18,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+                cli::careful_suggestions(&mut e);
+            }
             let code = match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
                 _ => error::EXIT_BAD_INPUT,

@@ -146,16 +146,20 @@ impl Printer {
         let text = crate::render::error_text(self, error);
         eprintln!("{}", mask_url(&self.safe(&text)));
         if self.json {
-            let value = serde_json::json!({ "error": { "exit_code": error.exit_code(), "message": mask_url(&crate::render::error_text(&self.plain(), error)) } });
+            let value = serde_json::json!({ "error": { "exit_code": error.exit_code(), "message": mask_url(&crate::render::error_message(error)) } });
             self.json_value(&value);
         }
     }
 
-    pub fn plain(&self) -> Printer {
+    /// A printer for text that is not printed as it is made (JSON messages): no colors.
+    pub fn plain() -> Printer {
         Printer {
+            json: false,
+            quiet: false,
+            verbose: false,
             color: false,
             color_stdout: false,
-            ..self.clone()
+            tty: false,
         }
     }
 }

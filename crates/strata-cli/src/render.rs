@@ -8,45 +8,60 @@ use strata_core::Diagnostic;
 use strata_engine::{DbError, EngineError};
 
 pub fn error_text(p: &Printer, error: &CliError) -> String {
-    let label = p.red("error:");
+    labelled(p, error, &p.red("error:"))
+}
+
+/// The error without the `error:` labels, for the `message` of a JSON error object.
+pub fn error_message(error: &CliError) -> String {
+    let plain = Printer::plain();
+    labelled(&plain, error, "")
+}
+
+/// `label text`, or `text` alone when the label is empty.
+fn lead(label: &str, text: impl std::fmt::Display) -> String {
+    if label.is_empty() {
+        text.to_string()
+    } else {
+        format!("{label} {text}")
+    }
+}
+
+fn labelled(p: &Printer, error: &CliError, label: &str) -> String {
     match error {
-        CliError::Invalid { message, hint } => with_hint(
-            format!("{label} {}", escape_controls(message)),
-            hint.as_deref(),
-        ),
+        CliError::Invalid { message, hint } => {
+            with_hint(lead(label, escape_controls(message)), hint.as_deref())
+        }
         CliError::Diagnostics(diagnostics) => {
             let mut out = Vec::new();
             for d in diagnostics {
-                out.push(diagnostic_text(p, d));
+                out.push(diagnostic_labelled(p, d, label));
             }
             if diagnostics.len() > 1 {
                 out.push(format!("{} problems found", diagnostics.len()));
             }
             out.join("\n")
         }
-        CliError::Url { origin, error } if origin.is_empty() => {
-            format!("{label} {}", db_error_text(error))
-        }
+        CliError::Url { origin, error } if origin.is_empty() => lead(label, db_error_text(error)),
         CliError::Url { origin, error } => {
-            format!("{label} {origin}: {}", db_error_text(error))
+            lead(label, format!("{origin}: {}", db_error_text(error)))
         }
         CliError::Database { context, error } if context.is_empty() => {
-            format!("{label} {}", db_error_text(error))
+            lead(label, db_error_text(error))
         }
-        CliError::Database { context, error } => {
+        CliError::Database { context, error } => lead(
+            label,
+            format!("{}: {}", escape_controls(context), db_error_text(error)),
+        ),
+        CliError::Io { context, error } => lead(
+            label,
             format!(
-                "{label} {}: {}",
+                "{}: {}",
                 escape_controls(context),
-                db_error_text(error)
-            )
-        }
-        CliError::Io { context, error } => format!(
-            "{label} {}: {}",
-            escape_controls(context),
-            escape_controls(&error.to_string())
+                escape_controls(&error.to_string())
+            ),
         ),
         CliError::Problems | CliError::Reported(_) => String::new(),
-        CliError::Engine(e) => engine_error_text(p, e),
+        CliError::Engine(e) => engine_error_text(p, e, label),
     }
 }
 
@@ -59,17 +74,19 @@ fn with_hint(mut text: String, hint: Option<&str>) -> String {
 }
 
 pub fn diagnostic_text(p: &Printer, d: &Diagnostic) -> String {
+    diagnostic_labelled(p, d, &p.red("error:"))
+}
+
+fn diagnostic_labelled(p: &Printer, d: &Diagnostic, label: &str) -> String {
     let file = escape_line(&d.file);
     let location = if d.line > 0 {
         format!("{file}:{}", d.line)
     } else {
         file.into_owned()
     };
-    let mut out = format!(
-        "{} {}: {}",
-        p.red("error:"),
-        p.bold(&location),
-        escape_controls(&d.message)
+    let mut out = lead(
+        label,
+        format!("{}: {}", p.bold(&location), escape_controls(&d.message)),
     );
     if d.line > 0 {
         if let Some(source) = source_line(&d.file, d.line) {
@@ -108,20 +125,15 @@ pub fn db_error_text(e: &DbError) -> String {
     out
 }
 
-fn engine_error_text(p: &Printer, e: &EngineError) -> String {
-    let label = p.red("error:");
+fn engine_error_text(p: &Printer, e: &EngineError, label: &str) -> String {
     match e {
-        EngineError::Invalid { message, hint } => with_hint(
-            format!("{label} {}", escape_controls(message)),
-            hint.as_deref(),
-        ),
-        EngineError::Database { context, error } => {
-            format!(
-                "{label} {}: {}",
-                escape_controls(context),
-                db_error_text(error)
-            )
+        EngineError::Invalid { message, hint } => {
+            with_hint(lead(label, escape_controls(message)), hint.as_deref())
         }
+        EngineError::Database { context, error } => lead(
+            label,
+            format!("{}: {}", escape_controls(context), db_error_text(error)),
+        ),
         EngineError::MigrationFailed(failure) => {
             let strata_engine::migrator::MigrationFailure {
                 applied,
@@ -135,9 +147,9 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
                 rolled_back,
             } = failure.as_ref();
             let file = escape_line(file);
-            let mut out = format!(
-                "{label} migration {} ({direction}) failed",
-                p.bold(revision)
+            let mut out = lead(
+                label,
+                format!("migration {} ({direction}) failed", p.bold(revision)),
             );
             match statement {
                 Some(s) => {

@@ -92,7 +92,10 @@ fn init_revision_upgrade_downgrade_upgrade(db: Db) {
     let out = strata(&dir, Some(&url), &["current", "--json"]);
     assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(json, serde_json::json!({"heads": ["b2"], "pending": []}));
+    assert_eq!(
+        json,
+        serde_json::json!({"heads": ["b2"], "pending": [], "online": null})
+    );
 
     let out = strata(&dir, Some(&url), &["upgrade"]);
     assert_exit(&out, 0);

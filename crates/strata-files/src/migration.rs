@@ -186,10 +186,15 @@ pub fn render_migration(m: &NewMigration) -> String {
 pub fn slugify(message: &str) -> String {
     let mut slug = String::new();
     for c in message.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('_') {
-            slug.push('_');
+        let ascii = if c.is_ascii_alphanumeric() {
+            Some(c.to_ascii_lowercase().to_string())
+        } else {
+            transliterate(c).map(str::to_owned)
+        };
+        match ascii {
+            Some(text) => slug.push_str(&text),
+            None if !slug.is_empty() && !slug.ends_with('_') => slug.push('_'),
+            None => {}
         }
     }
     slug.truncate(60);
@@ -199,6 +204,36 @@ pub fn slugify(message: &str) -> String {
     } else {
         slug.to_owned()
     }
+}
+
+/// The lowercase ASCII letters for a letter of Latin-1 or Latin Extended-A (`é` → `e`, `ß` → `ss`,
+/// `Œ` → `oe`, `ł` → `l`); `None` for anything else, which separates words in a slug.
+fn transliterate(c: char) -> Option<&'static str> {
+    /// U+00C0 to U+00FF; `-` for × and ÷, which are not letters.
+    const LATIN_1: [&str; 64] = [
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n",
+        "o", "o", "o", "o", "o", "-", "o", "u", "u", "u", "u", "y", "th", "ss", "a", "a", "a", "a",
+        "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o",
+        "o", "-", "o", "u", "u", "u", "u", "y", "th", "y",
+    ];
+    /// U+0100 to U+017F.
+    const EXTENDED_A: [&str; 128] = [
+        "a", "a", "a", "a", "a", "a", "c", "c", "c", "c", "c", "c", "c", "c", "d", "d", "d", "d",
+        "e", "e", "e", "e", "e", "e", "e", "e", "e", "e", "g", "g", "g", "g", "g", "g", "g", "g",
+        "h", "h", "h", "h", "i", "i", "i", "i", "i", "i", "i", "i", "i", "i", "ij", "ij", "j", "j",
+        "k", "k", "k", "l", "l", "l", "l", "l", "l", "l", "l", "l", "l", "n", "n", "n", "n", "n",
+        "n", "n", "ng", "ng", "o", "o", "o", "o", "o", "o", "oe", "oe", "r", "r", "r", "r", "r",
+        "r", "s", "s", "s", "s", "s", "s", "s", "s", "t", "t", "t", "t", "t", "t", "u", "u", "u",
+        "u", "u", "u", "u", "u", "u", "u", "u", "u", "w", "w", "y", "y", "y", "z", "z", "z", "z",
+        "z", "z", "s",
+    ];
+    let code = c as u32;
+    let text = match code {
+        0xC0..=0xFF => LATIN_1[(code - 0xC0) as usize],
+        0x100..=0x17F => EXTENDED_A[(code - 0x100) as usize],
+        _ => return None,
+    };
+    (text != "-").then_some(text)
 }
 
 /// Parses one migration file. `path` is how the file is displayed (used in diagnostics and kept in
@@ -1472,7 +1507,14 @@ DROP TABLE users;
             slugify("  rename  users.name -> full_name "),
             "rename_users_name_full_name"
         );
-        assert_eq!(slugify("Ünïcode ok"), "n_code_ok");
+        assert_eq!(slugify("Ünïcode ok"), "unicode_ok");
+        assert_eq!(slugify("café"), "cafe");
+        assert_eq!(slugify("Straße"), "strasse");
+        assert_eq!(slugify("Łódź Œuvre Ærø"), "lodz_oeuvre_aero");
+        assert_eq!(slugify("Þór ÿ ſ Ĳssel"), "thor_y_s_ijssel");
+        assert_eq!(slugify("3×4 ÷ 2"), "3_4_2");
+        // Scripts beyond these blocks still separate words.
+        assert_eq!(slugify("add 用户 table"), "add_table");
         assert_eq!(slugify("!!!"), "migration");
         assert_eq!(slugify(""), "migration");
         let long = slugify(&"abc ".repeat(40));

@@ -130,8 +130,13 @@ pub enum TargetError {
     #[error("invalid target `{target}`: the number of steps after `+` or `-` must be a whole number of at least 1 (for example `+1`, `-2` or `<revision>+1`)")]
     InvalidStepCount { target: String },
 
-    #[error("no revision matches `{name}`{}: it is not a revision id, the start of one, or a branch label; run `strata history` to list the revisions", in_target(.name, .target))]
-    UnknownRevision { target: String, name: String },
+    #[error("no revision matches `{name}`{}: it is not a revision id, the start of one, or a branch label; {}", in_target(.name, .target), did_you_mean(.suggestion))]
+    UnknownRevision {
+        target: String,
+        name: String,
+        /// The keyword, label or id closest to `name`, when one is close enough to be meant.
+        suggestion: Option<String>,
+    },
 
     #[error("`{name}`{} is ambiguous: it is the start of {} revision ids ({}); type more of the id", in_target(.name, .target), .candidates.len(), short_list(.candidates))]
     AmbiguousPrefix {
@@ -212,6 +217,28 @@ pub enum TargetError {
 
     #[error("cannot downgrade to `{target}`: revision {revision} is not applied, so there is nothing to go back to; to apply it, run `strata upgrade {target}`")]
     NotApplied { target: String, revision: String },
+
+    #[error("target `{target}` counts down from what is applied on branch `{branch}` (revision {revision} and what descends from it), but none of it is applied, so there is nothing to downgrade")]
+    BranchNotApplied {
+        target: String,
+        branch: String,
+        revision: String,
+    },
+
+    #[error("target `{target}` is ambiguous: branch `{branch}` has {} applied heads ({}); give an explicit revision id instead", .heads.len(), .heads.join(", "))]
+    MultipleBranchCurrentHeads {
+        target: String,
+        branch: String,
+        heads: Vec<String>,
+    },
+
+    #[error("target `{target}` goes past the base of branch `{branch}`: it asks for {} down, but only {possible} {} possible on that branch; use `{branch}@base` to revert the whole branch", steps(*.requested), is_are(*.possible))]
+    PastBranchBase {
+        target: String,
+        branch: String,
+        requested: usize,
+        possible: usize,
+    },
 }
 
 impl TargetError {
@@ -236,8 +263,18 @@ impl TargetError {
             | TargetError::AmbiguousParent { target, .. }
             | TargetError::PastHead { target, .. }
             | TargetError::PastBase { target, .. }
-            | TargetError::NotApplied { target, .. } => Some(target),
+            | TargetError::NotApplied { target, .. }
+            | TargetError::BranchNotApplied { target, .. }
+            | TargetError::MultipleBranchCurrentHeads { target, .. }
+            | TargetError::PastBranchBase { target, .. } => Some(target),
         }
+    }
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!("did you mean `{s}`? (`strata history` lists the revisions)"),
+        None => "run `strata history` to list the revisions".to_string(),
     }
 }
 

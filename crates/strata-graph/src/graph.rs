@@ -234,7 +234,7 @@ impl Graph {
         self.walk(ids, &self.needs)
     }
 
-    fn walk<'a>(
+    pub(crate) fn walk<'a>(
         &self,
         ids: impl IntoIterator<Item = &'a str>,
         edges: &BTreeMap<String, Vec<String>>,

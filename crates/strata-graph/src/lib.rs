@@ -37,8 +37,8 @@
 //! ```
 //!
 //! Targets (see [`target`] for the grammar): `head`, `heads`, `base`, an id or unique prefix, a
-//! branch label, `<label>@head`, `<label>@base`, `+N`/`-N` from the current state, and
-//! `<revision>+N`/`<revision>-N`. Ties are always broken by id order, so every answer is
+//! branch label, `<label>@head`, `<label>@base`, `+N`/`-N` from the current state,
+//! `<label>@+N`/`<label>@-N` from what is applied on a branch, and `<revision>+N`/`<revision>-N`. Ties are always broken by id order, so every answer is
 //! deterministic.
 
 mod error;

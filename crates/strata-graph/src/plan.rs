@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TargetError;
 use crate::graph::{list, Graph};
-use crate::target::Target;
+use crate::target::{Anchor, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,7 +88,11 @@ impl Graph {
         to: &str,
         direction: Direction,
     ) -> Result<Vec<Step>, TargetError> {
-        if let Target::Relative { anchor: None, .. } = self.parse_target(from)? {
+        if let Target::Relative {
+            anchor: None | Some(Anchor::Branch(_)),
+            ..
+        } = self.parse_target(from)?
+        {
             return Err(TargetError::InvalidSyntax {
                 target: from.to_string(),
                 reason: "the start of a range cannot count from the database's current state (offline there is no database); give `base`, `head`, `heads`, a revision id, or count from a revision as in `<revision>+1`".to_string(),

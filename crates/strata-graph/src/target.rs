@@ -6,7 +6,13 @@
 //! <name>@head | <name>@base             name = a label (or an id / prefix)
 //! +N | -N                               relative to the database's current state
 //! <anchor>+N | <anchor>-N               anchor = head, <name>@head, an id, prefix or label
+//! <name>@+N | <name>@-N                 relative to what is applied on the branch of <name>
 //! ```
+//!
+//! The branch of `<name>` is the named revision and every revision descending from it (over
+//! parents). `<name>@+N` counts N steps up from the branch's applied head (from before the named
+//! revision when none of the branch is applied); `<name>@-N` counts N steps down from it, the last
+//! possible step reverting the named revision itself (as `<name>@base` does).
 //!
 //! Ids are `[A-Za-z0-9]+` and labels `[A-Za-z0-9_-]+`, so a relative step is recognised only at
 //! the last `+`/`-` that is followed by digits alone (`release-2@head-1` = one step down from the
@@ -45,6 +51,8 @@ pub enum Anchor {
     Head,
     Revision(String),
     BranchHead(String),
+    /// `name@`: the applied head of the branch that starts at the named revision.
+    Branch(String),
 }
 
 fn syntax(target: &str, reason: impl Into<String>) -> TargetError {
@@ -54,7 +62,7 @@ fn syntax(target: &str, reason: impl Into<String>) -> TargetError {
     }
 }
 
-const EXPECTED: &str = "expected a revision id or a unique prefix of one, a branch label, `head`, `heads`, `base`, `<label>@head`, `<label>@base`, `+N`, `-N`, `<revision>+N` or `<revision>-N`";
+const EXPECTED: &str = "expected a revision id or a unique prefix of one, a branch label, `head`, `heads`, `base`, `<label>@head`, `<label>@base`, `<label>@+N`, `<label>@-N`, `+N`, `-N`, `<revision>+N` or `<revision>-N`";
 
 impl Target {
     /// Parses the grammar without looking at any graph (see [`Graph::parse_target`], which also
@@ -116,9 +124,13 @@ fn parse_named(part: &str, text: &str) -> Result<Target, TargetError> {
         return match kind {
             "head" => Ok(Target::BranchHead(name.to_string())),
             "base" => Ok(Target::BranchBase(name.to_string())),
+            "" => Err(syntax(
+                text,
+                format!("nothing follows `@`: expected `head`, `base`, `+N` or `-N` (as in `{name}@head` or `{name}@-1`)"),
+            )),
             _ => Err(syntax(
                 text,
-                format!("after `@` expected `head` or `base`, not `{kind}` (as in `{name}@head`)"),
+                format!("after `@` expected `head`, `base`, `+N` or `-N`, not `{kind}` (as in `{name}@head` or `{name}@-1`)"),
             )),
         };
     }
@@ -131,6 +143,21 @@ fn parse_named(part: &str, text: &str) -> Result<Target, TargetError> {
 
 fn parse_anchor(prefix: &str, text: &str) -> Result<Anchor, TargetError> {
     let reason = "a relative step needs one revision to count from: `head`, `<label>@head`, a revision id or prefix, or a label (or nothing, to count from the current state)";
+    if let Some(name) = prefix.strip_suffix('@') {
+        if name.is_empty() {
+            return Err(syntax(
+                text,
+                "nothing before `@`: name a branch label or revision id, as in `<label>@-1`",
+            ));
+        }
+        if !valid_label(name) {
+            return Err(syntax(
+                text,
+                format!("`{name}` before `@` is not a branch label or revision id; {EXPECTED}"),
+            ));
+        }
+        return Ok(Anchor::Branch(name.to_string()));
+    }
     match prefix {
         "head" => Ok(Anchor::Head),
         "heads" | "base" => Err(syntax(
@@ -190,6 +217,7 @@ impl Graph {
             [] => Err(TargetError::UnknownRevision {
                 target: target.to_string(),
                 name: name.to_string(),
+                suggestion: self.closest(name, name == target),
             }),
             [one] => Ok(one),
             many => Err(TargetError::AmbiguousPrefix {
@@ -198,6 +226,47 @@ impl Graph {
                 candidates: many.iter().map(|s| s.to_string()).collect(),
             }),
         }
+    }
+
+    /// The keyword, label or revision id closest to a `name` that matches nothing, when one is
+    /// close enough to be a typo of it: `hed` → `head`, `ordres` → `orders`. An id also counts as
+    /// close when its start is (`2026112514300x` → `20261125143000`). `whole`: the name is the
+    /// whole target, so `heads` and `base` are candidates too (otherwise only `head`, the one
+    /// keyword that can be counted from).
+    fn closest(&self, name: &str, whole: bool) -> Option<String> {
+        let length = name.chars().count();
+        let limit = (length / 3).clamp(1, 3);
+        let keywords: &[&str] = if whole {
+            &["head", "heads", "base"]
+        } else {
+            &["head"]
+        };
+        let distance = strata_core::edit_distance;
+        // Ranked by distance, then by how long a start they share with `name`.
+        let shared = |c: &str| {
+            name.chars()
+                .zip(c.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let mut candidates: Vec<(usize, std::cmp::Reverse<usize>, &str)> = keywords
+            .iter()
+            .copied()
+            .chain(self.labels.keys().map(String::as_str))
+            .map(|c| (distance(name, c), c))
+            .chain(self.nodes.keys().map(|id| {
+                let mut d = distance(name, id);
+                if length >= 4 {
+                    let start: String = id.chars().take(length).collect();
+                    d = d.min(distance(name, &start));
+                }
+                (d, id.as_str())
+            }))
+            .filter(|(d, c)| *d <= limit && *d < c.chars().count())
+            .map(|(d, c)| (d, std::cmp::Reverse(shared(c)), c))
+            .collect();
+        candidates.sort();
+        candidates.first().map(|(_, _, c)| c.to_string())
     }
 
     /// The revision named before `@`: a label first, else an id or prefix.
@@ -263,11 +332,19 @@ impl Graph {
             Target::Head => self.single_head(text),
             Target::Revision(name) => self.resolve_in(name, text),
             Target::BranchHead(name) => self.branch_head(name, text),
+            Target::Relative { anchor: Some(Anchor::Branch(name)), .. } => {
+                self.branch_revision(name, text)?;
+                Err(syntax(
+                    text,
+                    format!("it counts from what is applied on branch `{name}`, which is not known here; give a revision id, or count from one, as in `{name}@head-1`"),
+                ))
+            }
             Target::Relative { anchor: Some(anchor), direction, steps } => {
                 let start = match anchor {
                     Anchor::Head => self.single_head(text)?,
                     Anchor::Revision(name) => self.resolve_in(name, text)?,
                     Anchor::BranchHead(name) => self.branch_head(name, text)?,
+                    Anchor::Branch(_) => unreachable!("matched above"),
                 };
                 match direction {
                     Direction::Up => self.walk_up(Some(start), *steps, text),
@@ -292,7 +369,19 @@ impl Graph {
         steps: usize,
         text: &str,
     ) -> Result<&'a str, TargetError> {
+        let path = self.walk_up_path(start, steps, text)?;
+        Ok(path.last().copied().expect("steps >= 1"))
+    }
+
+    /// The revisions [`Graph::walk_up`] passes through, in order; its answer is the last.
+    fn walk_up_path<'a>(
+        &'a self,
+        start: Option<&'a str>,
+        steps: usize,
+        text: &str,
+    ) -> Result<Vec<&'a str>, TargetError> {
         let mut at = start;
+        let mut path = Vec::with_capacity(steps);
         for done in 0..steps {
             let next: Vec<&str> = match at {
                 None => self.bases(),
@@ -326,8 +415,173 @@ impl Graph {
                     });
                 }
             });
+            path.extend(at);
         }
-        Ok(at.expect("steps >= 1"))
+        Ok(path)
+    }
+
+    /// The branch of `name`: the revision it names and every revision descending from it over
+    /// parents, with that revision.
+    fn branch(&self, name: &str, text: &str) -> Result<(&str, BTreeSet<String>), TargetError> {
+        let revision = self.branch_revision(name, text)?;
+        Ok((revision, self.walk([revision], &self.children)))
+    }
+
+    /// The applied head of the branch of `name` (`None`: nothing of it is applied).
+    fn branch_current<'a>(
+        &'a self,
+        applied: &BTreeSet<String>,
+        name: &str,
+        text: &str,
+    ) -> Result<(&'a str, Option<&'a str>), TargetError> {
+        let (revision, branch) = self.branch(name, text)?;
+        let on_branch: BTreeSet<String> = branch.intersection(applied).cloned().collect();
+        let heads: Vec<String> = on_branch
+            .iter()
+            .filter(|id| {
+                !list(&self.children, id)
+                    .iter()
+                    .any(|c| on_branch.contains(c))
+            })
+            .cloned()
+            .collect();
+        match heads.as_slice() {
+            [] => Ok((revision, None)),
+            [one] => Ok((
+                revision,
+                Some(self.nodes.get_key_value(one).expect("known").0.as_str()),
+            )),
+            _ => Err(TargetError::MultipleBranchCurrentHeads {
+                target: text.to_string(),
+                branch: name.to_string(),
+                heads,
+            }),
+        }
+    }
+
+    /// `<name>@+N`: the revisions counted, from the branch's applied head (or from before the
+    /// named revision when nothing of the branch is applied).
+    fn branch_up_path<'a>(
+        &'a self,
+        applied: &BTreeSet<String>,
+        name: &str,
+        steps: usize,
+        text: &str,
+    ) -> Result<Vec<&'a str>, TargetError> {
+        match self.branch_current(applied, name, text)? {
+            (_, Some(head)) => self.walk_up_path(Some(head), steps, text),
+            (revision, None) if steps == 1 => Ok(vec![revision]),
+            (revision, None) => {
+                let mut path = vec![revision];
+                match self.walk_up_path(Some(revision), steps - 1, text) {
+                    Ok(rest) => path.extend(rest),
+                    Err(TargetError::PastHead {
+                        target,
+                        requested,
+                        possible,
+                        head,
+                    }) => {
+                        return Err(TargetError::PastHead {
+                            target,
+                            requested: requested + 1,
+                            possible: possible + 1,
+                            head,
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+                Ok(path)
+            }
+        }
+    }
+
+    /// `<name>@-N`: what stays applied after counting N steps down the branch from its applied
+    /// head; the step down from the named revision reverts it (the branch's base).
+    fn branch_down_state(
+        &self,
+        applied: &BTreeSet<String>,
+        name: &str,
+        steps: usize,
+        text: &str,
+    ) -> Result<BTreeSet<String>, TargetError> {
+        let (revision, head) = self.branch_current(applied, name, text)?;
+        let Some(head) = head else {
+            return Err(TargetError::BranchNotApplied {
+                target: text.to_string(),
+                branch: name.to_string(),
+                revision: revision.to_string(),
+            });
+        };
+        let mut at = head;
+        for done in 0..steps {
+            if at == revision {
+                if done + 1 < steps {
+                    return Err(TargetError::PastBranchBase {
+                        target: text.to_string(),
+                        branch: name.to_string(),
+                        requested: steps,
+                        possible: done + 1,
+                    });
+                }
+                let gone = self.descendants(revision);
+                return Ok(applied.difference(&gone).cloned().collect());
+            }
+            at = match self.nodes[at].parents.as_slice() {
+                [one] => one,
+                many => {
+                    return Err(TargetError::AmbiguousParent {
+                        target: text.to_string(),
+                        revision: at.to_string(),
+                        parents: many.to_vec(),
+                    })
+                }
+            };
+        }
+        let mut gone = self.descendants(at);
+        gone.remove(at);
+        Ok(applied.difference(&gone).cloned().collect())
+    }
+
+    /// For an upgrade target that counts steps up (`+N`, `<revision>+N`, `<label>@+N`): the N
+    /// revisions it counts from the database's heads, in order; the last is where it lands. An
+    /// upgrade applies these and everything they need that is not applied yet (the other parents
+    /// of a merge, depends-on), so a plan can be longer than N. `None` for any other target.
+    pub fn counted_steps(
+        &self,
+        current_heads: &[String],
+        text: &str,
+    ) -> Result<Option<Vec<String>>, TargetError> {
+        let applied = self.applied_set(current_heads)?;
+        let owned = |path: Vec<&str>| Some(path.into_iter().map(str::to_string).collect());
+        match self.parse_target(text)? {
+            Target::Relative {
+                anchor,
+                direction: Direction::Up,
+                steps,
+            } => Ok(match anchor {
+                None => {
+                    let start = match self.heads_of(&applied).as_slice() {
+                        [] => None,
+                        [one] => Some(self.nodes.get_key_value(one).expect("known").0.as_str()),
+                        _ => return Ok(None),
+                    };
+                    owned(self.walk_up_path(start, steps, text)?)
+                }
+                Some(Anchor::Branch(name)) => {
+                    owned(self.branch_up_path(&applied, &name, steps, text)?)
+                }
+                Some(Anchor::Head) => {
+                    owned(self.walk_up_path(Some(self.single_head(text)?), steps, text)?)
+                }
+                Some(Anchor::Revision(name)) => {
+                    owned(self.walk_up_path(Some(self.resolve_in(&name, text)?), steps, text)?)
+                }
+                Some(Anchor::BranchHead(name)) => {
+                    owned(self.walk_up_path(Some(self.branch_head(&name, text)?), steps, text)?)
+                }
+            }),
+            _ => Ok(None),
+        }
     }
 
     /// `steps` unique parents down from `start`.
@@ -407,6 +661,25 @@ impl Graph {
                     .walk_up(start.map(String::as_str), *steps, text)?
                     .to_string()])
             }
+            Target::Relative {
+                anchor: Some(Anchor::Branch(name)),
+                direction: Direction::Up,
+                steps,
+            } => {
+                let path = self.branch_up_path(applied, name, *steps, text)?;
+                Ok(vec![path.last().expect("steps >= 1").to_string()])
+            }
+            Target::Relative {
+                anchor: Some(Anchor::Branch(name)),
+                direction: Direction::Down,
+                ..
+            } => {
+                self.branch_revision(name, text)?;
+                Err(TargetError::WrongDirection {
+                    target: text.to_string(),
+                    used_for: Direction::Up,
+                })
+            }
             _ => Ok(vec![self.single(&target, text)?.to_string()]),
         }
     }
@@ -467,6 +740,22 @@ impl Graph {
                     }
                 }
                 Ok(state)
+            }
+            Target::Relative {
+                anchor: Some(Anchor::Branch(name)),
+                direction: Direction::Down,
+                steps,
+            } => self.branch_down_state(applied, name, *steps, text),
+            Target::Relative {
+                anchor: Some(Anchor::Branch(name)),
+                direction: Direction::Up,
+                ..
+            } => {
+                self.branch_revision(name, text)?;
+                Err(TargetError::WrongDirection {
+                    target: text.to_string(),
+                    used_for: Direction::Down,
+                })
             }
             _ => {
                 let revision = self.single(&target, text)?;

@@ -145,6 +145,37 @@ pub fn show(project: &Project, rev: &str, printer: &Printer) -> Result<(), CliEr
 pub fn graph(project: &Project, format: GraphFormat, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let graph = &migrations.graph;
+    if printer.json || format == GraphFormat::Json {
+        let heads = graph.heads();
+        let nodes: Vec<_> = graph
+            .topo_order()
+            .into_iter()
+            .map(|id| {
+                let f = migrations.get(id).expect("graph ids have files");
+                serde_json::json!({
+                    "revision": id,
+                    "message": f.message,
+                    "labels": f.labels,
+                    "file": f.path,
+                    "head": heads.contains(&id),
+                    "merge": f.revises.len() > 1,
+                    "branchpoint": graph.children(id).len() > 1,
+                })
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for id in graph.topo_order() {
+            let f = migrations.get(id).expect("graph ids have files");
+            for p in &f.revises {
+                edges.push(serde_json::json!({ "from": id, "to": p, "kind": "revises" }));
+            }
+            for d in &f.depends_on {
+                edges.push(serde_json::json!({ "from": id, "to": d, "kind": "depends_on" }));
+            }
+        }
+        printer.json_value(&serde_json::json!({ "nodes": nodes, "edges": edges }));
+        return Ok(());
+    }
     let mut out = String::new();
     let label = |id: &str| {
         let f = migrations.get(id).expect("graph ids have files");
@@ -191,6 +222,7 @@ pub fn graph(project: &Project, format: GraphFormat, printer: &Printer) -> Resul
             }
             out.push_str("}\n");
         }
+        GraphFormat::Json => unreachable!("handled above"),
     }
     printer.result(out.trim_end());
     Ok(())

@@ -706,8 +706,7 @@ fn optional_connection(project: &Project, printer: &Printer) -> Option<Connectio
     match project.open_existing() {
         Ok(connection) => connection,
         Err(e) => {
-            let text = crate::render::error_text(&printer.plain(), &e);
-            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let text = crate::render::error_message(&e);
             printer.notice(&format!(
                 "linting without the database ({text}): no row estimates, no applied checksums"
             ));

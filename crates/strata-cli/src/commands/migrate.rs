@@ -81,9 +81,14 @@ fn run(
         project.open()?
     };
     printer.verbose(&format!("connected to {}", connection.db().describe()));
+    // Why a `+N` runs more than N migrations (a merge's other parents, depends-on).
+    let mut note = None;
     if direction == Direction::Up || flags.dry_run {
         let steps = Migrator::new(connection.db(), &migrations, settings.clone())
             .dry_run(direction, target)?;
+        if direction == Direction::Up {
+            note = why_more_than_counted(&migrations, &steps, target);
+        }
         let online = super::online::first_online(&migrations, &steps);
         if let Connection::Postgres(pg) = &mut connection {
             // Between `start` and `complete` the schema is in its expanded shape: nothing else
@@ -101,7 +106,7 @@ fn run(
             super::lint::before_upgrade(project, &migrations, plain, &mut connection, printer)?;
         }
         if flags.dry_run {
-            print_plan(&migrations, &steps, printer)?;
+            print_plan(&migrations, &steps, note.as_deref(), printer)?;
             if let Some(at) = online {
                 printer.line(&format!(
                     "the run would stop at online migration {}: its expand phase runs, then `strata complete` finishes it",
@@ -139,7 +144,11 @@ fn run(
     drop(reporter);
     let heads = migrator.heads()?;
     if printer.json {
-        printer.json_value(&serde_json::json!({ "applied": applied, "heads": heads }));
+        let mut value = serde_json::json!({ "applied": applied, "heads": heads });
+        if let Some(note) = &note {
+            value["note"] = serde_json::json!(note);
+        }
+        printer.json_value(&value);
         return Ok(());
     }
     let now = if heads.is_empty() {
@@ -160,13 +169,77 @@ fn run(
             applied.len(),
             started.elapsed().as_millis()
         ));
+        if let Some(note) = &note {
+            printer.line(note);
+        }
     }
     Ok(())
+}
+
+/// For an upgrade target that counts steps (`+N`, `ID+N`, `LABEL@+N`) whose plan runs more than
+/// N migrations: which revisions came along and why (a merge needs all its parents, a revision
+/// what it depends on).
+fn why_more_than_counted(
+    migrations: &strata_files::Migrations,
+    steps: &[Step],
+    target: &str,
+) -> Option<String> {
+    let graph = &migrations.graph;
+    let first = steps.first()?;
+    let counted = graph.counted_steps(&first.heads_before, target).ok()??;
+    if steps.len() <= counted.len() {
+        return None;
+    }
+    let extra: Vec<&str> = steps
+        .iter()
+        .map(|s| s.revision.as_str())
+        .filter(|r| !counted.iter().any(|c| c == r))
+        .collect();
+    let among = |ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .filter(|id| extra.contains(&id.as_str()))
+            .cloned()
+            .collect()
+    };
+    let mut reasons = Vec::new();
+    let mut named = 0;
+    for id in &counted {
+        let node = graph.node(id)?;
+        let parents = among(&node.parents);
+        if !parents.is_empty() {
+            named += parents.len();
+            reasons.push(if node.parents.len() > 1 {
+                format!(
+                    "{id} is a merge, and its other parent {} was not applied",
+                    parents.join(", ")
+                )
+            } else {
+                format!("{id} needs its parent {}", parents.join(", "))
+            });
+        }
+        let dependencies = among(&node.depends_on);
+        if !dependencies.is_empty() {
+            named += dependencies.len();
+            reasons.push(format!("{id} depends on {}", dependencies.join(", ")));
+        }
+    }
+    if named < extra.len() {
+        reasons.push("and those need the rest".to_owned());
+    }
+    let n = counted.len();
+    Some(format!(
+        "`{target}` counts {n} step{} along the graph (to {}), and {} migrations run because {}",
+        if n == 1 { "" } else { "s" },
+        counted.join(", "),
+        steps.len(),
+        reasons.join("; ")
+    ))
 }
 
 fn print_plan(
     migrations: &strata_files::Migrations,
     steps: &[Step],
+    note: Option<&str>,
     printer: &Printer,
 ) -> Result<(), CliError> {
     if printer.json {
@@ -184,7 +257,11 @@ fn print_plan(
                 })
             })
             .collect();
-        printer.json_value(&serde_json::json!({ "plan": plan }));
+        let mut value = serde_json::json!({ "plan": plan });
+        if let Some(note) = note {
+            value["note"] = serde_json::json!(note);
+        }
+        printer.json_value(&value);
         return Ok(());
     }
     if steps.is_empty() {
@@ -212,6 +289,9 @@ fn print_plan(
             line.push_str(&format!("  (outside a transaction: {reason})"));
         }
         printer.line(&line);
+    }
+    if let Some(note) = note {
+        printer.line(note);
     }
     printer.line("nothing was changed");
     Ok(())

@@ -1,5 +1,6 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
+mod docs;
 mod graph;
 mod init;
 pub(crate) mod inspect;
@@ -16,12 +17,18 @@ use crate::error::CliError;
 use crate::output::Printer;
 
 pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
-    if let Command::Init { dir } = &cli.command {
-        return init::run(dir, printer);
+    // Commands that need no project.
+    match &cli.command {
+        Command::Init { dir } => return init::run(dir, printer),
+        Command::Completions { shell } => return docs::completions(*shell, printer),
+        Command::Man { command } => return docs::man(command.as_deref(), printer),
+        _ => {}
     }
     let project = Project::load(&cli.global)?;
     match cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("handled above")
+        }
         Command::Revision(args) => revision::revision(&project, &args, printer),
         Command::Merge {
             revs,
@@ -32,7 +39,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Downgrade(args) => migrate::downgrade(&project, &args.target, &args.run, printer),
         Command::Current => status::current(&project, printer),
         Command::History { range } => status::history(&project, range.as_deref(), printer),
-        Command::Log => status::log(&project, printer),
+        Command::Log { limit } => status::log(&project, limit, printer),
         Command::Stamp { target, reason } => status::stamp(&project, &target, &reason, printer),
         Command::Verify {
             accept: Some(revision),

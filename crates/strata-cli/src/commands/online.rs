@@ -210,6 +210,22 @@ pub fn apply_until_online(
     started
 }
 
+/// The online migration in progress, if any.
+pub fn in_progress_now(project: &Project, pg: &mut Postgres) -> Result<Option<Status>, CliError> {
+    let statuses = current(project, pg)?;
+    Ok(in_progress(&statuses).cloned())
+}
+
+/// What to run next for an online migration in `state`.
+pub fn next_step_hint(state: State) -> &'static str {
+    match state {
+        State::Contracting => "run `strata complete` again to finish it",
+        State::Aborting => "run `strata rollback` again to finish it",
+        State::Expanding => "run `strata start` again to finish its expand phase",
+        _ => "run `strata complete` once every client runs the new version, or `strata rollback` to undo it",
+    }
+}
+
 fn in_progress_error(s: &Status) -> CliError {
     CliError::invalid_with_hint(
         format!(

@@ -29,11 +29,25 @@ fn pending(migrations: &Migrations, heads: &[String]) -> Result<Vec<String>, Cli
 
 pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
-    let mut db = project.connect_read_only()?;
-    let heads = read_heads(db.as_mut(), &tables(project))?;
+    let mut connection = project.open_read_only()?;
+    let heads = read_heads(connection.db(), &tables(project))?;
     let pending = pending(&migrations, &heads)?;
+    // Between `start` and `complete` the schema has its expanded shape (PostgreSQL only).
+    let online = match &mut connection {
+        Connection::Postgres(pg) => super::online::in_progress_now(project, pg)?,
+        Connection::Sqlite(_) => None,
+    };
     if printer.json {
-        printer.json_value(&serde_json::json!({ "heads": heads, "pending": pending }));
+        let online = online.as_ref().map(|s| {
+            serde_json::json!({
+                "migration": s.migration,
+                "phase": s.state.name(),
+                "search_path": s.search_path,
+            })
+        });
+        printer.json_value(
+            &serde_json::json!({ "heads": heads, "pending": pending, "online": online }),
+        );
         return Ok(());
     }
     if heads.is_empty() {
@@ -54,6 +68,14 @@ pub fn current(project: &Project, printer: &Printer) -> Result<(), CliError> {
             "current: {} {}{tag}",
             printer.bold(&escape_line(head)),
             escape_line(&message)
+        ));
+    }
+    if let Some(s) = &online {
+        printer.result(&format!(
+            "online:  {} in progress ({}); {}",
+            printer.bold(&escape_line(&s.migration)),
+            s.state.name(),
+            super::online::next_step_hint(s.state)
         ));
     }
     if pending.is_empty() {
@@ -87,6 +109,7 @@ pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Res
             let (from, to) = range.split_once(':').unwrap_or((range, "heads"));
             let from = if from.is_empty() { "base" } else { from };
             let to = if to.is_empty() { "heads" } else { to };
+            refuse_reversed(graph, range, from, to)?;
             let mut set: BTreeSet<String> = graph
                 .plan_range(from, to, Direction::Up)
                 .map_err(|e| CliError::invalid(e.to_string()))?
@@ -173,37 +196,123 @@ pub fn history(project: &Project, range: Option<&str>, printer: &Printer) -> Res
     Ok(())
 }
 
-pub fn log(project: &Project, printer: &Printer) -> Result<(), CliError> {
+/// `history -r FROM:TO` with TO before FROM (an ancestor of it): an error saying to swap them,
+/// not the single row the range would otherwise select.
+fn refuse_reversed(
+    graph: &strata_graph::Graph,
+    range: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), CliError> {
+    if from == "base" || to == "heads" {
+        return Ok(());
+    }
+    let invalid = |e: strata_graph::TargetError| CliError::invalid(e.to_string());
+    let from_id = graph.resolve_revision(from).map_err(invalid)?;
+    let to_id = graph.resolve_revision(to).map_err(invalid)?;
+    let reversed = to == "base" || (from_id != to_id && graph.ancestors(from_id).contains(to_id));
+    if reversed {
+        return Err(CliError::invalid_with_hint(
+            format!("the range `{range}` is reversed: `{to}` comes before `{from}` in the graph"),
+            format!("swap them: strata history -r {to}:{from}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn log(project: &Project, limit: Option<usize>, printer: &Printer) -> Result<(), CliError> {
     let mut db = project.connect_read_only()?;
-    let rows = db
+    let mut rows = db
         .read_history(&tables(project))
         .map_err(db_err("could not read the history table"))?;
+    if let Some(n) = limit {
+        // The newest N, still oldest first.
+        rows.drain(..rows.len().saturating_sub(n));
+    }
     if printer.json {
-        printer.json_value(&serde_json::json!({ "events": rows }));
+        let events: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut event = serde_json::to_value(r).unwrap_or_default();
+                // As in `history --json`: the parents as a list of ids.
+                event["parents"] =
+                    serde_json::json!(r.parents.split_whitespace().collect::<Vec<_>>());
+                event
+            })
+            .collect();
+        printer.json_value(&serde_json::json!({ "events": events }));
         return Ok(());
     }
     if rows.is_empty() {
         printer.result("no events yet (nothing has run against this database)");
+        return Ok(());
     }
-    for r in &rows {
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.id.to_string(),
+                escape_line(&r.applied_at).into_owned(),
+                escape_line(&r.kind).into_owned(),
+                escape_line(&r.revision).into_owned(),
+                escape_line(r.message.as_deref().unwrap_or_default()).into_owned(),
+                escape_line(&r.applied_by).into_owned(),
+                r.execution_ms
+                    .map(|m| format!("{m} ms"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    const HEADER: [&str; 7] = [
+        "id",
+        "applied at",
+        "kind",
+        "revision",
+        "message",
+        "by",
+        "time",
+    ];
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    // A long message overflows its column rather than pushing every row right.
+    widths[4] = widths[4].min(40);
+    let pad = |text: &str, width: usize| {
+        let len = text.chars().count();
+        format!("{text}{}", " ".repeat(width.saturating_sub(len)))
+    };
+    let header = format!(
+        "{:>w0$}  {}  {}  {}  {}  {}  {}",
+        HEADER[0],
+        pad(HEADER[1], widths[1]),
+        pad(HEADER[2], widths[2]),
+        pad(HEADER[3], widths[3]),
+        pad(HEADER[4], widths[4]),
+        pad(HEADER[5], widths[5]),
+        HEADER[6],
+        w0 = widths[0]
+    );
+    printer.line(&printer.dim(header.trim_end()));
+    for (r, c) in rows.iter().zip(&cells) {
+        let kind = pad(&c[2], widths[2]);
         let kind = match r.kind.as_str() {
-            "up" => printer.green("up    "),
-            "down" => printer.yellow("down  "),
-            "failed" => printer.red("failed"),
-            _ => format!("{:<6}", escape_line(&r.kind)),
+            "up" => printer.green(&kind),
+            "down" => printer.yellow(&kind),
+            "failed" => printer.red(&kind),
+            _ => kind,
         };
-        let ms = r
-            .execution_ms
-            .map(|m| format!("{m} ms"))
-            .unwrap_or_default();
         let mut line = format!(
-            "{:>4} {} {kind} {} {}  {}  {}",
-            r.id,
-            escape_line(&r.applied_at),
-            printer.bold(&escape_line(&r.revision)),
-            escape_line(r.message.as_deref().unwrap_or_default()),
-            printer.dim(&escape_line(&r.applied_by)),
-            printer.dim(&ms)
+            "{:>w0$}  {}  {kind}  {}  {}  {}  {}",
+            c[0],
+            pad(&c[1], widths[1]),
+            printer.bold(&pad(&c[3], widths[3])),
+            pad(&c[4], widths[4]),
+            printer.dim(&pad(&c[5], widths[5])),
+            printer.dim(&c[6]),
+            w0 = widths[0]
         );
         if let Some(error) = &r.error {
             line.push_str(&format!(

@@ -111,7 +111,8 @@ fn parse_errors() {
     }
     let err = Target::parse("a@tail").unwrap_err();
     assert!(
-        err.to_string().contains("expected `head` or `base`"),
+        err.to_string()
+            .contains("expected `head`, `base`, `+N` or `-N`"),
         "{err}"
     );
 }
@@ -131,11 +132,13 @@ fn resolve_ids_and_prefixes() {
         "{err}"
     );
     assert_eq!(graph.resolve("2026010209").unwrap(), "20260102090000");
+    // A near miss of an id's start suggests that id.
     assert_eq!(
         graph.resolve("202601031").unwrap_err(),
         TargetError::UnknownRevision {
             target: "202601031".into(),
-            name: "202601031".into()
+            name: "202601031".into(),
+            suggestion: Some("20260103000000".into()),
         }
     );
     assert_eq!(graph.resolve("2026010213").ok(), None);
@@ -179,7 +182,8 @@ fn unknown_target_suggests_history() {
         err,
         TargetError::UnknownRevision {
             target: "zzz".into(),
-            name: "zzz".into()
+            name: "zzz".into(),
+            suggestion: None,
         }
     );
     let msg = err.to_string();
@@ -592,4 +596,234 @@ fn every_target_error_names_its_target() {
             .to_string()
             .ends_with(|c: char| c.is_alphanumeric() || c == '`' || c == ')'));
     }
+}
+
+#[test]
+fn near_misses_suggest_the_closest_name() {
+    let graph = stamped();
+    let suggestion = |text: &str| match graph.plan_upgrade(&[], text).unwrap_err() {
+        TargetError::UnknownRevision { suggestion, .. } => suggestion,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(suggestion("hed").as_deref(), Some("head"));
+    assert_eq!(suggestion("heeds").as_deref(), Some("heads"));
+    assert_eq!(suggestion("bas").as_deref(), Some("base"));
+    assert_eq!(suggestion("audt").as_deref(), Some("audit"));
+    assert_eq!(
+        suggestion("20260101140001").as_deref(),
+        Some("20260101140000")
+    );
+    assert_eq!(suggestion("x"), None);
+    assert_eq!(suggestion("elephant"), None);
+    let msg = graph.plan_upgrade(&[], "hed").unwrap_err().to_string();
+    assert!(msg.contains("did you mean `head`?"), "{msg}");
+    assert!(
+        msg.contains("`strata history` lists the revisions"),
+        "{msg}"
+    );
+    // Counting from a misspelt anchor: only `head` can be counted from.
+    let msg = graph.plan_upgrade(&[], "hed+1").unwrap_err().to_string();
+    assert!(msg.contains("`hed` (in target `hed+1`)"), "{msg}");
+    assert!(msg.contains("did you mean `head`?"), "{msg}");
+    let msg = graph.plan_upgrade(&[], "bas+1").unwrap_err().to_string();
+    assert!(!msg.contains("did you mean"), "{msg}");
+}
+
+/// a -> b -> c on the trunk; o1 (label `orders`) -> o2 -> o3 branching from a.
+fn with_orders() -> Graph {
+    gx(vec![
+        Node::new("a", &[]),
+        Node::new("b", &["a"]),
+        Node::new("c", &["b"]),
+        Node::new("o1", &["a"]).with_labels(&["orders"]),
+        Node::new("o2", &["o1"]),
+        Node::new("o3", &["o2"]),
+    ])
+}
+
+#[test]
+fn branch_relative_parses() {
+    assert_eq!(
+        Target::parse("orders@-1").unwrap(),
+        Target::Relative {
+            anchor: Some(Anchor::Branch("orders".into())),
+            direction: Direction::Down,
+            steps: 1
+        }
+    );
+    assert_eq!(
+        Target::parse("release-2@+2").unwrap(),
+        Target::Relative {
+            anchor: Some(Anchor::Branch("release-2".into())),
+            direction: Direction::Up,
+            steps: 2
+        }
+    );
+    for (bad, says) in [
+        ("@-1", "nothing before `@`"),
+        ("a.b@-1", "`a.b` before `@`"),
+        ("orders@", "nothing follows `@`"),
+        ("orders@tail", "not `tail`"),
+    ] {
+        let err = Target::parse(bad).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("invalid target `{bad}`: ")),
+            "{msg}"
+        );
+        assert!(msg.contains(says), "{bad}: {msg}");
+    }
+    assert!(matches!(
+        Target::parse("orders@-0").unwrap_err(),
+        TargetError::InvalidStepCount { .. }
+    ));
+}
+
+#[test]
+fn branch_relative_downgrade_counts_within_the_branch() {
+    let graph = with_orders();
+    let all = heads(&["c", "o3"]);
+    let plan = graph.plan_downgrade(&all, "orders@-1").unwrap();
+    assert_eq!(trail(&plan), [("o3", vec!["c", "o2"])]);
+    check_consistent(&graph, &all, &plan);
+    assert_eq!(
+        revs(&graph.plan_downgrade(&all, "orders@-2").unwrap()),
+        ["o3", "o2"]
+    );
+    // The last possible step reverts the labelled revision; the trunk is never touched.
+    let plan = graph.plan_downgrade(&all, "orders@-3").unwrap();
+    assert_eq!(revs(&plan), ["o3", "o2", "o1"]);
+    assert_eq!(plan[2].heads_after, ["c"]);
+    let err = graph.plan_downgrade(&all, "orders@-4").unwrap_err();
+    assert_eq!(
+        err,
+        TargetError::PastBranchBase {
+            target: "orders@-4".into(),
+            branch: "orders".into(),
+            requested: 4,
+            possible: 3,
+        }
+    );
+    assert!(err.to_string().contains("use `orders@base`"), "{err}");
+    // Counts from the branch's applied head, not its newest revision.
+    assert_eq!(
+        revs(
+            &graph
+                .plan_downgrade(&heads(&["c", "o2"]), "orders@-1")
+                .unwrap()
+        ),
+        ["o2"]
+    );
+    // Nothing of the branch applied.
+    let err = graph
+        .plan_downgrade(&heads(&["c"]), "orders@-1")
+        .unwrap_err();
+    assert!(
+        matches!(err, TargetError::BranchNotApplied { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("none of it is applied"), "{err}");
+    // An unknown branch names the known labels; the wrong direction says which command.
+    let err = graph.plan_downgrade(&all, "ordres@-1").unwrap_err();
+    assert!(
+        err.to_string().contains("the known labels are orders"),
+        "{err}"
+    );
+    let err = graph.plan_downgrade(&all, "orders@+1").unwrap_err();
+    assert!(
+        err.to_string().contains("strata upgrade orders@+1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn branch_relative_upgrade_counts_within_the_branch() {
+    let graph = with_orders();
+    // Nothing of the branch applied: the first step is the labelled revision.
+    let start = heads(&["c"]);
+    let plan = graph.plan_upgrade(&start, "orders@+2").unwrap();
+    assert_eq!(revs(&plan), ["o1", "o2"]);
+    check_consistent(&graph, &start, &plan);
+    assert_eq!(
+        graph.counted_steps(&start, "orders@+2").unwrap(),
+        Some(heads(&["o1", "o2"]))
+    );
+    assert_eq!(
+        revs(
+            &graph
+                .plan_upgrade(&heads(&["c", "o1"]), "orders@+1")
+                .unwrap()
+        ),
+        ["o2"]
+    );
+    // From base, the revisions the branch needs come along.
+    assert_eq!(
+        revs(&graph.plan_upgrade(&[], "orders@+1").unwrap()),
+        ["a", "o1"]
+    );
+    let err = graph.plan_upgrade(&start, "orders@+4").unwrap_err();
+    assert_eq!(
+        err,
+        TargetError::PastHead {
+            target: "orders@+4".into(),
+            requested: 4,
+            possible: 3,
+            head: Some("o3".into()),
+        }
+    );
+    let err = graph.plan_upgrade(&start, "orders@-1").unwrap_err();
+    assert!(
+        err.to_string().contains("strata downgrade orders@-1"),
+        "{err}"
+    );
+    // Offline there is no state to count from.
+    let err = graph
+        .plan_range("orders@+1", "head", Direction::Up)
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot count from"), "{err}");
+    let err = graph.resolve_revision("orders@+1").unwrap_err();
+    assert!(err.to_string().contains("not known here"), "{err}");
+}
+
+#[test]
+fn branch_with_two_applied_heads_is_ambiguous() {
+    let graph = gx(vec![
+        Node::new("a", &[]).with_labels(&["trunk"]),
+        Node::new("b", &["a"]),
+        Node::new("c", &["a"]),
+    ]);
+    let err = graph
+        .plan_downgrade(&heads(&["b", "c"]), "trunk@-1")
+        .unwrap_err();
+    assert_eq!(
+        err,
+        TargetError::MultipleBranchCurrentHeads {
+            target: "trunk@-1".into(),
+            branch: "trunk".into(),
+            heads: heads(&["b", "c"]),
+        }
+    );
+    assert!(err.to_string().contains("2 applied heads (b, c)"), "{err}");
+}
+
+#[test]
+fn counted_steps_name_what_a_relative_upgrade_counts() {
+    // a -> b, a -> c, m merges b and c.
+    let graph = g(&[("a", &[]), ("b", &["a"]), ("c", &["a"]), ("m", &["b", "c"])]);
+    let current = heads(&["b"]);
+    assert_eq!(
+        graph.counted_steps(&current, "+1").unwrap(),
+        Some(heads(&["m"]))
+    );
+    // The plan is longer: the merge needs its other parent.
+    assert_eq!(
+        revs(&graph.plan_upgrade(&current, "+1").unwrap()),
+        ["c", "m"]
+    );
+    assert_eq!(
+        graph.counted_steps(&current, "b+1").unwrap(),
+        Some(heads(&["m"]))
+    );
+    assert_eq!(graph.counted_steps(&current, "head").unwrap(), None);
+    assert_eq!(graph.counted_steps(&current, "m-1").unwrap(), None);
 }
