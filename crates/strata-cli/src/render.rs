@@ -186,5 +186,6 @@ fn engine_error_text(p: &Printer, e: &EngineError) -> String {
             }
             out
         }
+        other => format!("{label} {}", escape_controls(&other.to_string())),
     }
 }

@@ -6,6 +6,7 @@ use strata_core::Diagnostic;
 use strata_engine::DbError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OnlineError {
     /// The migration does not fit the database (missing table or column, invalid expression…);
     /// nothing was changed.
