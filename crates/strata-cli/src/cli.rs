@@ -155,7 +155,7 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
     )]
     Verify,
 
-    /// Check migrations for statements that lock, rewrite or lose data (SPEC §8)
+    /// Check migrations for statements that lock, rewrite or lose data
     #[command(
         after_help = "With no PATHS: the project's pending migrations (needs the database; --all: every migration).\n\
 PATHS may be strata files, plain .sql files, diesel folders (up.sql/down.sql), N_name.up.sql/.down.sql\n\
@@ -173,7 +173,7 @@ Docs: docs/lint.md"
         format: GraphFormat,
     },
 
-    /// Print the live schema as SQL that re-creates it, or as the JSON model (SPEC §7)
+    /// Print the live schema as SQL that re-creates it, or as the JSON model
     #[command(
         after_help = "strata's own tables and extensions' objects are left out.\n\n\
 Examples:\n  strata inspect > schema.sql\n  strata inspect --format json\n\n\
@@ -185,7 +185,7 @@ Docs: docs/schema.md"
         format: InspectFormat,
     },
 
-    /// Print the migration from one schema to another (SPEC §7)
+    /// Print the migration from one schema to another
     #[command(
         after_help = "Each side is a database URL, SQL files or a folder of them (applied to a shadow\n\
 database), or rev:TARGET (the migrations replayed up to TARGET in a shadow database).\n\
@@ -214,7 +214,7 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
     )]
     Drift,
 
-    /// Start the next online migration: its expand phase (SPEC §9)
+    /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
 expand phase: new and shadow columns, NOT VALID constraints, concurrent indexes, triggers that\n\
@@ -364,10 +364,10 @@ pub struct RevisionArgs {
     /// Id of the new revision (default: UTC timestamp YYYYMMDDHHMMSS)
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
-    /// Write the migration from the parent revision to the schema files (SPEC §7)
+    /// Write the migration from the parent revision to the schema files
     #[arg(long, conflicts_with = "online")]
     pub autogenerate: bool,
-    /// Write an online (expand/contract) migration: a .toml file of operations (SPEC §9)
+    /// Write an online (expand/contract) migration: a .toml file of operations
     #[arg(long, conflicts_with = "branch_label")]
     pub online: bool,
     /// With --autogenerate: also write changes that drop data (dropped tables and columns)

@@ -103,7 +103,13 @@ pub fn load_embedded(files: &[(&str, &str)]) -> Result<Migrations, Vec<Diagnosti
     let texts = sorted
         .into_iter()
         .filter(|(name, _)| name.ends_with(".sql") || name.ends_with(".toml"))
-        .map(|(name, text)| (format!("migrations/{name}"), (*name).to_owned(), (*text).to_owned()))
+        .map(|(name, text)| {
+            (
+                format!("migrations/{name}"),
+                (*name).to_owned(),
+                (*text).to_owned(),
+            )
+        })
         .collect();
     parse_tree(texts, Vec::new())
 }
@@ -280,6 +286,13 @@ fn graph_diagnostics(
         | GraphError::ReservedLabel { id, .. }
         | GraphError::LabelIsRevisionId { id, .. } => vec![at(id, "labels")],
         GraphError::DuplicateId { id } | GraphError::InvalidId { id } => vec![at(id, "")],
+        // A problem of a later graph version: at the first revision it names.
+        other => other
+            .ids()
+            .into_iter()
+            .take(1)
+            .map(|id| at(id, ""))
+            .collect(),
     }
 }
 

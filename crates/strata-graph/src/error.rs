@@ -28,6 +28,7 @@ impl EdgeKind {
 
 /// A problem in the revision tree found by [`crate::Graph::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum GraphError {
     #[error("revision {id} is defined more than once; every migration file needs its own id, so give one of them a new id")]
     DuplicateId { id: String },
@@ -118,6 +119,7 @@ fn describe_cycle(ids: &[String], links: &[EdgeKind]) -> String {
 
 /// A target that cannot be resolved, or a plan that cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TargetError {
     #[error("no target given: name a revision id (or a unique prefix of one), a branch label, `head`, `heads`, `base`, `<label>@head`, `<label>@base`, or a relative step such as `+1` or `-1`")]
     Empty,

@@ -4,6 +4,7 @@
 use crate::model::ObjectRef;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChangeKind {
     CreateSchema,
     DropSchema,
