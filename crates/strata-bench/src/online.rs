@@ -687,15 +687,13 @@ fn run(args: &Args) {
                 rows,
                 batches,
                 ..
-            } => {
-                if last.elapsed() >= Duration::from_secs(5) {
-                    let rate = (*rows - since.1) as f64 / since.0.elapsed().as_secs_f64();
-                    eprintln!(
-                        "    backfill {column}: {rows} rows, {batches} batches, {rate:.0} rows/s"
-                    );
-                    last = Instant::now();
-                    since = (Instant::now(), *rows);
-                }
+            } if last.elapsed() >= Duration::from_secs(5) => {
+                let rate = (*rows - since.1) as f64 / since.0.elapsed().as_secs_f64();
+                eprintln!(
+                    "    backfill {column}: {rows} rows, {batches} batches, {rate:.0} rows/s"
+                );
+                last = Instant::now();
+                since = (Instant::now(), *rows);
             }
             Progress::Retry {
                 description,
@@ -705,6 +703,7 @@ fn run(args: &Args) {
                 counted.set(counted.get() + 1);
                 eprintln!("    retry {attempt} of `{description}`: {}", error.message)
             }
+            _ => {}
         }
     };
 

@@ -17,6 +17,7 @@ use strata_core::sql::Statement;
 use strata_core::text::{escape_controls, escape_line};
 use strata_engine::migrator::Reporter;
 use strata_engine::DbError;
+use strata_engine::OnlineProgress;
 use strata_files::MigrationFile;
 use strata_graph::{Direction, Step};
 
@@ -204,10 +205,13 @@ fn may_hold_secret(text: &str) -> bool {
             .any(|(at, _)| at >= 8 && bytes[at - 8..at].eq_ignore_ascii_case(b"password"))
 }
 
-/// Reports a run as it happens: a line per migration, a spinner for long statements on a terminal.
+/// Reports a run as it happens: a line per migration, a spinner for long statements on a terminal;
+/// for an online migration, its steps with -v and a progress bar per backfill (rows/s, ETA).
 pub struct RunReporter<'p> {
     printer: &'p Printer,
     spinner: Option<ProgressBar>,
+    /// The progress bar of the backfill running now, with its `table.column`.
+    bar: Option<(String, ProgressBar)>,
 }
 
 impl<'p> RunReporter<'p> {
@@ -215,6 +219,7 @@ impl<'p> RunReporter<'p> {
         RunReporter {
             printer,
             spinner: None,
+            bar: None,
         }
     }
 
@@ -223,6 +228,32 @@ impl<'p> RunReporter<'p> {
             spinner.finish_and_clear();
         }
     }
+
+    fn finish_bar(&mut self) {
+        if let Some((_, bar)) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Clears the spinner and the progress bar, before printing what the run did.
+    pub fn finish(&mut self) {
+        self.stop_spinner();
+        self.finish_bar();
+    }
+}
+
+/// A backfill's progress bar: rows done of `len`, rows/s and ETA.
+pub fn backfill_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
 }
 
 impl RunReporter<'_> {
@@ -306,11 +337,65 @@ impl Reporter for RunReporter<'_> {
         );
         self.say(|p| p.notice(&text));
     }
+
+    fn online_progress(&mut self, progress: &OnlineProgress<'_>) {
+        self.stop_spinner();
+        match progress {
+            OnlineProgress::Step {
+                phase,
+                number,
+                total,
+                description,
+            } => {
+                self.finish_bar();
+                self.printer
+                    .verbose(&format!("{phase} step {number}/{total}: {description}"));
+            }
+            OnlineProgress::Batch {
+                table,
+                column,
+                rows,
+                estimated_rows,
+                ..
+            } => {
+                if !self.printer.tty || self.printer.quiet || self.printer.json {
+                    return;
+                }
+                let key = format!("{table}.{column}");
+                if self.bar.as_ref().map(|(k, _)| k) != Some(&key) {
+                    self.finish_bar();
+                    let bar = backfill_bar(estimated_rows.unwrap_or(0).max(*rows), &key);
+                    self.bar = Some((key, bar));
+                }
+                if let Some((_, bar)) = &self.bar {
+                    if *rows > bar.length().unwrap_or(0) {
+                        bar.set_length(*rows);
+                    }
+                    bar.set_position(*rows);
+                }
+            }
+            OnlineProgress::Retry {
+                description,
+                attempt,
+                error,
+            } => {
+                let text = format!(
+                    "{description}: {} (attempt {attempt}); retrying",
+                    error.message
+                );
+                match &self.bar {
+                    Some((_, bar)) => bar.suspend(|| self.printer.notice(&text)),
+                    None => self.printer.notice(&text),
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Drop for RunReporter<'_> {
     fn drop(&mut self) {
-        self.stop_spinner();
+        self.finish();
     }
 }
 

@@ -6,6 +6,7 @@
 //! list, so the offline output is exactly what a run sends (less the re-reads of the state).
 
 use crate::database::{Database, DbError};
+use crate::online::OnlineProgress;
 use crate::state::{self, EventKind, NewEvent, StateTables};
 use std::time::{Duration, Instant};
 use strata_core::sql::{created_index, CreatedIndex, Statement};
@@ -91,6 +92,8 @@ pub trait Reporter {
     fn step_finished(&mut self, _step: &Step, _file: &MigrationFile, _elapsed: Duration) {}
     /// A lock timeout; the migration will be retried after `wait`.
     fn retrying(&mut self, _step: &Step, _attempt: u32, _wait: Duration, _error: &DbError) {}
+    /// Progress of an online migration's phase (its steps, backfill batches, retries).
+    fn online_progress(&mut self, _progress: &OnlineProgress<'_>) {}
 }
 
 /// A reporter that says nothing.
@@ -270,7 +273,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         Ok(steps)
     }
 
-    fn plan(
+    pub(crate) fn plan(
         &self,
         direction: Direction,
         heads: &[String],
@@ -290,20 +293,32 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         target: &str,
         reporter: &mut dyn Reporter,
     ) -> Result<Vec<Applied>, EngineError> {
+        self.locked(reporter, |m, reporter| {
+            m.run_locked(direction, target, reporter)
+        })
+    }
+
+    /// Runs `f` holding the runner lock, and releases it whatever `f` returns.
+    pub(crate) fn locked<T, E: From<EngineError>>(
+        &mut self,
+        reporter: &mut dyn Reporter,
+        f: impl FnOnce(&mut Self, &mut dyn Reporter) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tables = self.settings.tables.clone();
         self.db
             .lock(&tables, self.settings.lock_wait, &mut |holder| {
                 reporter.lock_wait(holder)
             })
             .map_err(db("could not take the runner lock"))?;
-        let result = self.run_locked(direction, target, reporter);
+        let result = f(self, reporter);
         let unlocked = self.db.unlock(&tables);
         match (result, unlocked) {
-            (Ok(applied), Ok(())) => Ok(applied),
+            (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(error)) => Err(EngineError::Database {
                 context: "could not release the runner lock".into(),
                 error: Box::new(error),
-            }),
+            }
+            .into()),
             (Err(e), _) => Err(e),
         }
     }
@@ -323,7 +338,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         Ok(())
     }
 
-    fn run_locked(
+    pub(crate) fn run_locked(
         &mut self,
         direction: Direction,
         target: &str,
@@ -339,6 +354,29 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
             &steps,
             self.settings.record_online.as_deref(),
         )?;
+        self.apply_planned(direction, target, steps, false, reporter)
+    }
+
+    /// Applies `steps`, planned towards `target` and checked. With `before_online`, only the
+    /// steps before the first online migration of the plan (which the caller starts next).
+    pub(crate) fn apply_planned(
+        &mut self,
+        direction: Direction,
+        target: &str,
+        steps: Vec<Step>,
+        before_online: bool,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<Applied>, EngineError> {
+        let migrations = self.migrations;
+        let cut = |mut steps: Vec<Step>| {
+            if before_online {
+                if let Some(at) = crate::online::first_online(migrations, &steps) {
+                    steps.truncate(at);
+                }
+            }
+            steps
+        };
+        let mut steps = cut(steps);
         if steps.is_empty() {
             return Ok(Vec::new());
         }
@@ -348,7 +386,6 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         }
 
         let mut applied = Vec::new();
-        let mut steps = steps;
         let mut next = 0;
         while next < steps.len() {
             let step = steps[next].clone();
@@ -360,7 +397,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
                 StepOutcome::StateMoved(current) => {
                     // Another runner got there first (SQLite serialises per transaction):
                     // plan again from what is applied now.
-                    steps = self.plan(direction, &current, target)?;
+                    steps = cut(self.plan(direction, &current, target)?);
                     check_plan(self.migrations, &steps, false)?;
                     next = 0;
                 }
@@ -369,7 +406,7 @@ impl<'m, D: Database + ?Sized> Migrator<'m, D> {
         Ok(applied)
     }
 
-    fn file(&self, revision: &str) -> &'m MigrationFile {
+    pub(crate) fn file(&self, revision: &str) -> &'m MigrationFile {
         self.migrations
             .get(revision)
             .expect("the graph only plans revisions that have files")

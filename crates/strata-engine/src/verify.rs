@@ -6,6 +6,7 @@ use strata_files::Migrations;
 /// One problem `verify` found.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Mismatch {
     /// The file changed after it was applied.
     Changed {

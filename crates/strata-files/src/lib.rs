@@ -1,7 +1,7 @@
 //! Migration files and `strata.toml` on disk, turned into revisions and configuration.
 //!
 //! Parsing is pure (text in, values or `file:line` diagnostics out): [`parse_migration`] reads one
-//! migration file, [`parse_config`] one `strata.toml`. Only [`load`] (and [`find_config`]) touch
+//! migration file, [`parse_config`] one `strata.toml`. Only [`load()`] (and [`find_config`]) touch
 //! the disk: `load` reads a migrations folder, validates the whole tree and builds its
 //! [`strata_graph::Graph`], reporting every problem at once.
 

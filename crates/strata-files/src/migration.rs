@@ -88,6 +88,10 @@ pub struct MigrationFile {
     /// An online (expand/contract) migration (`.toml`): no SQL sections; run by
     /// `strata start` / `complete` / `rollback`, and recorded as applied by `complete`.
     pub online: bool,
+    /// The text of an online migration, whose `[[operations]]` `strata-online` reads when the
+    /// migration runs (so migrations compiled into a program need no files at run time). `None`
+    /// for `.sql` files, whose statements are in [`MigrationFile::up`] and `down`.
+    pub online_source: Option<String>,
 }
 
 impl MigrationFile {
@@ -373,6 +377,7 @@ pub fn parse_migration(
         checksum: Checksum::of_text(text),
         header_lines,
         online: false,
+        online_source: None,
     })
 }
 
@@ -557,6 +562,7 @@ pub fn parse_online_header(
         checksum: Checksum::of_text(text),
         header_lines,
         online: true,
+        online_source: Some(text.to_owned()),
     })
 }
 
@@ -1541,6 +1547,11 @@ mod online_header_tests {
         assert_eq!(f.message.as_deref(), Some("rename"));
         assert_eq!(f.header_lines.get("revises"), Some(&2));
         assert!(f.irreversible.is_some());
+        // The operations are read when it runs, from the text kept here.
+        assert!(f
+            .online_source
+            .as_deref()
+            .is_some_and(|t| t.contains("type = \"rename_column\"")));
         let e = parse_online_header("m/c3.toml", "c3.toml", "revises = [1]\n").unwrap_err();
         assert_eq!(e[0].line, 1);
         let e = parse_online_header("m/c3.toml", "c3.toml", "message = \"x\"\n[[operations]\n")

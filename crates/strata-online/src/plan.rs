@@ -30,6 +30,7 @@ pub struct Step {
 /// How the runner treats a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StepKind {
     /// Schema change; every contract and abort DDL step can run again safely.
     Ddl,

@@ -62,6 +62,25 @@ impl Default for RunOptions {
     }
 }
 
+impl RunOptions {
+    /// The options of a run with the engine's `settings`: their lock timeout and lock retries
+    /// (when set), and the state table next to the version table.
+    pub fn from_settings(settings: &strata_engine::Settings) -> RunOptions {
+        let mut opts = RunOptions::default();
+        if let Some(timeout) = settings.lock_timeout {
+            opts.lock_timeout = timeout;
+        }
+        if settings.lock_retries > 0 {
+            opts.lock_retries = settings.lock_retries;
+        }
+        opts.state_table = QualifiedName::new(
+            settings.tables.version.schema.as_deref(),
+            "strata_online_state",
+        );
+        opts
+    }
+}
+
 /// Where a migration is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +141,7 @@ impl State {
 
 /// What a command reports as it goes (the library never prints).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Progress<'a> {
     Step {
         phase: Phase,

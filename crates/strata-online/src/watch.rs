@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 use strata_engine::{Database, DbError};
 use strata_postgres::{ConnectOptions, Postgres};
 
+/// How long strata's statement may keep other sessions queued behind its lock request before the
+/// watcher cancels it (and the step is retried), unless told otherwise (`--max-blocking`).
+pub const DEFAULT_MAX_BLOCKING: Duration = Duration::from_millis(300);
+
 /// A watcher thread with its own connection, for one session (backend pid).
 pub struct LockWatch {
     /// Cancellations not yet claimed by [`LockWatch::take_cancelled`].
@@ -87,6 +91,25 @@ impl LockWatch {
             *slot = Some(handle);
         }
         Ok(watch)
+    }
+
+    /// Starts watching `pg`'s own session through a second connection to `url` (the database
+    /// `pg` is connected to); `None` when `threshold` is zero (the watcher is off).
+    pub fn on_session(
+        pg: &mut Postgres,
+        url: &str,
+        threshold: Duration,
+    ) -> Result<Option<Arc<LockWatch>>, OnlineError> {
+        if threshold.is_zero() {
+            return Ok(None);
+        }
+        let pid: i32 = pg
+            .simple_query_rows("SELECT pg_backend_pid()")?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        LockWatch::spawn(url, pid, threshold).map(Some)
     }
 
     /// Whether the watcher cancelled the session's statement since the last call (so that its

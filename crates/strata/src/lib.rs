@@ -2,10 +2,17 @@
 //!
 //! The one entry point for that is [`migrate`]: the migrations (read from a folder with
 //! [`load`], or compiled into the program with [`embedded_migrations!`]) and a database URL in,
-//! the migrations it applied out. Underneath it is the same [`Migrator`] the `strata` command
+//! what it did out ([`Upgraded`]). Underneath it is the same [`Migrator`] the `strata` command
 //! runs, with the same guarantees: one runner at a time (eight replicas starting together apply
 //! each migration once), each migration in its own transaction with its history row, a failure
 //! rolled back, recorded and reported with its file and line.
+//!
+//! Online (expand/contract) migrations are handled as `strata upgrade` handles them, on
+//! PostgreSQL: the plain migrations before the first one are applied, then its expand phase runs
+//! and the upgrade stops there ([`Upgraded::stopped_at`]); `strata complete` finishes it, once
+//! every client runs the new version. While one is in progress, an upgrade that would go past it
+//! is refused. On SQLite, a plan that reaches an online migration is refused before anything
+//! runs.
 //!
 //! ```no_run
 //! // build.rs:  fn main() { strata::build::embed_migrations("migrations").unwrap(); }
@@ -14,8 +21,12 @@
 //!
 //! fn main() -> Result<(), strata::Error> {
 //!     let migrations = strata::load_embedded(MIGRATIONS)?;
-//!     let applied = strata::migrate("sqlite://app.db", &migrations)?;
-//!     println!("applied {} migration(s)", applied.len());
+//!     let upgraded = strata::migrate("sqlite://app.db", &migrations)?;
+//!     println!("applied {} migration(s)", upgraded.applied.len());
+//!     if let Some(online) = &upgraded.stopped_at {
+//!         println!("online migration {} started; new clients use SET search_path = {};",
+//!             online.revision, online.search_path);
+//!     }
 //!     Ok(())
 //! }
 //! ```
@@ -28,8 +39,10 @@ pub mod build;
 pub use strata_core::Diagnostic;
 pub use strata_engine::migrator::{offline_sql, Silent};
 pub use strata_engine::{
-    Applied, Database, DbError, EngineError, Migrator, Reporter, Settings, StateTables,
+    Applied, Database, DbError, EngineError, Migrator, OnlineAction, OnlineState, OnlineStop,
+    Reporter, Settings, StateTables, Upgraded,
 };
+use strata_engine::{NoOnlineMigrations, OnlineRunError};
 pub use strata_files::{MigrationFile, Migrations};
 
 use std::path::Path;
@@ -47,9 +60,15 @@ pub enum Error {
     /// The database could not be reached.
     #[error("{0}")]
     Connect(DbError),
-    /// A run failed: a migration's SQL, the runner lock, the state tables.
+    /// A run failed: a migration's SQL, the runner lock, the state tables; or it was refused
+    /// (an online migration in progress, an online migration on SQLite).
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// An online migration could not be read or checked against the schema (nothing was
+    /// changed), or its expand phase failed (the migrations before it stay applied; the next
+    /// upgrade resumes it).
+    #[error("{0}")]
+    Online(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<Vec<Diagnostic>> for Error {
@@ -89,7 +108,7 @@ macro_rules! embedded_migrations {
 /// Opens a database by URL: `postgres://…` / `postgresql://…` (libpq-style parameters such as
 /// `sslmode`), `sqlite://PATH` or `sqlite::memory:`. Passwords never appear in its errors.
 pub fn connect(url: &str) -> Result<Box<dyn Database>, Error> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if is_postgres(url) {
         #[cfg(feature = "postgres")]
         {
             let db = strata_postgres::Postgres::connect(url, &Default::default())
@@ -120,9 +139,14 @@ pub fn connect(url: &str) -> Result<Box<dyn Database>, Error> {
 }
 
 /// Upgrades the database at `url` to the head of `migrations` (the single head; a graph with
-/// several heads is an error naming them), with default settings, and returns what it applied.
+/// several heads is an error naming them), with default settings, and returns what it did.
 /// Safe to call from every replica of a program at startup.
-pub fn migrate(url: &str, migrations: &Migrations) -> Result<Vec<Applied>, Error> {
+///
+/// An upgrade that reaches an online migration (PostgreSQL) applies the plain migrations before
+/// it, runs its expand phase and stops there, saying so in [`Upgraded::stopped_at`]. Called
+/// again, it reports the same stop (the migration is already expanded), or, with migrations
+/// after it, is refused until `strata complete` has finished it.
+pub fn migrate(url: &str, migrations: &Migrations) -> Result<Upgraded, Error> {
     migrate_with(url, migrations, "head", Settings::default())
 }
 
@@ -133,10 +157,37 @@ pub fn migrate_with(
     migrations: &Migrations,
     target: &str,
     settings: Settings,
-) -> Result<Vec<Applied>, Error> {
+) -> Result<Upgraded, Error> {
+    #[cfg(feature = "postgres")]
+    if is_postgres(url) {
+        let mut db =
+            strata_postgres::Postgres::connect(url, &Default::default()).map_err(Error::Connect)?;
+        // As `strata upgrade` runs them: the state table next to the version table, the
+        // settings' lock timeout and retries, the lock watcher at its default threshold.
+        let mut online =
+            strata_online::OnlineRunner::new(strata_online::RunOptions::from_settings(&settings))
+                .watch_locks(url, strata_online::DEFAULT_MAX_BLOCKING);
+        return Migrator::new(&mut db, migrations, settings)
+            .upgrade_online(target, &mut online, &mut Silent)
+            .map_err(|e| match e {
+                OnlineRunError::Engine(e) => Error::Engine(e),
+                OnlineRunError::Online(e) => Error::Online(Box::new(e)),
+                other => Error::Online(Box::new(other)),
+            });
+    }
     let mut db = connect(url)?;
-    let applied = Migrator::new(db.as_mut(), migrations, settings).upgrade(target, &mut Silent)?;
-    Ok(applied)
+    // Online migrations need PostgreSQL: on any other database a plan reaching one is refused
+    // before anything runs.
+    Migrator::new(db.as_mut(), migrations, settings)
+        .upgrade_online(target, &mut NoOnlineMigrations, &mut Silent)
+        .map_err(|e| match e {
+            OnlineRunError::Engine(e) | OnlineRunError::Online(e) => Error::Engine(e),
+            other => Error::Online(Box::new(other)),
+        })
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// The revisions the database at `url` is at (its heads; empty before the first migration).

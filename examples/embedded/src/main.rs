@@ -31,8 +31,8 @@ fn main() -> ExitCode {
 
 fn run(url: &str) -> Result<(), strata::Error> {
     let migrations = strata::load_embedded(MIGRATIONS)?;
-    let applied = strata::migrate(url, &migrations)?;
-    for step in &applied {
+    let upgraded = strata::migrate(url, &migrations)?;
+    for step in &upgraded.applied {
         println!(
             "applied {} {} ({} ms)",
             step.revision, step.message, step.execution_ms
@@ -40,8 +40,16 @@ fn run(url: &str) -> Result<(), strata::Error> {
     }
     println!(
         "{} migration(s) applied; at {}",
-        applied.len(),
+        upgraded.applied.len(),
         strata::current(url)?.join(", ")
     );
+    // An online (expand/contract) migration: its expand phase ran; the application's new
+    // version uses the version schema until `strata complete` finishes the migration.
+    if let Some(online) = &upgraded.stopped_at {
+        println!(
+            "stopped at online migration {} ({}); new clients use SET search_path = {};",
+            online.revision, online.state, online.search_path
+        );
+    }
     Ok(())
 }

@@ -1,13 +1,17 @@
 //! `upgrade` and `downgrade`: live, `--dry-run`, or offline `--sql`.
 
+use super::online::run_error;
 use crate::cli::RunFlags;
 use crate::context::Connection;
 use crate::context::Project;
 use crate::error::CliError;
 use crate::output::{Printer, RunReporter};
 use std::time::Instant;
-use strata_engine::migrator::{check_online, check_plan, offline_sql};
-use strata_engine::Migrator;
+use strata_engine::migrator::{check_online, check_plan, offline_sql, Reporter};
+use strata_engine::online::first_online;
+use strata_engine::{
+    Applied, Database, Migrator, NoOnlineMigrations, OnlineMigrations, OnlineRunError, OnlineStop,
+};
 use strata_graph::{Direction, Step};
 
 pub fn upgrade(
@@ -89,15 +93,7 @@ fn run(
         if direction == Direction::Up {
             note = why_more_than_counted(&migrations, &steps, target);
         }
-        let online = super::online::first_online(&migrations, &steps);
-        if let Connection::Postgres(pg) = &mut connection {
-            // Between `start` and `complete` the schema is in its expanded shape: nothing else
-            // runs. (A plan that reaches an online migration is checked by apply_until_online,
-            // which may resume an interrupted start of it.)
-            if !flags.dry_run && online.is_none() {
-                super::online::refuse_while_in_progress(project, pg)?;
-            }
-        }
+        let online = first_online(&migrations, &steps);
         if direction == Direction::Up {
             // Applied files edited since: a warning, or (`verify = "before-upgrade"`) a refusal.
             super::status::before_upgrade(project, &migrations, &mut connection, printer)?;
@@ -115,34 +111,37 @@ fn run(
             }
             return Ok(());
         }
-        if let Some(at) = online {
-            drop(connection);
-            return super::online::apply_until_online(
-                project,
-                &migrations,
-                &steps,
-                at,
-                super::online::Batching::default(),
-                true,
-                printer,
-            );
-        }
     }
-    if direction == Direction::Down {
-        if let Connection::Postgres(pg) = &mut connection {
-            super::online::refuse_while_in_progress(project, pg)?;
-        }
-    }
-    let mut migrator = Migrator::new(connection.db(), &migrations, settings);
 
+    // The engine orders plain and online migrations: it refuses while an online migration is
+    // in progress (between `start` and `complete`/`rollback` the schema is in its expanded
+    // shape), and an upgrade stops after the expand phase of the first online migration.
     let started = Instant::now();
     let mut reporter = RunReporter::new(printer);
-    let applied = match direction {
-        Direction::Up => migrator.upgrade(target, &mut reporter)?,
-        Direction::Down => migrator.downgrade(target, &mut reporter)?,
+    let (applied, stopped_at, heads) = match &mut connection {
+        Connection::Postgres(pg) => {
+            let mut online = super::online::runner(project, super::online::Batching::default())?;
+            let migrator = Migrator::new(pg, &migrations, settings);
+            run_with(migrator, direction, target, &mut online, &mut reporter)
+                .map_err(|e| run_error(e, super::online::online_err))?
+        }
+        Connection::Sqlite(db) => {
+            let migrator = Migrator::new(db, &migrations, settings);
+            run_with(
+                migrator,
+                direction,
+                target,
+                &mut NoOnlineMigrations,
+                &mut reporter,
+            )
+            .map_err(|e| run_error(e, CliError::from))?
+        }
     };
     drop(reporter);
-    let heads = migrator.heads()?;
+    if let Some(stop) = &stopped_at {
+        super::online::report_stop(stop, printer);
+        return Ok(());
+    }
     if printer.json {
         let mut value = serde_json::json!({ "applied": applied, "heads": heads });
         if let Some(note) = &note {
@@ -234,6 +233,32 @@ fn why_more_than_counted(
         steps.len(),
         reasons.join("; ")
     ))
+}
+
+/// What a run did: the migrations applied or reverted, the online migration an upgrade stopped
+/// at, and the heads after.
+type Ran = (Vec<Applied>, Option<OnlineStop>, Vec<String>);
+
+fn run_with<D, O>(
+    mut migrator: Migrator<'_, D>,
+    direction: Direction,
+    target: &str,
+    online: &mut O,
+    reporter: &mut dyn Reporter,
+) -> Result<Ran, OnlineRunError<O::Error>>
+where
+    D: Database + ?Sized,
+    O: OnlineMigrations<D> + ?Sized,
+{
+    let (applied, stopped_at) = match direction {
+        Direction::Up => {
+            let upgraded = migrator.upgrade_online(target, online, reporter)?;
+            (upgraded.applied, upgraded.stopped_at)
+        }
+        Direction::Down => (migrator.downgrade_online(target, online, reporter)?, None),
+    };
+    let heads = migrator.heads()?;
+    Ok((applied, stopped_at, heads))
 }
 
 fn print_plan(

@@ -1,21 +1,24 @@
 //! Online (expand/contract) migrations: `start` (and `upgrade` reaching one),
-//! `complete`, `rollback`, `status`, `backfill`. The work is `strata_online`'s; this module finds
-//! which migration a command is about, reports progress, and keeps `strata_version` /
-//! `strata_history` in step: an online migration is recorded as applied (`up`) when `complete`
-//! has finished its contract phase.
+//! `complete`, `rollback`, `status`, `backfill`. The work is `strata_online`'s, and where an
+//! online migration falls in an upgrade is the engine's (`Migrator::upgrade_online`, with
+//! [`OnlineRunner`]); this module finds which migration a command is about, reports progress,
+//! and keeps `strata_version` / `strata_history` in step: an online migration is recorded as
+//! applied (`up`) when `complete` has finished its contract phase.
 
 use crate::cli::BackfillArgs;
 use crate::context::{Connection, Project};
 use crate::error::{db_err, CliError};
-use crate::output::{Printer, RunReporter};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeMap;
+use crate::output::{backfill_bar, Printer, RunReporter};
 use std::time::{Duration, Instant};
-use strata_core::{quote_ident, quote_literal, QualifiedName};
-use strata_engine::{Database, Migrator};
+use strata_core::{quote_ident, QualifiedName};
+use strata_engine::migrator::Reporter;
+use strata_engine::online::first_online;
+use strata_engine::{Database, Migrator, OnlineAction, OnlineRunError, OnlineStop};
 use strata_files::Migrations;
-use strata_graph::{Direction, Step};
-use strata_online::{OnlineError, Phase, Progress, RunOptions, State, Status};
+use strata_graph::Direction;
+use strata_online::{
+    OnlineError, OnlineRunner, Phase, RunOptions, State, Status, DEFAULT_MAX_BLOCKING,
+};
 use strata_postgres::Postgres;
 
 /// The project's PostgreSQL database: online migrations need triggers, views and concurrent
@@ -38,10 +41,6 @@ pub struct Batching {
     pub max_blocking: Option<Duration>,
 }
 
-/// How long strata's statement may keep other sessions queued behind its lock request before
-/// the watcher cancels it (and the step is retried).
-pub const DEFAULT_MAX_BLOCKING: Duration = Duration::from_millis(300);
-
 /// Starts the lock watcher on `pg`'s session; [`stop_watch`] ends it.
 fn watch(
     project: &Project,
@@ -50,19 +49,8 @@ fn watch(
     batching: Batching,
 ) -> Result<(), CliError> {
     let threshold = batching.max_blocking.unwrap_or(DEFAULT_MAX_BLOCKING);
-    if threshold.is_zero() {
-        return Ok(());
-    }
-    let pid: i32 = pg
-        .simple_query_rows("SELECT pg_backend_pid()")
-        .map_err(db_err("could not read the session's pid"))?
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let watcher =
-        strata_online::LockWatch::spawn(&project.url()?, pid, threshold).map_err(online_err)?;
-    opts.watch = Some(watcher);
+    opts.watch =
+        strata_online::LockWatch::on_session(pg, &project.url()?, threshold).map_err(online_err)?;
     Ok(())
 }
 
@@ -90,21 +78,11 @@ fn options_with(project: &Project, batching: Batching) -> RunOptions {
 }
 
 fn options(project: &Project) -> RunOptions {
-    let settings = project.settings(false);
-    let mut opts = RunOptions::default();
-    if let Some(timeout) = settings.lock_timeout {
-        opts.lock_timeout = timeout;
-    }
-    if settings.lock_retries > 0 {
-        opts.lock_retries = settings.lock_retries;
-    }
     // The state table sits next to the version table.
-    let version = QualifiedName::parse(&project.config.version_table);
-    opts.state_table = QualifiedName::new(version.schema.as_deref(), "strata_online_state");
-    opts
+    RunOptions::from_settings(&project.settings(false))
 }
 
-fn online_err(e: OnlineError) -> CliError {
+pub fn online_err(e: OnlineError) -> CliError {
     match e {
         OnlineError::Invalid(diagnostics) => CliError::Diagnostics(diagnostics),
         OnlineError::InProgress(id) => CliError::invalid_with_hint(
@@ -135,285 +113,55 @@ fn in_progress(statuses: &[Status]) -> Option<&Status> {
     statuses.iter().find(|s| is_in_progress(s.state))
 }
 
-/// Refuses to run plain migrations while an online migration is between `start` and
-/// `complete`/`rollback` (the schema is in its expanded shape).
-pub fn refuse_while_in_progress(project: &Project, pg: &mut Postgres) -> Result<(), CliError> {
-    let statuses = strata_online::status(pg, &options(project)).map_err(online_err)?;
-    match in_progress(&statuses) {
-        Some(s) => Err(in_progress_error(s)),
-        None => Ok(()),
+/// The engine's online runner for this project: its state table, timeouts and batches, and
+/// the lock watcher (on a second connection to the project's database).
+pub fn runner(project: &Project, batching: Batching) -> Result<OnlineRunner, CliError> {
+    let threshold = batching.max_blocking.unwrap_or(DEFAULT_MAX_BLOCKING);
+    Ok(OnlineRunner::new(options_with(project, batching)).watch_locks(&project.url()?, threshold))
+}
+
+/// An error of an upgrade that may reach an online migration.
+pub fn run_error<E: std::fmt::Display>(
+    e: OnlineRunError<E>,
+    online: impl FnOnce(E) -> CliError,
+) -> CliError {
+    match e {
+        OnlineRunError::Engine(e) => e.into(),
+        OnlineRunError::Online(e) => online(e),
+        other => CliError::invalid(other.to_string()),
     }
 }
 
-/// The index of the first online migration in an upgrade plan.
-pub fn first_online(migrations: &Migrations, steps: &[Step]) -> Option<usize> {
-    steps.iter().position(|s| {
-        s.direction == Direction::Up && migrations.get(&s.revision).is_some_and(|f| f.online)
-    })
-}
-
-/// `upgrade` or `start`: apply the plain migrations before the first online one in `steps`,
-/// then run that one's expand phase. Run again after an interruption (the expand phase is
-/// `expanding`), it resumes where it stopped. Once it is expanded, `upgrade` to a target past it
-/// refuses until `complete`.
-pub fn apply_until_online(
-    project: &Project,
-    migrations: &Migrations,
-    steps: &[Step],
-    online_at: usize,
-    batching: Batching,
-    upgrade: bool,
-    printer: &Printer,
-) -> Result<(), CliError> {
-    let mut pg = postgres(project)?;
-    let id = &steps[online_at].revision;
-    let statuses = current(project, &mut pg)?;
-    if let Some(s) = in_progress(&statuses) {
-        if &s.migration == id && online_at == 0 {
-            return match s.state {
-                State::Expanding => {
-                    printer.notice(&format!("resuming the expand phase of {id}"));
-                    let migration = read_online(migrations, project, id)?;
-                    start_one(project, &mut pg, &migration, batching, true, printer)
-                }
-                State::Active if upgrade && steps.len() > 1 => Err(in_progress_error(s)),
-                State::Active => {
-                    printer.line(&format!(
-                        "online migration {id} is started (expanded); new clients use\n  SET search_path = {};\nrun `strata complete` once every client runs the new version (or `strata rollback`)",
-                        s.search_path
-                    ));
-                    Ok(())
-                }
-                _ => Err(in_progress_error(s)),
-            };
-        }
-        return Err(in_progress_error(s));
-    }
-    // Read the online migration before anything runs: an unknown operation type or field stops
-    // the command with nothing changed. Its check against the schema is `start_one`'s, after the
-    // plain migrations before it (which may create what it names).
-    let migration = read_online(migrations, project, id)?;
-    let settings = project.settings(false);
-    if online_at > 0 {
-        let mut migrator = Migrator::new(&mut pg, migrations, settings);
-        let mut reporter = RunReporter::new(printer);
-        for step in &steps[..online_at] {
-            migrator.upgrade(&step.revision, &mut reporter)?;
-        }
-    }
-    let started = start_one(project, &mut pg, &migration, batching, false, printer);
-    if online_at > 0 && started.is_err() {
-        printer.notice(&format!(
-            "the {online_at} migration(s) before {id} were applied; {id} was not started"
+/// What `upgrade` or `start` says when it stopped at an online migration.
+pub fn report_stop(stop: &OnlineStop, printer: &Printer) {
+    let id = &stop.revision;
+    if stop.action == OnlineAction::AlreadyExpanded {
+        printer.line(&format!(
+            "online migration {id} is started (expanded); new clients use\n  SET search_path = {};\nrun `strata complete` once every client runs the new version (or `strata rollback`)",
+            stop.search_path
         ));
+        return;
     }
-    started
-}
-
-/// The online migration in progress, if any.
-pub fn in_progress_now(project: &Project, pg: &mut Postgres) -> Result<Option<Status>, CliError> {
-    let statuses = current(project, pg)?;
-    Ok(in_progress(&statuses).cloned())
-}
-
-/// What to run next for an online migration in `state`.
-pub fn next_step_hint(state: State) -> &'static str {
-    match state {
-        State::Contracting => "run `strata complete` again to finish it",
-        State::Aborting => "run `strata rollback` again to finish it",
-        State::Expanding => "run `strata start` again to finish its expand phase",
-        _ => "run `strata complete` once every client runs the new version, or `strata rollback` to undo it",
-    }
-}
-
-fn in_progress_error(s: &Status) -> CliError {
-    CliError::invalid_with_hint(
-        format!(
-            "online migration {} is in progress ({}): migrations after it wait until it is finished",
-            s.migration,
-            s.state.name()
-        ),
-        match s.state {
-            State::Contracting => "run `strata complete` again to finish it",
-            State::Aborting => "run `strata rollback` again to finish it",
-            _ => "run `strata complete` once every client runs the new version, or `strata rollback` to undo it",
-        },
-    )
-}
-
-fn read_online(
-    migrations: &Migrations,
-    project: &Project,
-    id: &str,
-) -> Result<strata_online::OnlineMigration, CliError> {
-    let file = migrations
-        .get(id)
-        .ok_or_else(|| CliError::invalid(format!("revision {id} has no migration file")))?;
-    let path = project
-        .migrations_dir()
-        .join(file.path.rsplit('/').next().unwrap_or(&file.path));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", file.path)))?;
-    strata_online::parse(&file.path, &text).map_err(CliError::Diagnostics)
-}
-
-fn start_one(
-    project: &Project,
-    pg: &mut Postgres,
-    migration: &strata_online::OnlineMigration,
-    batching: Batching,
-    // An interrupted start of this migration: it runs the plan it stored.
-    resuming: bool,
-    printer: &Printer,
-) -> Result<(), CliError> {
-    let id = &migration.id;
-    let mut opts = options_with(project, batching);
-    // Validate and plan first: a missing table or column, or an expression the server rejects,
-    // stops here with nothing changed. (A resumed start runs the plan it stored.)
-    let estimates = if resuming {
-        BTreeMap::new()
-    } else {
-        let plan = strata_online::prepare(pg, migration, &opts).map_err(online_err)?;
-        row_estimates(pg, &plan)
-    };
-    let started = Instant::now();
-    watch(project, pg, &mut opts, batching)?;
-    let mut bars = Bars::new(printer, estimates);
-    let outcome = strata_online::start(pg, migration, &opts, &mut |p| bars.on(p));
-    bars.finish();
-    stop_watch(&opts, printer);
-    let outcome = outcome.map_err(online_err)?;
-    let statuses = current(project, pg)?;
-    let status = statuses.iter().find(|s| &s.migration == id);
-    let search_path = status.map(|s| s.search_path.clone()).unwrap_or_default();
     if printer.json {
         printer.json_value(&serde_json::json!({
             "started": id,
-            "state": outcome.state.name(),
-            "version_schema": status.map(|s| s.version_schema.clone()),
-            "search_path": search_path,
-            "backfilled_rows": outcome.rows,
+            "state": stop.state.name(),
+            "version_schema": stop.version_schema,
+            "search_path": stop.search_path,
+            "backfilled_rows": stop.rows,
         }));
-        return Ok(());
+        return;
     }
     printer.line(&format!(
-        "started online migration {id} in {} ms ({} rows backfilled): old clients keep working; new clients use\n  SET search_path = {search_path};\nthen `strata complete` once every client runs the new version (or `strata rollback`)",
-        started.elapsed().as_millis(),
-        outcome.rows,
+        "started online migration {id} in {} ms ({} rows backfilled): old clients keep working; new clients use\n  SET search_path = {};\nthen `strata complete` once every client runs the new version (or `strata rollback`)",
+        stop.elapsed.as_millis(),
+        stop.rows,
+        stop.search_path,
     ));
-    Ok(())
-}
-
-/// Estimated rows of each table a backfill runs on, for the progress bar's ETA.
-fn row_estimates(pg: &mut Postgres, plan: &strata_online::MigrationPlan) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for step in &plan.expand {
-        if let strata_online::StepKind::Backfill(b) = &step.kind {
-            let sql = format!(
-                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_catalog.pg_class WHERE oid = {}::regclass",
-                quote_literal(&b.table.to_string())
-            );
-            if let Ok(rows) = pg.simple_query_rows(&sql) {
-                if let Some(n) = rows
-                    .first()
-                    .and_then(|r| r.first().cloned().flatten())
-                    .and_then(|v| v.parse().ok())
-                {
-                    out.insert(b.table.to_string(), n);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// A backfill's progress bar: rows done of `len`, rows/s and ETA.
-fn backfill_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "  backfill {msg} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(what.to_owned());
-    bar
-}
-
-/// Progress on a terminal: one bar per backfill with rows/s and ETA; step lines with -v.
-struct Bars<'p> {
-    printer: &'p Printer,
-    estimates: BTreeMap<String, u64>,
-    bar: Option<(String, ProgressBar)>,
-}
-
-impl<'p> Bars<'p> {
-    fn new(printer: &'p Printer, estimates: BTreeMap<String, u64>) -> Bars<'p> {
-        Bars {
-            printer,
-            estimates,
-            bar: None,
-        }
-    }
-
-    fn on(&mut self, p: &Progress<'_>) {
-        match p {
-            Progress::Step {
-                phase,
-                number,
-                total,
-                description,
-            } => {
-                self.finish();
-                self.printer.verbose(&format!(
-                    "{} step {number}/{total}: {description}",
-                    phase.name()
-                ));
-            }
-            Progress::Batch {
-                table,
-                column,
-                rows,
-                ..
-            } => {
-                if !self.printer.tty || self.printer.quiet || self.printer.json {
-                    return;
-                }
-                let key = format!("{table}.{column}");
-                if self.bar.as_ref().map(|(k, _)| k) != Some(&key) {
-                    self.finish();
-                    let total = self.estimates.get(&table.to_string()).copied().unwrap_or(0);
-                    let bar = backfill_bar(total.max(*rows), &key);
-                    self.bar = Some((key, bar));
-                }
-                if let Some((_, bar)) = &self.bar {
-                    if *rows > bar.length().unwrap_or(0) {
-                        bar.set_length(*rows);
-                    }
-                    bar.set_position(*rows);
-                }
-            }
-            Progress::Retry {
-                description,
-                attempt,
-                error,
-            } => self.printer.notice(&format!(
-                "{description}: {} (attempt {attempt}); retrying",
-                error.message
-            )),
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some((_, bar)) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// `strata start [--sql]`: apply the plain migrations before the next online one, then its
-/// expand phase (what `upgrade` does when it reaches it).
+/// expand phase (what `upgrade` does when it reaches it); the engine orders them.
 pub fn start(
     project: &Project,
     sql: bool,
@@ -422,22 +170,42 @@ pub fn start(
 ) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let mut pg = postgres(project)?;
-    let steps = Migrator::new(&mut pg, &migrations, project.settings(false))
-        .dry_run(Direction::Up, "heads")?;
-    let Some(at) = first_online(&migrations, &steps) else {
-        printer.line("nothing to start: no online migration is pending");
-        return Ok(());
-    };
     if sql {
-        let id = &steps[at].revision;
-        let migration = read_online(&migrations, project, id)?;
+        let steps = Migrator::new(&mut pg, &migrations, project.settings(false))
+            .dry_run(Direction::Up, "heads")?;
+        let Some(at) = first_online(&migrations, &steps) else {
+            printer.line("nothing to start: no online migration is pending");
+            return Ok(());
+        };
+        let migration = read_online(&migrations, &steps[at].revision)?;
         let plan =
             strata_online::prepare(&mut pg, &migration, &options(project)).map_err(online_err)?;
         printer.result(plan.render(Phase::Expand).trim_end());
         return Ok(());
     }
-    drop(pg);
-    apply_until_online(project, &migrations, &steps, at, batching, false, printer)
+    let mut online = runner(project, batching)?;
+    let mut reporter = RunReporter::new(printer);
+    let upgraded = Migrator::new(&mut pg, &migrations, project.settings(false))
+        .start_online(&mut online, &mut reporter)
+        .map_err(|e| run_error(e, online_err))?;
+    drop(reporter);
+    match &upgraded.stopped_at {
+        Some(stop) => report_stop(stop, printer),
+        None => printer.line("nothing to start: no online migration is pending"),
+    }
+    Ok(())
+}
+
+/// The operations of the online migration `id`, as loaded with the project's migrations.
+fn read_online(
+    migrations: &Migrations,
+    id: &str,
+) -> Result<strata_online::OnlineMigration, CliError> {
+    let file = migrations
+        .get(id)
+        .ok_or_else(|| CliError::invalid(format!("revision {id} has no migration file")))?;
+    let text = file.online_source.as_deref().unwrap_or_default();
+    strata_online::parse(&file.path, text).map_err(CliError::Diagnostics)
 }
 
 fn current(project: &Project, pg: &mut Postgres) -> Result<Vec<Status>, CliError> {
@@ -468,9 +236,11 @@ pub fn complete(
             let id = s.migration.clone();
             wait_for_replicas(&mut pg, max_lag, printer)?;
             watch(project, &mut pg, &mut opts, batching)?;
-            let mut bars = Bars::new(printer, BTreeMap::new());
-            let done = strata_online::complete(&mut pg, &id, &opts, &mut |p| bars.on(p));
-            bars.finish();
+            let mut reporter = RunReporter::new(printer);
+            let done = strata_online::complete(&mut pg, &id, &opts, &mut |p| {
+                reporter.online_progress(&p.to_engine(None))
+            });
+            drop(reporter);
             stop_watch(&opts, printer);
             done.map_err(online_err)?;
             id
@@ -605,9 +375,11 @@ pub fn rollback(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let started = Instant::now();
     let mut opts = options(project);
     watch(project, &mut pg, &mut opts, Batching::default())?;
-    let mut bars = Bars::new(printer, BTreeMap::new());
-    let done = strata_online::rollback(&mut pg, &id, &opts, &mut |p| bars.on(p));
-    bars.finish();
+    let mut reporter = RunReporter::new(printer);
+    let done = strata_online::rollback(&mut pg, &id, &opts, &mut |p| {
+        reporter.online_progress(&p.to_engine(None))
+    });
+    drop(reporter);
     stop_watch(&opts, printer);
     done.map_err(online_err)?;
     if printer.json {
@@ -719,10 +491,12 @@ pub fn backfill(project: &Project, args: &BackfillArgs, printer: &Printer) -> Re
                 max_blocking: None,
             },
         );
-        let mut bars = Bars::new(printer, BTreeMap::new());
-        let outcome = strata_online::backfill(&mut pg, &id, &opts, &mut |p| bars.on(p))
-            .map_err(online_err)?;
-        bars.finish();
+        let mut reporter = RunReporter::new(printer);
+        let outcome = strata_online::backfill(&mut pg, &id, &opts, &mut |p| {
+            reporter.online_progress(&p.to_engine(None))
+        })
+        .map_err(online_err)?;
+        drop(reporter);
         printer.line(&format!(
             "backfill of {id}: {} rows in {} batches",
             outcome.rows, outcome.batches
@@ -827,4 +601,20 @@ fn count(pg: &mut Postgres, sql: &str) -> Result<u64, CliError> {
         .and_then(|r| r.first().cloned().flatten())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
+}
+
+/// The online migration in progress, if any.
+pub fn in_progress_now(project: &Project, pg: &mut Postgres) -> Result<Option<Status>, CliError> {
+    let statuses = current(project, pg)?;
+    Ok(in_progress(&statuses).cloned())
+}
+
+/// What to run next for an online migration in `state`.
+pub fn next_step_hint(state: State) -> &'static str {
+    match state {
+        State::Contracting => "run `strata complete` again to finish it",
+        State::Aborting => "run `strata rollback` again to finish it",
+        State::Expanding => "run `strata start` again to finish its expand phase",
+        _ => "run `strata complete` once every client runs the new version, or `strata rollback` to undo it",
+    }
 }

@@ -349,6 +349,11 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
                     "{} revision {revision} is applied but has no migration file",
                     printer.red("verify:")
                 )),
+                other => printer.result(&format!(
+                    "{} revision {} does not match its migration file",
+                    printer.red("verify:"),
+                    other.revision()
+                )),
             }
         }
         if drifted {

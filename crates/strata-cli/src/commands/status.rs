@@ -435,6 +435,11 @@ pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
                     printer.red("missing:"),
                     escape_line(revision)
                 )),
+                other => printer.result(&format!(
+                    "{} revision {} does not match its migration file",
+                    printer.red("mismatch:"),
+                    escape_line(other.revision())
+                )),
             }
         }
         if result.mismatches.is_empty() {

@@ -80,6 +80,7 @@ macro_rules! operations {
 
         /// One operation of an online migration.
         #[derive(Clone, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
         pub enum Operation {
             $($Struct($module::$Struct),)*
         }
