@@ -396,10 +396,10 @@ fn statement_questions(
                             );
                         }
                     }
-                    AlterTableType::AtAddColumn => {
-                        if walk::command_column_def(cmd).is_some_and(rewrites_on_add) {
-                            longer(LockLevel::AccessExclusive, Effect::Rewrite, None);
-                        }
+                    AlterTableType::AtAddColumn
+                        if walk::command_column_def(cmd).is_some_and(rewrites_on_add) =>
+                    {
+                        longer(LockLevel::AccessExclusive, Effect::Rewrite, None);
                     }
                     AlterTableType::AtSetTableSpace
                     | AlterTableType::AtSetLogged
@@ -816,7 +816,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -1262,7 +1262,7 @@ mod tests {
             };
             options.data.insert(a.at, a.question.clone(), answer);
         }
-        let report = crate::lint(&[source.clone()], &options);
+        let report = crate::lint(std::slice::from_ref(&source), &options);
         let of = |rule: &str| -> Vec<&crate::Finding> {
             report.findings.iter().filter(|f| f.rule == rule).collect()
         };

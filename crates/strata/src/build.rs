@@ -1,10 +1,8 @@
 //! For build scripts: compile a migrations folder into the program.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     strata::build::embed_migrations("migrations").expect("embed the migrations");
-//! }
+//! // in build.rs's `fn main`:
+//! strata::build::embed_migrations("migrations").expect("embed the migrations");
 //! ```
 //!
 //! writes `$OUT_DIR/strata_migrations.rs`, a `&[(file name, text)]` of `include_str!`s, which
