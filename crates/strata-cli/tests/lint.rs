@@ -1618,3 +1618,32 @@ fn calibrate_caches_the_throughput_and_durations_name_the_lock_held() {
         .unwrap()
         .starts_with("ACCESS EXCLUSIVE on orders for about"));
 }
+
+#[test]
+fn the_target_version_reaches_the_rules() {
+    // PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK (col IS NOT NULL) proves
+    // it; 11 does not. `[lint] pg_version` decides, also over a connected server's version.
+    let db = Db::pg();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "m.sql",
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_nn CHECK (user_id IS NOT NULL) NOT VALID;\nCOMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_nn;\nALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;\n",
+    );
+    let fires = |version: &str, url: Option<&str>| {
+        write(
+            dir.path(),
+            "strata.toml",
+            &format!("[lint]\npg_version = {version}\n"),
+        );
+        let mut args = vec!["--format", "json", "m.sql"];
+        if let Some(url) = url {
+            args.extend(["--url", url]);
+        }
+        rules_of(&lint(dir.path(), &args)).contains(&"setting-not-null".to_owned())
+    };
+    assert!(fires("11", None));
+    assert!(!fires("12", None));
+    // The server is 15; the target 11 wins.
+    assert!(fires("11", Some(db.url())));
+}
