@@ -1647,3 +1647,57 @@ fn the_target_version_reaches_the_rules() {
     // The server is 15; the target 11 wins.
     assert!(fires("11", Some(db.url())));
 }
+
+#[test]
+fn a_first_deploy_that_creates_a_table_then_indexes_it_is_not_blocked() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "enforce");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);",
+        "DROP TABLE orders;",
+    );
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP INDEX orders_user_idx;",
+    );
+    // upgrade's check: the database has no orders yet, so b1's index is on a new table.
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert!(db.table_exists("orders"));
+    // Once orders exists, the same index in a later migration is a finding that blocks.
+    p.migration(
+        "c1",
+        &["b1"],
+        "CREATE INDEX orders_id_user_idx ON orders (id, user_id);",
+        "DROP INDEX orders_id_user_idx;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out).contains("non-concurrent-index"),
+        "{}",
+        text(&out)
+    );
+    // Without a database, --all reports b1's index too (it may run long after a1).
+    let out = lint(
+        p.path(),
+        &[
+            "--all",
+            "--format",
+            "json",
+            "--url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+    );
+    assert!(
+        findings(&out)
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index migrations/b1_m.sql")),
+        "{}",
+        text(&out)
+    );
+}
