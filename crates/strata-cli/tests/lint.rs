@@ -1194,6 +1194,22 @@ fn go_tool_layouts_underscore_pairs_pop_goose_dbmate() {
         text(&out)
     );
 
+    // A strata migration whose slug ends in `_up` is not half of a pair.
+    write(
+        dir.path(),
+        "st/20260101000000_clean_up.sql",
+        "-- strata:message clean up\n\n-- strata:up\nCREATE INDEX CONCURRENTLY orders_a_idx ON orders (a);\n\n-- strata:down\nDROP INDEX CONCURRENTLY orders_a_idx;\n",
+    );
+    // Read as strata's (which runs it outside a transaction by itself), not as a plain file.
+    let out = lint(dir.path(), &["--format", "json", "st"]);
+    assert!(
+        !rules_of(&out)
+            .iter()
+            .any(|r| r == "concurrently-in-transaction"),
+        "{}",
+        text(&out)
+    );
+
     // pop: `.autocommit` runs outside a transaction; another dialect is skipped.
     write(
         dir.path(),
