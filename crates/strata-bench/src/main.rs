@@ -17,7 +17,8 @@
 //!
 //! `lint`: `strata lint --format json DIR` against `squawk --reporter json 'DIR/*.sql'` (squawk-cli
 //! from PyPI: `pip install squawk-cli`) over the same generated files, whole processes, in the same
-//! run; medians, the ratio, and how many findings each reported.
+//! run; medians, the ratio, how many findings each reported, and per rule the two share how many
+//! of the statements squawk flags strata flags too.
 //!
 //! `online`: an online migration of a table under pgbench load against the naive statements
 //! (see online.rs).
@@ -321,12 +322,18 @@ const LINT_STATEMENTS: &[&str] = &[
     "ALTER TABLE items_{i} ADD COLUMN price real",
 ];
 
+/// Where the statements of the generated files are: file name -> the first line (0-based) of
+/// each statement, in order.
+type StatementLines = std::collections::BTreeMap<String, Vec<usize>>;
+
 /// Writes `files` plain SQL files of `statements` statements each into `dir`.
-fn write_lint_files(dir: &Path, files: usize, statements: usize) {
+fn write_lint_files(dir: &Path, files: usize, statements: usize) -> StatementLines {
     std::fs::create_dir_all(dir).unwrap();
+    let mut lines = StatementLines::new();
     let mut n = 0usize;
     for f in 0..files {
         let mut text = format!("-- migration {f}\n");
+        let mut starts = Vec::new();
         for _ in 0..statements {
             let template = LINT_STATEMENTS[n % LINT_STATEMENTS.len()];
             // Statements that refer to a table created by an earlier one use that one's number.
@@ -335,12 +342,119 @@ fn write_lint_files(dir: &Path, files: usize, statements: usize) {
             } else {
                 n
             };
+            starts.push(text.matches('\n').count());
             text.push_str(&template.replace("{i}", &i.to_string()));
             text.push_str(";\n\n");
             n += 1;
         }
-        std::fs::write(dir.join(format!("{:06}_m{f}.sql", f + 1)), text).unwrap();
+        let name = format!("{:06}_m{f}.sql", f + 1);
+        std::fs::write(dir.join(&name), text).unwrap();
+        lines.insert(name, starts);
     }
+    lines
+}
+
+/// squawk's rules that strata has with the same intent, and strata's rules for them (the table of
+/// docs/lint.md, "Compared with squawk").
+const SHARED_RULES: &[(&str, &[&str])] = &[
+    (
+        "adding-field-with-default",
+        &["volatile-default", "add-serial-or-identity"],
+    ),
+    ("adding-not-nullable-field", &["setting-not-null"]),
+    ("adding-required-field", &["adding-not-null-column"]),
+    (
+        "adding-serial-primary-key-field",
+        &["unique-constraint-directly"],
+    ),
+    ("ban-char-field", &["prefer-text"]),
+    (
+        "ban-concurrent-index-creation-in-transaction",
+        &["concurrently-in-transaction"],
+    ),
+    ("ban-drop-column", &["drop-column"]),
+    ("ban-drop-table", &["drop-table"]),
+    ("ban-uncommitted-transaction", &["transaction-control"]),
+    ("changing-column-type", &["column-type-change"]),
+    (
+        "constraint-missing-not-valid",
+        &["constraint-without-not-valid"],
+    ),
+    (
+        "disallowed-unique-constraint",
+        &["unique-constraint-directly"],
+    ),
+    ("prefer-text-field", &["prefer-text"]),
+    ("prefer-timestamp-tz", &["prefer-timestamptz"]),
+    ("renaming-column", &["rename-column"]),
+    ("renaming-table", &["rename-table"]),
+    (
+        "require-concurrent-index-creation",
+        &["non-concurrent-index"],
+    ),
+    (
+        "require-concurrent-index-deletion",
+        &["non-concurrent-drop-index"],
+    ),
+    ("transaction-nesting", &["transaction-control"]),
+];
+
+/// The statement (file, index) a finding's line (0-based) falls in.
+fn statement_at(lines: &StatementLines, file: &str, line: usize) -> Option<(String, usize)> {
+    let name = Path::new(file).file_name()?.to_string_lossy().into_owned();
+    let starts = lines.get(&name)?;
+    let index = starts.iter().rposition(|&start| start <= line)?;
+    Some((name, index))
+}
+
+/// Per shared rule: the statements squawk flags, and how many of them strata flags with one of
+/// its rules for it. Returns (rule, flagged, covered, examples of missed statements).
+fn shared_coverage(
+    lines: &StatementLines,
+    squawk: &serde_json::Value,
+    strata: &serde_json::Value,
+) -> Vec<(&'static str, usize, usize, Vec<String>)> {
+    use std::collections::BTreeSet;
+    let strata_at: BTreeSet<(String, usize, String)> = strata["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let line = f["line"].as_u64()? as usize;
+            let (file, i) = statement_at(lines, f["file"].as_str()?, line.checked_sub(1)?)?;
+            Some((file, i, f["rule"].as_str()?.to_owned()))
+        })
+        .collect();
+    SHARED_RULES
+        .iter()
+        .map(|(rule, ours)| {
+            let flagged: BTreeSet<(String, usize)> = squawk
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|v| v["rule_name"].as_str() == Some(rule))
+                .filter_map(|v| {
+                    statement_at(lines, v["file"].as_str()?, v["line"].as_u64()? as usize)
+                })
+                .collect();
+            let missed: Vec<String> = flagged
+                .iter()
+                .filter(|(file, i)| {
+                    !ours
+                        .iter()
+                        .any(|r| strata_at.contains(&(file.clone(), *i, (*r).to_owned())))
+                })
+                .map(|(file, i)| format!("{file} statement {}", i + 1))
+                .collect();
+            (
+                *rule,
+                flagged.len(),
+                flagged.len() - missed.len(),
+                missed.into_iter().take(3).collect(),
+            )
+        })
+        .filter(|(_, flagged, _, _)| *flagged > 0)
+        .collect()
 }
 
 /// The squawk binary: `--squawk`, else `squawk` on PATH (through a pyenv shim to the real binary,
@@ -411,7 +525,7 @@ fn lint(o: &Options) {
     if files.exists() {
         std::fs::remove_dir_all(&files).unwrap();
     }
-    write_lint_files(&files, o.files, o.statements);
+    let lines = write_lint_files(&files, o.files, o.statements);
     let strata_cmd = || {
         let mut cmd = Command::new(&o.strata);
         cmd.current_dir(&dir)
@@ -430,14 +544,13 @@ fn lint(o: &Options) {
     // Warm the page cache and count findings once.
     let (_, strata_out) = run_linter(&mut strata_cmd());
     let (_, squawk_out) = run_linter(&mut squawk_cmd());
-    let strata_findings = serde_json::from_slice::<serde_json::Value>(&strata_out)
-        .ok()
-        .and_then(|v| v["findings"].as_array().map(Vec::len))
-        .unwrap_or(0);
-    let squawk_findings = serde_json::from_slice::<serde_json::Value>(&squawk_out)
-        .ok()
-        .and_then(|v| v.as_array().map(Vec::len))
-        .unwrap_or(0);
+    let strata_json: serde_json::Value =
+        serde_json::from_slice(&strata_out).unwrap_or(serde_json::Value::Null);
+    let squawk_json: serde_json::Value =
+        serde_json::from_slice(&squawk_out).unwrap_or(serde_json::Value::Null);
+    let strata_findings = strata_json["findings"].as_array().map_or(0, Vec::len);
+    let squawk_findings = squawk_json.as_array().map_or(0, Vec::len);
+    let coverage = shared_coverage(&lines, &squawk_json, &strata_json);
 
     let (mut strata_times, mut squawk_times) = (vec![], vec![]);
     for round in 0..o.rounds {
@@ -470,4 +583,28 @@ fn lint(o: &Options) {
         st.as_secs_f64() / sq.as_secs_f64()
     );
     println!("| findings reported | {squawk_findings} | {strata_findings} | | |");
+    let (flagged, covered) = coverage
+        .iter()
+        .fold((0, 0), |(f, c), (_, flagged, covered, _)| {
+            (f + flagged, c + covered)
+        });
+    println!(
+        "| statements squawk flags on shared rules, strata flags too | {flagged} | {covered} | {:.1}% | 100% |",
+        100.0 * covered as f64 / flagged.max(1) as f64
+    );
+    println!();
+    println!(
+        "| shared rule (squawk) | statements squawk flags | strata flags too | missed (first 3) |"
+    );
+    println!("|---|---|---|---|");
+    for (rule, flagged, covered, missed) in &coverage {
+        println!(
+            "| {rule} | {flagged} | {covered} | {} |",
+            if missed.is_empty() {
+                String::new()
+            } else {
+                missed.join("; ")
+            }
+        );
+    }
 }

@@ -272,6 +272,19 @@ enum Planned {
 /// Classifies a group's entries into migrations, sorts them by version and reads them.
 fn read_group(entries: Vec<Entry>, inputs: &mut Inputs) {
     let has_diesel = entries.iter().any(|e| matches!(e, Entry::Diesel { .. }));
+    let file_names: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::File { name, .. } => Some(name.as_str()),
+            Entry::Diesel { .. } => None,
+        })
+        .collect();
+    let underscore_pairs: std::collections::BTreeSet<String> = file_names
+        .iter()
+        .filter_map(|n| n.strip_suffix("_up.sql"))
+        .filter(|stem| file_names.contains(format!("{stem}_down.sql").as_str()))
+        .map(str::to_owned)
+        .collect();
     let mut planned: Vec<(String, String, Planned)> = Vec::new();
     let mut pairs: BTreeMap<String, (Option<FileAt>, Option<FileAt>)> = BTreeMap::new();
     for entry in entries {
@@ -298,12 +311,16 @@ fn read_group(entries: Vec<Entry>, inputs: &mut Inputs) {
             Entry::File { name, path, shown } => {
                 // `.up.sql` / `.down.sql` (sqlx, golang-migrate, pop), `_up.sql` / `_down.sql`
                 // (several Go tools).
-                let up = name
-                    .strip_suffix(".up.sql")
-                    .or_else(|| name.strip_suffix("_up.sql"));
-                let down = name
-                    .strip_suffix(".down.sql")
-                    .or_else(|| name.strip_suffix("_down.sql"));
+                // `_up.sql` only with its `_down.sql` beside it: a strata migration may well be
+                // called `…_clean_up.sql`.
+                let up = name.strip_suffix(".up.sql").or_else(|| {
+                    name.strip_suffix("_up.sql")
+                        .filter(|stem| underscore_pairs.contains(*stem))
+                });
+                let down = name.strip_suffix(".down.sql").or_else(|| {
+                    name.strip_suffix("_down.sql")
+                        .filter(|stem| underscore_pairs.contains(*stem))
+                });
                 if let Some(stem) = up {
                     pairs.entry(stem.to_owned()).or_default().0 = Some((path, shown));
                 } else if let Some(stem) = down {

@@ -1274,6 +1274,22 @@ fn go_tool_layouts_underscore_pairs_pop_goose_dbmate() {
         text(&out)
     );
 
+    // A strata migration whose slug ends in `_up` is not half of a pair.
+    write(
+        dir.path(),
+        "st/20260101000000_clean_up.sql",
+        "-- strata:message clean up\n\n-- strata:up\nCREATE INDEX CONCURRENTLY orders_a_idx ON orders (a);\n\n-- strata:down\nDROP INDEX CONCURRENTLY orders_a_idx;\n",
+    );
+    // Read as strata's (which runs it outside a transaction by itself), not as a plain file.
+    let out = lint(dir.path(), &["--format", "json", "st"]);
+    assert!(
+        !rules_of(&out)
+            .iter()
+            .any(|r| r == "concurrently-in-transaction"),
+        "{}",
+        text(&out)
+    );
+
     // pop: `.autocommit` runs outside a transaction; another dialect is skipped.
     write(
         dir.path(),
@@ -1697,4 +1713,87 @@ fn calibrate_caches_the_throughput_and_durations_name_the_lock_held() {
         .as_str()
         .unwrap()
         .starts_with("ACCESS EXCLUSIVE on orders for about"));
+}
+
+#[test]
+fn the_target_version_reaches_the_rules() {
+    // PostgreSQL 12+ skips the SET NOT NULL scan when a validated CHECK (col IS NOT NULL) proves
+    // it; 11 does not. `[lint] pg_version` decides, also over a connected server's version.
+    let db = Db::pg();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "m.sql",
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_nn CHECK (user_id IS NOT NULL) NOT VALID;\nCOMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_nn;\nALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;\n",
+    );
+    let fires = |version: &str, url: Option<&str>| {
+        write(
+            dir.path(),
+            "strata.toml",
+            &format!("[lint]\npg_version = {version}\n"),
+        );
+        let mut args = vec!["--format", "json", "m.sql"];
+        if let Some(url) = url {
+            args.extend(["--url", url]);
+        }
+        rules_of(&lint(dir.path(), &args)).contains(&"setting-not-null".to_owned())
+    };
+    assert!(fires("11", None));
+    assert!(!fires("12", None));
+    // The server is 15; the target 11 wins.
+    assert!(fires("11", Some(db.url())));
+}
+
+#[test]
+fn a_first_deploy_that_creates_a_table_then_indexes_it_is_not_blocked() {
+    let db = Db::pg();
+    let p = pg_project(db.url(), "enforce");
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);",
+        "DROP TABLE orders;",
+    );
+    p.migration(
+        "b1",
+        &["a1"],
+        "CREATE INDEX orders_user_idx ON orders (user_id);",
+        "DROP INDEX orders_user_idx;",
+    );
+    // upgrade's check: the database has no orders yet, so b1's index is on a new table.
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 0);
+    assert!(db.table_exists("orders"));
+    // Once orders exists, the same index in a later migration is a finding that blocks.
+    p.migration(
+        "c1",
+        &["b1"],
+        "CREATE INDEX orders_id_user_idx ON orders (id, user_id);",
+        "DROP INDEX orders_id_user_idx;",
+    );
+    let out = strata(p.path(), None, &["upgrade"]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out).contains("non-concurrent-index"),
+        "{}",
+        text(&out)
+    );
+    // Without a database, --all reports b1's index too (it may run long after a1).
+    let out = lint(
+        p.path(),
+        &[
+            "--all",
+            "--format",
+            "json",
+            "--url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+    );
+    assert!(
+        findings(&out)
+            .iter()
+            .any(|f| f.starts_with("non-concurrent-index migrations/b1_m.sql")),
+        "{}",
+        text(&out)
+    );
 }

@@ -134,6 +134,13 @@ pub fn questions(sources: &[Source], options: &Options) -> Vec<Asked> {
     // Constraints added NOT VALID earlier in the run: (table, name, constraint).
     let mut not_valid: Vec<(String, String, pg_query::protobuf::Constraint)> = Vec::new();
     for (s, source) in sources.iter().enumerate() {
+        // A migration the database has applied already (`--all` on a migrated database) will
+        // not run again: its statements are not asked about, but still change what later ones
+        // meet.
+        let applied = source
+            .revision
+            .as_ref()
+            .is_some_and(|r| options.applied_checksums.contains_key(r));
         for (k, section) in source.sections.iter().enumerate() {
             if section.kind != SectionKind::Up {
                 continue;
@@ -145,7 +152,12 @@ pub fn questions(sources: &[Source], options: &Options) -> Vec<Asked> {
                 let fresh = |t: &str| {
                     !opaque && exists(t) && !changed.iter().any(|c| walk::same_table(c, t))
                 };
-                for question in statement_questions(statement, &not_valid) {
+                let asked = if applied {
+                    Vec::new()
+                } else {
+                    statement_questions(statement, &not_valid)
+                };
+                for question in asked {
                     let table = question_table(&question);
                     let mut ok = match &question {
                         // A size is a size: only the table must exist and not be new.
@@ -1190,6 +1202,13 @@ mod tests {
         assert!(
             matches!(&q[0].question, Question::Validate { constraint, .. } if constraint == "fk")
         );
+        // A migration the database has applied is not asked about.
+        let mut source = Source::plain("1.sql", "ALTER TABLE orders ALTER COLUMN a SET NOT NULL;");
+        source.revision = Some("1".into());
+        let mut options = with_db(&["orders"]);
+        assert_eq!(questions(std::slice::from_ref(&source), &options).len(), 2);
+        options.applied_checksums.insert("1".into(), "x".into());
+        assert!(questions(&[source], &options).is_empty());
     }
 
     #[test]
