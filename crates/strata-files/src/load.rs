@@ -103,7 +103,13 @@ pub fn load_embedded(files: &[(&str, &str)]) -> Result<Migrations, Vec<Diagnosti
     let texts = sorted
         .into_iter()
         .filter(|(name, _)| name.ends_with(".sql") || name.ends_with(".toml"))
-        .map(|(name, text)| (format!("migrations/{name}"), (*name).to_owned(), (*text).to_owned()))
+        .map(|(name, text)| {
+            (
+                format!("migrations/{name}"),
+                (*name).to_owned(),
+                (*text).to_owned(),
+            )
+        })
         .collect();
     parse_tree(texts, Vec::new())
 }

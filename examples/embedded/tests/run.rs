@@ -20,10 +20,16 @@ fn run(url: &str) -> (i32, String) {
 fn applies_its_embedded_migrations_once(url: &str) {
     let (code, text) = run(url);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("2 migration(s) applied; at 20261202090000"), "{text}");
+    assert!(
+        text.contains("2 migration(s) applied; at 20261202090000"),
+        "{text}"
+    );
     let (code, text) = run(url);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("0 migration(s) applied; at 20261202090000"), "{text}");
+    assert!(
+        text.contains("0 migration(s) applied; at 20261202090000"),
+        "{text}"
+    );
 }
 
 #[test]
