@@ -9,7 +9,7 @@
 #   scripts/pg-password-cluster.sh drop     # stop and delete it
 #
 # What it sets up (the tests rely on these names):
-#   cluster   strata_pw on 127.0.0.1:${STRATA_PW_PORT:-5433}, TLS on (Debian's snake-oil certificate)
+#   cluster   strata_pw on 127.0.0.1:5433, TLS on (a self-signed certificate)
 #   role      strata_pw_user, password `S3cr:et\pw` (a colon and a backslash, for .pgpass escapes)
 #   database  strata_pw, owned by strata_pw_user
 #   role      strata_cert: logs in over TLS with the client certificate of
@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLUSTER=strata_pw
-PORT="${STRATA_PW_PORT:-5433}"
+PORT=5433
 CA_FIXTURE="$PWD/crates/strata-postgres/tests/fixtures/tls/ca.crt"
 AS_POSTGRES="runuser -u postgres --"
 SUDO=""
@@ -66,10 +66,21 @@ host    all  all          ::1/128      scram-sha-256" && changed=1
     $SUDO install -o postgres -g postgres -m 0644 "$CA_FIXTURE" "$CONF/strata-test-ca.crt"
     changed=1
   fi
+  # The server's own certificate: self-signed, made once (the tests do not verify it).
+  if ! $SUDO test -f "$CONF/strata-server.key"; then
+    command -v openssl >/dev/null 2>&1 || fail "openssl is missing: apt-get install openssl"
+    $SUDO openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 36500 \
+      -subj "/CN=localhost" -keyout "$CONF/strata-server.key" -out "$CONF/strata-server.crt" 2>/dev/null
+    $SUDO chown postgres:postgres "$CONF/strata-server.key" "$CONF/strata-server.crt"
+    $SUDO chmod 0600 "$CONF/strata-server.key"
+    changed=1
+  fi
   $SUDO mkdir -p "$CONF/conf.d"
   put "$CONF/conf.d/90-strata-test.conf" "listen_addresses = '127.0.0.1'
 port = $PORT
 ssl = on
+ssl_cert_file = '$CONF/strata-server.crt'
+ssl_key_file = '$CONF/strata-server.key'
 ssl_ca_file = '$CONF/strata-test-ca.crt'
 password_encryption = 'scram-sha-256'
 autovacuum = off

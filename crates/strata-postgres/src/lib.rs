@@ -3,7 +3,13 @@
 //!
 //! - Migration text runs through the simple-query protocol, unchanged, so multi-statement files
 //!   work and error positions point into the text.
-//! - TLS via rustls with libpq's `sslmode` semantics (see [`tls`](crate#tls)).
+//! - TLS via rustls with libpq's `sslmode` semantics (see [`tls`](crate#tls)), and client
+//!   certificates.
+//! - libpq's environment completes the URL, with libpq's precedence: the URL, then the service
+//!   file (`service=`, `PGSERVICE`), then the `PG*` variables, then the defaults; without a
+//!   password, the password file (`passfile=`, `PGPASSFILE`, `~/.pgpass`, ignored with a warning
+//!   when others may read it). A failed login names the user, host and database and where the
+//!   password came from.
 //! - The runner lock is a session advisory lock keyed by the version table's name; a waiting runner
 //!   is told who holds it.
 //! - `client_connection_check_interval` (PostgreSQL 14+) makes the server notice a killed strata

@@ -482,7 +482,9 @@ fn default_host(env: &dyn Environment, port: &str) -> String {
 }
 
 /// Checks a `postgres://` URL without connecting: `Err` with [`DbError::invalid_url`] set, naming
-/// the part or parameter at fault, when it is malformed.
+/// the part or parameter at fault, when it is malformed — or when what completes it is (a
+/// malformed `PG*` variable, a service that is not defined, a client certificate that cannot be
+/// read).
 pub fn check_url(url: &str) -> Result<(), DbError> {
     parse(url, &ConnectOptions::default()).map(|_| ())
 }
