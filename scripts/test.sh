@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs strata's whole test suite on a Debian machine that has only Rust: installs what is missing
-# (PostgreSQL, libclang for the parser crate), starts the cluster, creates the test role, then runs
-# every test against the real PostgreSQL and real SQLite files.
+# (PostgreSQL, libclang for the parser crate), starts the cluster, creates the test role, starts the
+# second cluster that checks passwords (scripts/pg-password-cluster.sh), then runs every test
+# against the real PostgreSQL and real SQLite files.
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh -p strata-graph    # extra arguments go to the test runner
@@ -43,7 +44,11 @@ END $$;
 SQL
 export STRATA_TEST_PG_ADMIN_URL="${STRATA_TEST_PG_ADMIN_URL:-postgres://strata_test:strata_test_pw@127.0.0.1:5432/postgres}"
 
-# 4. The tests.
+# 4. A second cluster that checks passwords and client certificates (the main one trusts every
+#    connection), for the tests of libpq's environment: PGPASSWORD, .pgpass, service files.
+scripts/pg-password-cluster.sh start
+
+# 5. The tests.
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings
 if command -v cargo-nextest >/dev/null 2>&1; then

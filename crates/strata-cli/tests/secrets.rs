@@ -370,8 +370,8 @@ fn malformed_urls_are_bad_input_naming_the_parameter() {
             "unknown parameter `sslmod`",
         ),
         (
-            format!("{base}?sslcert=/c.pem"),
-            "parameter `sslcert` is not supported",
+            format!("{base}?sslcrl=/c.pem"),
+            "parameter `sslcrl` is not supported",
         ),
         (
             format!("postgress://app@127.0.0.1:{port}/shop"),

@@ -3,7 +3,13 @@
 //!
 //! - Migration text runs through the simple-query protocol, unchanged, so multi-statement files
 //!   work and error positions point into the text.
-//! - TLS via rustls with libpq's `sslmode` semantics (see [`tls`](crate#tls)).
+//! - TLS via rustls with libpq's `sslmode` semantics (see [`tls`](crate#tls)), and client
+//!   certificates.
+//! - libpq's environment completes the URL, with libpq's precedence: the URL, then the service
+//!   file (`service=`, `PGSERVICE`), then the `PG*` variables, then the defaults; without a
+//!   password, the password file (`passfile=`, `PGPASSFILE`, `~/.pgpass`, ignored with a warning
+//!   when others may read it). A failed login names the user, host and database and where the
+//!   password came from.
 //! - The runner lock is a session advisory lock keyed by the version table's name; a waiting runner
 //!   is told who holds it.
 //! - `client_connection_check_interval` (PostgreSQL 14+) makes the server notice a killed strata
@@ -21,6 +27,7 @@
 //! Mozilla root store when absent or `system`.
 
 pub mod introspect;
+mod libpq;
 pub mod shadow;
 mod tls;
 mod url;
@@ -47,6 +54,9 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
     /// Connect to this database instead of the URL's (same server, same credentials).
     pub dbname: Option<String>,
+    /// Told what libpq would warn about on standard error (a password file that group or others
+    /// may read, and so is ignored). By default [`warn_on_stderr`].
+    pub on_warning: fn(&str),
 }
 
 impl Default for ConnectOptions {
@@ -55,7 +65,22 @@ impl Default for ConnectOptions {
             application_name: "strata".to_owned(),
             connect_timeout: Duration::from_secs(10),
             dbname: None,
+            on_warning: warn_on_stderr,
         }
+    }
+}
+
+/// Prints `warning: TEXT` on standard error, once per process for each text (a command that
+/// opens several connections warns once), its control characters escaped.
+pub fn warn_on_stderr(text: &str) {
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !seen.iter().any(|t| t == text) {
+        seen.push(text.to_owned());
+        eprintln!(
+            "warning: {}",
+            strata_core::text::escape_controls(&mask_url(text))
+        );
     }
 }
 
@@ -190,14 +215,58 @@ fn connect_error(
     target: &str,
     scrubber: &Scrubber,
 ) -> DbError {
-    let prefix = format!("could not connect to {target}");
+    let login = &info.login;
+    // Where the URL alone does not say where strata connects, the error does.
+    let base = format!("could not connect to {target}");
+    let prefix = if login.completed {
+        format!("{base} ({})", login.describe())
+    } else {
+        base.clone()
+    };
     if let Some(db) = e.as_db_error() {
         let mut err = db_error_fields(db, scrubber);
-        err.message = format!("{prefix}: {}", err.message);
+        match db.code().code() {
+            // invalid_password: which login, and where its password came from.
+            "28P01" => {
+                err.message = format!("{base}: {} ({})", err.message, login.describe());
+                err.hint = Some(scrubber.scrub(&match &login.password_from {
+                    Some(from) => format!(
+                        "the password came from {from}; strata takes it from the URL, else the service file, else PGPASSWORD, else the password file (PGPASSFILE or ~/.pgpass)"
+                    ),
+                    None => format!("no password was given (strata looked in {})", login.looked.join(", ")),
+                }));
+            }
+            // invalid_authorization_specification: no pg_hba.conf entry, a client certificate
+            // missing or refused.
+            "28000" => {
+                err.message = format!("{base}: {} ({})", err.message, login.describe());
+                if err.message.contains("certificate") {
+                    err.hint = Some(scrubber.scrub(&match &login.client_cert {
+                        Some(cert) => format!("strata presented the client certificate {cert}: the server must trust its CA (ssl_ca_file) and its common name must be the user name"),
+                        None => "no client certificate was presented: name one with sslcert and sslkey (or PGSSLCERT and PGSSLKEY), or put it in ~/.postgresql/postgresql.crt and postgresql.key".to_owned(),
+                    }));
+                }
+            }
+            _ => err.message = format!("{prefix}: {}", err.message),
+        }
         err.connection = true;
         return err;
     }
     let text = error_text(e);
+    if text.contains("password missing") {
+        return DbError {
+            message: scrubber.scrub(&format!(
+                "{base}: the server asks for a password ({}) and none was given",
+                login.describe()
+            )),
+            hint: Some(scrubber.scrub(&format!(
+                "no password was given; set PGPASSWORD, add it to ~/.pgpass, or put it in the URL (strata looked in {})",
+                login.looked.join(", ")
+            ))),
+            connection: true,
+            ..DbError::default()
+        };
+    }
     let mode = info.ssl_mode.as_str();
     let mut hint = None;
     let reason = if let Some(cause) = text.strip_prefix("error performing TLS handshake") {
@@ -274,12 +343,18 @@ impl Postgres {
         let scrubber = Scrubber {
             password: info.password.clone(),
         };
-        let tls =
-            tls::connector(info.ssl_mode, info.ssl_root_cert.as_deref()).map_err(|mut e| {
-                e.message =
-                    scrubber.scrub(&format!("could not connect to {target}: {}", e.message));
-                e
-            })?;
+        for warning in &info.warnings {
+            (opts.on_warning)(warning);
+        }
+        let tls = tls::connector(
+            info.ssl_mode,
+            info.ssl_root_cert.as_deref(),
+            info.client_cert.as_ref(),
+        )
+        .map_err(|mut e| {
+            e.message = scrubber.scrub(&format!("could not connect to {target}: {}", e.message));
+            e
+        })?;
 
         let notices = Arc::new(Mutex::new(Notices::default()));
         let sink = Arc::clone(&notices);

@@ -9,8 +9,11 @@
 //! into the driver's `key='value'` form, which it parses without those problems, so every other
 //! libpq parameter the driver knows (`options`, `keepalives`, `target_session_attrs`, ...) works.
 
+use crate::libpq::{self, Environment, LoginKey, PassFile};
+use crate::tls::{self, ClientCert};
 use crate::ConnectOptions;
 use postgres::config::{Host, SslMode};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use strata_core::{display_url, edit_distance, mask_url, url_scheme};
 use strata_engine::DbError;
@@ -66,10 +69,72 @@ pub(crate) struct ConnInfo {
     pub config: postgres::Config,
     pub ssl_mode: SslModeArg,
     pub ssl_root_cert: Option<String>,
+    /// The client certificate presented when the server asks for one.
+    pub client_cert: Option<ClientCert>,
     /// The decoded password, so that error text can be scrubbed of it even where it is not in
     /// URL form.
     pub password: Option<String>,
     pub application_name: String,
+    /// Who logs in where, and where the password came from, for the errors of a failed login.
+    pub login: Login,
+    /// What libpq would warn about (a password file others may read).
+    pub warnings: Vec<String>,
+}
+
+/// Who logs in where, and where the password came from (or where strata looked for one).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Login {
+    pub user: String,
+    pub dbname: String,
+    /// `host 127.0.0.1, port 5433` (several: comma-separated).
+    pub target: String,
+    /// Some part of it (host, port, user, database) came from a service file or a `PG*` variable
+    /// rather than the URL: the URL alone does not say where strata connects.
+    pub completed: bool,
+    /// Where the password came from: `the URL`, `PGPASSWORD`, `service ...`, `the password file
+    /// ...`; `None` when there was none.
+    pub password_from: Option<String>,
+    /// Where strata looked for a password, when it found none.
+    pub looked: Vec<String>,
+    /// The client certificate file presented, if any.
+    pub client_cert: Option<String>,
+}
+
+impl Login {
+    /// `user "app", database "shop", host 127.0.0.1, port 5433`.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "user \"{}\", database \"{}\", {}",
+            self.user, self.dbname, self.target
+        )
+    }
+}
+
+/// Where a parameter's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Url,
+    Service {
+        name: String,
+        file: String,
+        line: usize,
+    },
+    Env(&'static str),
+    PassFile,
+    Default,
+}
+
+impl Origin {
+    /// `the URL`, `PGSSLCERT`, `service `app` (/home/u/.pg_service.conf:3)`.
+    fn describe(&self) -> String {
+        match self {
+            Origin::Url => "the URL".to_owned(),
+            Origin::Service { name, file, line } => format!("service `{name}` ({file}:{line})"),
+            Origin::Env(var) => (*var).to_owned(),
+            Origin::PassFile => "the password file".to_owned(),
+            Origin::Default => "the default".to_owned(),
+        }
+    }
 }
 
 /// The query parameters strata accepts: libpq's, as far as the driver (or strata itself, for TLS)
@@ -95,21 +160,21 @@ pub const PARAMETERS: &[&str] = &[
     "target_session_attrs",
     "channel_binding",
     "load_balance_hosts",
+    "service",
+    "passfile",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
 ];
 
 /// libpq parameters strata does not implement: named as such rather than as unknown.
 const UNSUPPORTED: &[&str] = &[
-    "sslcert",
-    "sslkey",
-    "sslpassword",
     "sslcrl",
     "sslcrldir",
     "sslsni",
     "sslcompression",
     "ssl_min_protocol_version",
     "ssl_max_protocol_version",
-    "passfile",
-    "service",
     "requiressl",
     "requirepeer",
     "require_auth",
@@ -132,10 +197,25 @@ struct Check<'a> {
     /// Text from the URL (an unknown parameter's name, a rejected value) may be quoted: no part
     /// of a password can have ended up there (no `@` after the host, no `password` parameter).
     may_quote: bool,
+    /// Where the values checked come from when not from the URL: `PGSSLMODE`,
+    /// `/home/u/.pg_service.conf:3 (service `app`)`; errors start with it.
+    source: Option<String>,
 }
 
-impl Check<'_> {
+impl<'a> Check<'a> {
+    /// The same checks for values from `source` (a variable, a service file's line).
+    fn for_source(&self, source: String) -> Check<'a> {
+        Check {
+            url: self.url,
+            may_quote: true,
+            source: Some(source),
+        }
+    }
+
     fn invalid(&self, why: impl std::fmt::Display, hint: Option<&str>) -> DbError {
+        if let Some(source) = &self.source {
+            return DbError::invalid_url(mask_url(&format!("{source}: {why}")), hint.map(mask_url));
+        }
         // Without its query: a misspelt `pasword=` would show its value.
         let shown = display_url(self.url).map(|shown| match shown.split_once('?') {
             Some((before, _)) => format!("{before}?…"),
@@ -318,28 +398,51 @@ pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "percent-encoded text that is not UTF-8".to_owned())
 }
 
-/// Ordered parameters where a later value replaces an earlier one (libpq semantics).
+/// Ordered parameters where a later value replaces an earlier one (libpq semantics), each with
+/// where it came from.
 #[derive(Default)]
-struct Params(Vec<(String, String)>);
+struct Params(Vec<(String, String, Origin)>);
 
 impl Params {
+    /// A value from the URL.
     fn set(&mut self, key: &str, value: String) {
-        match self.0.iter_mut().find(|(k, _)| k == key) {
-            Some(entry) => entry.1 = value,
-            None => self.0.push((key.to_owned(), value)),
+        self.set_from(key, value, Origin::Url);
+    }
+
+    fn set_from(&mut self, key: &str, value: String, origin: Origin) {
+        match self.0.iter_mut().find(|(k, _, _)| k == key) {
+            Some(entry) => {
+                entry.1 = value;
+                entry.2 = origin;
+            }
+            None => self.0.push((key.to_owned(), value, origin)),
         }
     }
 
-    fn take(&mut self, key: &str) -> Option<String> {
-        let pos = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(pos).1)
+    /// Removes a parameter the driver does not take, with its origin; an empty value is none.
+    fn take(&mut self, key: &str) -> Option<(String, Origin)> {
+        let pos = self.0.iter().position(|(k, _, _)| k == key)?;
+        let (_, value, origin) = self.0.remove(pos);
+        (!value.is_empty()).then_some((value, origin))
     }
 
     fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, _)| v.as_str())
+    }
+
+    /// A value that is there and not empty.
+    fn value(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.is_empty())
+    }
+
+    fn origin(&self, key: &str) -> Option<&Origin> {
+        self.0
+            .iter()
+            .find(|(k, v, _)| k == key && !v.is_empty())
+            .map(|(_, _, o)| o)
     }
 }
 
@@ -359,7 +462,7 @@ fn kv_quote(value: &str) -> String {
 
 /// Where a URL without a host connects: the first Unix-socket directory that has the server's
 /// socket (Debian/Ubuntu use `/var/run/postgresql`, upstream builds `/tmp`), else `localhost`.
-fn default_host(port: &str) -> String {
+fn default_host(env: &dyn Environment, port: &str) -> String {
     #[cfg(unix)]
     for dir in ["/var/run/postgresql", "/tmp"] {
         let port = port
@@ -367,27 +470,42 @@ fn default_host(port: &str) -> String {
             .next()
             .filter(|p| !p.is_empty())
             .unwrap_or("5432");
-        if std::path::Path::new(dir)
-            .join(format!(".s.PGSQL.{port}"))
-            .exists()
+        if env
+            .metadata(&Path::new(dir).join(format!(".s.PGSQL.{port}")))
+            .is_ok()
         {
             return dir.to_owned();
         }
     }
-    let _ = port;
+    let _ = (env, port);
     "localhost".to_owned()
 }
 
 /// Checks a `postgres://` URL without connecting: `Err` with [`DbError::invalid_url`] set, naming
-/// the part or parameter at fault, when it is malformed.
+/// the part or parameter at fault, when it is malformed — or when what completes it is (a
+/// malformed `PG*` variable, a service that is not defined, a client certificate that cannot be
+/// read).
 pub fn check_url(url: &str) -> Result<(), DbError> {
     parse(url, &ConnectOptions::default()).map(|_| ())
 }
 
+/// Parses `url`, completed from the process's environment as libpq completes it.
 pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbError> {
+    parse_in(url, opts, &libpq::SystemEnv)
+}
+
+/// Parses `url`, completed from `env`: the service file's values fill what the URL leaves unset,
+/// then the `PG*` variables, then the defaults; with no password so far, the password file is
+/// looked in.
+pub(crate) fn parse_in(
+    url: &str,
+    opts: &ConnectOptions,
+    env: &dyn Environment,
+) -> Result<ConnInfo, DbError> {
     let mut check = Check {
         url,
         may_quote: false,
+        source: None,
     };
     let rest = match url
         .strip_prefix("postgres://")
@@ -534,9 +652,29 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
         params.set(&key, value);
     }
 
+    // The service file, then the PG* variables, fill what the URL leaves unset (libpq's order).
+    let service = match params.take("service") {
+        Some((name, _)) => Some((name, "the URL")),
+        None => env.nonempty("PGSERVICE").map(|name| (name, "PGSERVICE")),
+    };
+    if let Some((name, from)) = &service {
+        apply_service(&check, &mut params, env, name, from)?;
+    }
+    for &(var, key) in libpq::VARIABLES {
+        if params.get(key).is_some() {
+            continue;
+        }
+        if let Some(value) = env.nonempty(var) {
+            if key != "password" {
+                check.for_source(var.to_owned()).value(key, &value)?;
+            }
+            params.set_from(key, value, Origin::Env(var));
+        }
+    }
+
     // The TLS settings are ours; everything else goes to the driver.
-    let explicit_mode = params.take("sslmode");
-    let ssl_root_cert = params.take("sslrootcert").filter(|v| !v.is_empty());
+    let explicit_mode = params.take("sslmode").map(|(mode, _)| mode);
+    let ssl_root_cert = params.take("sslrootcert").map(|(path, _)| path);
     let ssl_mode = match explicit_mode.as_deref().and_then(SslModeArg::parse) {
         Some(mode) => mode,
         None => match ssl_root_cert.as_deref() {
@@ -545,16 +683,11 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
             _ => SslModeArg::Prefer,
         },
     };
-    let password = params
-        .get("password")
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned);
-    let count = |key: &str| {
-        params
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .map_or(0, |v| v.split(',').count())
-    };
+    let ssl_cert = params.take("sslcert");
+    let ssl_key = params.take("sslkey");
+    let ssl_password = params.take("sslpassword").map(|(password, _)| password);
+    let passfile = params.take("passfile");
+    let count = |key: &str| params.value(key).map_or(0, |v| v.split(',').count());
     let (hosts, hostaddrs, ports) = (count("host"), count("hostaddr"), count("port"));
     if hosts > 0 && hostaddrs > 0 && hosts != hostaddrs {
         return Err(check.invalid(
@@ -571,16 +704,16 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
             None,
         ));
     }
-    if matches!(params.get("host"), None | Some("")) && hostaddrs == 0 {
-        let host = default_host(params.get("port").unwrap_or(""));
-        params.set("host", host);
+    if params.value("host").is_none() && hostaddrs == 0 {
+        let host = default_host(env, params.get("port").unwrap_or(""));
+        params.set_from("host", host, Origin::Default);
     }
-    if matches!(params.get("user"), None | Some("")) {
+    if params.value("user").is_none() {
         if let Some(user) = ["USER", "LOGNAME", "USERNAME"]
             .iter()
-            .find_map(|v| std::env::var(v).ok())
+            .find_map(|v| env.nonempty(v))
         {
-            params.set("user", user);
+            params.set_from("user", user, Origin::Default);
         }
     }
     if let Some(dbname) = &opts.dbname {
@@ -589,13 +722,97 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
     let application_name = match params.get("application_name") {
         Some(name) => name.to_owned(),
         None => {
-            params.set("application_name", opts.application_name.clone());
+            params.set_from(
+                "application_name",
+                opts.application_name.clone(),
+                Origin::Default,
+            );
             opts.application_name.clone()
         }
     };
 
+    // Who logs in where: for the password file, and for the errors of a failed login.
+    let user = params.value("user").unwrap_or("").to_owned();
+    let dbname = params.value("dbname").unwrap_or(&user).to_owned();
+    let target_hosts: Vec<String> = params
+        .value("host")
+        .or(params.value("hostaddr"))
+        .unwrap_or("")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let target_ports: Vec<String> = match params.value("port") {
+        None => vec!["5432".to_owned(); target_hosts.len()],
+        Some(ports) if !ports.contains(',') => vec![ports.to_owned(); target_hosts.len()],
+        Some(ports) => ports.split(',').map(str::to_owned).collect(),
+    };
+    let mut login = Login {
+        user: user.clone(),
+        dbname: dbname.clone(),
+        target: target_hosts
+            .iter()
+            .zip(&target_ports)
+            .map(|(host, port)| format!("host {host}, port {port}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        completed: ["host", "hostaddr", "port", "user", "dbname"]
+            .iter()
+            .any(|key| {
+                matches!(
+                    params.origin(key),
+                    Some(Origin::Env(_) | Origin::Service { .. })
+                )
+            }),
+        ..Login::default()
+    };
+
+    // The password: given (URL, service file, PGPASSWORD), else from the password file.
+    let mut warnings = Vec::new();
+    match params.origin("password") {
+        Some(origin) => login.password_from = Some(origin.describe()),
+        None => {
+            let path = match &passfile {
+                Some((path, _)) => Some(PathBuf::from(path)),
+                None => env.home().map(|home| home.join(".pgpass")),
+            };
+            let state = match path {
+                None => PassFile::NoHome,
+                Some(path) => {
+                    let keys: Vec<LoginKey> = target_hosts
+                        .iter()
+                        .zip(&target_ports)
+                        .map(|(host, port)| LoginKey {
+                            host: libpq::pgpass_host(host).to_owned(),
+                            port: port.clone(),
+                            dbname: dbname.clone(),
+                            user: user.clone(),
+                        })
+                        .collect();
+                    let (password, state) = libpq::read_pgpass(env, &path, &keys, &mut warnings);
+                    if let Some(password) = password {
+                        params.set_from("password", password, Origin::PassFile);
+                    }
+                    state
+                }
+            };
+            if matches!(state, PassFile::Used { .. }) {
+                login.password_from = Some(state.describe());
+            } else {
+                login.looked = vec![
+                    match &service {
+                        Some((name, _)) => format!("the URL and service `{name}`"),
+                        None => "the URL".to_owned(),
+                    },
+                    "PGPASSWORD (not set)".to_owned(),
+                    state.describe(),
+                ];
+            }
+        }
+    }
+    let password = params.value("password").map(str::to_owned);
+
     let mut kv = String::new();
-    for (key, value) in &params.0 {
+    for (key, value, _) in &params.0 {
         if value.is_empty() {
             continue;
         }
@@ -626,19 +843,161 @@ pub(crate) fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbErro
         ssl_mode.driver_mode()
     });
 
+    // The client certificate, where TLS may be used: the one named, else libpq's default when
+    // present.
+    let client_cert = if all_unix || ssl_mode == SslModeArg::Disable {
+        None
+    } else {
+        client_certificate(env, ssl_cert, ssl_key, ssl_password.as_deref())?
+    };
+    login.client_cert = client_cert.as_ref().map(|c| c.cert_path.clone());
+
     Ok(ConnInfo {
         config,
         ssl_mode,
         ssl_root_cert,
+        client_cert,
         password,
         application_name,
+        login,
+        warnings,
     })
+}
+
+/// `sslcert=a` in the URL, `PGSSLCERT`, ...: where a file setting came from, for errors.
+fn setting_origin(key: &str, origin: &Origin) -> String {
+    match origin {
+        Origin::Url => format!("{key} in the URL"),
+        Origin::Env(var) => (*var).to_owned(),
+        other => format!("{key} in {}", other.describe()),
+    }
+}
+
+/// The client certificate and key: those named (`sslcert`, `sslkey`), else
+/// `~/.postgresql/postgresql.crt` and `.key` when the certificate is there, as libpq does.
+fn client_certificate(
+    env: &dyn Environment,
+    cert: Option<(String, Origin)>,
+    key: Option<(String, Origin)>,
+    password: Option<&str>,
+) -> Result<Option<ClientCert>, DbError> {
+    let folder = env.home().map(|home| home.join(".postgresql"));
+    let (cert_path, cert_from) = match cert {
+        Some((path, origin)) => (PathBuf::from(path), setting_origin("sslcert", &origin)),
+        None => match &folder {
+            Some(folder) if env.metadata(&folder.join("postgresql.crt")).is_ok() => (
+                folder.join("postgresql.crt"),
+                "the default client certificate".to_owned(),
+            ),
+            _ => return Ok(None),
+        },
+    };
+    let (key_path, key_from) = match key {
+        Some((path, origin)) => (PathBuf::from(path), setting_origin("sslkey", &origin)),
+        None => match &folder {
+            Some(folder) => (
+                folder.join("postgresql.key"),
+                "the default client key".to_owned(),
+            ),
+            None => {
+                return Err(DbError::invalid_url(
+                    format!(
+                        "the client certificate {} has no key: sslkey is not set",
+                        cert_path.display()
+                    ),
+                    Some("name the certificate's private key with sslkey (or PGSSLKEY)".to_owned()),
+                ))
+            }
+        },
+    };
+    tls::load_client_cert(
+        env,
+        Path::new(&cert_path),
+        &cert_from,
+        &key_path,
+        &key_from,
+        password,
+    )
+    .map(Some)
+}
+
+/// Fills the parameters the URL leaves unset from service `name` (named by `from`: the URL or
+/// `PGSERVICE`), checking every line of its section as the URL's parameters are checked.
+fn apply_service(
+    check: &Check<'_>,
+    params: &mut Params,
+    env: &dyn Environment,
+    name: &str,
+    from: &str,
+) -> Result<(), DbError> {
+    let service = libpq::find_service(env, name).map_err(|e| match e {
+        libpq::ServiceError::NotFound(looked) => {
+            let files: Vec<String> = looked
+                .iter()
+                .map(|(file, exists)| {
+                    if *exists {
+                        format!("{file} (no [{name}] section)")
+                    } else {
+                        format!("{file} (no such file)")
+                    }
+                })
+                .collect();
+            DbError::invalid_url(
+                format!(
+                    "service `{name}` (from {from}) is not defined: looked in {}",
+                    files.join(" and ")
+                ),
+                Some(format!(
+                    "define it in a [{name}] section of ~/.pg_service.conf, or point PGSERVICEFILE at the file that has it"
+                )),
+            )
+        }
+        libpq::ServiceError::Unreadable { file, error } => DbError::invalid_url(
+            format!("cannot read the service file {file}: {error}"),
+            None,
+        ),
+        libpq::ServiceError::Syntax { file, error } => DbError::invalid_url(
+            format!("{file}:{}: {} (service `{name}`)", error.line, error.message),
+            Some("a service file has [name] sections of key=value lines".to_owned()),
+        ),
+    })?;
+    for entry in &service.entries {
+        let at = format!("{}:{} (service `{name}`)", service.file, entry.line);
+        let line_check = check.for_source(at.clone());
+        if entry.key == "service" {
+            return Err(line_check.invalid("a service cannot name another service", None));
+        }
+        if !PARAMETERS.contains(&entry.key.as_str()) {
+            return Err(line_check.unknown(&entry.key));
+        }
+        if entry.key != "password" {
+            line_check.value(&entry.key, &entry.value)?;
+        }
+        if params.get(&entry.key).is_none() {
+            params.set_from(
+                &entry.key,
+                entry.value.clone(),
+                Origin::Service {
+                    name: name.to_owned(),
+                    file: service.file.clone(),
+                    line: entry.line,
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::libpq::tests::FakeEnv;
     use std::time::Duration;
+
+    /// Parsed without the process's environment (no PG* variables, no home folder).
+    fn parse(url: &str, opts: &ConnectOptions) -> Result<ConnInfo, DbError> {
+        parse_in(url, opts, &FakeEnv::new())
+    }
 
     fn parse_ok(url: &str) -> ConnInfo {
         match parse(url, &ConnectOptions::default()) {
@@ -928,8 +1287,8 @@ mod tests {
         );
         assert!(!err.hint.unwrap().contains("did you mean"));
         assert_invalid(
-            "postgres://u@h/d?sslcert=/c.pem",
-            &["`sslcert` is not supported"],
+            "postgres://u@h/d?sslcrl=/c.pem",
+            &["`sslcrl` is not supported"],
         );
         // Where a password may have spilled into the query, the name is not quoted.
         let err = assert_invalid("postgres://h/d?password=p&w0rd", &["has no `=`"]);
@@ -1008,5 +1367,360 @@ mod tests {
         let info = parse_ok("postgres://u@/d?hostaddr=127.0.0.1&port=5433");
         assert_eq!(info.config.get_hostaddrs().len(), 1);
         assert!(info.config.get_hosts().is_empty());
+    }
+}
+
+/// libpq's environment: the service file, the `PG*` variables, the password file, client
+/// certificates, and their precedence.
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+    use crate::libpq::tests::FakeEnv;
+
+    const CERT: &str = include_str!("../tests/fixtures/tls/client.crt");
+    const KEY: &str = include_str!("../tests/fixtures/tls/client.key");
+
+    fn parse_env(url: &str, env: &FakeEnv) -> ConnInfo {
+        match parse_in(url, &ConnectOptions::default(), env) {
+            Ok(info) => info,
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
+
+    fn parse_env_err(url: &str, env: &FakeEnv) -> DbError {
+        match parse_in(url, &ConnectOptions::default(), env) {
+            Ok(_) => panic!("{url} parsed"),
+            Err(e) => {
+                assert!(e.invalid_url, "{url}: not bad input: {e}");
+                e
+            }
+        }
+    }
+
+    fn hosts(info: &ConnInfo) -> Vec<String> {
+        info.config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                Host::Tcp(h) => h.clone(),
+                #[cfg(unix)]
+                Host::Unix(p) => p.display().to_string(),
+            })
+            .collect()
+    }
+
+    const SERVICES: &str = "[app]\nhost=svc-host\nport=6000\ndbname=svc-db\nuser=svc-user\n\
+                            application_name=svc-app\nsslmode=require\n";
+
+    #[test]
+    fn url_beats_service_beats_variables_beats_defaults() {
+        let env = FakeEnv::new()
+            .var("HOME", "/home/u")
+            .var("USER", "os-user")
+            .var("PGSERVICE", "app")
+            .var("PGHOST", "env-host")
+            .var("PGPORT", "7000")
+            .var("PGDATABASE", "env-db")
+            .var("PGUSER", "env-user")
+            .var("PGAPPNAME", "env-app")
+            .var("PGCONNECT_TIMEOUT", "3")
+            .var("PGSSLMODE", "disable")
+            .file("/home/u/.pg_service.conf", SERVICES, 0o644);
+        // The URL wins where it speaks.
+        let info = parse_env(
+            "postgres://url-user@url-host:5555/url-db?sslmode=prefer",
+            &env,
+        );
+        assert_eq!(hosts(&info), ["url-host"]);
+        assert_eq!(info.config.get_ports(), &[5555]);
+        assert_eq!(info.config.get_user(), Some("url-user"));
+        assert_eq!(info.config.get_dbname(), Some("url-db"));
+        assert_eq!(info.ssl_mode, SslModeArg::Prefer);
+        // The service fills the rest, before the variables...
+        assert_eq!(info.application_name, "svc-app");
+        // ... which fill what neither gives.
+        assert_eq!(
+            info.config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(3))
+        );
+        assert!(!info.login.completed);
+        // Without the URL's parts, the service's.
+        let info = parse_env("postgres://", &env);
+        assert_eq!(hosts(&info), ["svc-host"]);
+        assert_eq!(info.config.get_ports(), &[6000]);
+        assert_eq!(info.config.get_user(), Some("svc-user"));
+        assert_eq!(info.config.get_dbname(), Some("svc-db"));
+        assert_eq!(info.ssl_mode, SslModeArg::Require);
+        assert!(info.login.completed);
+        assert_eq!(
+            info.login.describe(),
+            "user \"svc-user\", database \"svc-db\", host svc-host, port 6000"
+        );
+        // Without a service, the variables'.
+        let env = FakeEnv {
+            vars: env
+                .vars
+                .into_iter()
+                .filter(|(k, _)| k != "PGSERVICE")
+                .collect(),
+            files: env.files,
+        };
+        let info = parse_env("postgres://", &env);
+        assert_eq!(hosts(&info), ["env-host"]);
+        assert_eq!(info.config.get_ports(), &[7000]);
+        assert_eq!(info.config.get_user(), Some("env-user"));
+        assert_eq!(info.config.get_dbname(), Some("env-db"));
+        assert_eq!(info.application_name, "env-app");
+        assert_eq!(info.ssl_mode, SslModeArg::Disable);
+        // A service named in the URL, PGSERVICE unset.
+        let info = parse_env("postgres:///url-db?service=app", &env);
+        assert_eq!(hosts(&info), ["svc-host"]);
+        assert_eq!(info.config.get_dbname(), Some("url-db"));
+        // Without anything: the defaults (the OS user; libpq's dbname is the user's name).
+        let bare = FakeEnv::new().var("USER", "os-user");
+        let info = parse_env("postgres://", &bare);
+        assert_eq!(hosts(&info), ["localhost"]);
+        assert_eq!(info.config.get_user(), Some("os-user"));
+        assert_eq!(info.login.dbname, "os-user");
+        assert_eq!(info.application_name, "strata");
+        assert_eq!(info.ssl_mode, SslModeArg::Prefer);
+        assert!(!info.login.completed);
+    }
+
+    #[test]
+    fn empty_variables_are_unset() {
+        let env = FakeEnv::new().var("PGHOST", "").var("PGSSLMODE", "");
+        let info = parse_env("postgres://u@/d", &env);
+        assert_eq!(hosts(&info), ["localhost"]);
+        assert_eq!(info.ssl_mode, SslModeArg::Prefer);
+    }
+
+    #[test]
+    fn a_bad_variable_is_bad_input_naming_it() {
+        for (var, value, named) in [
+            (
+                "PGSSLMODE",
+                "bogus",
+                "PGSSLMODE: invalid value `bogus` for `sslmode`",
+            ),
+            ("PGPORT", "abc", "PGPORT: invalid value `abc` for `port`"),
+            (
+                "PGCONNECT_TIMEOUT",
+                "soon",
+                "PGCONNECT_TIMEOUT: invalid value `soon`",
+            ),
+            ("PGTARGETSESSIONATTRS", "primary", "PGTARGETSESSIONATTRS"),
+        ] {
+            let env = FakeEnv::new().var(var, value);
+            let err = parse_env_err("postgres://u@h/d", &env);
+            assert!(err.message.starts_with(named), "{var}: {}", err.message);
+        }
+        // A variable the URL overrides is not even looked at.
+        let env = FakeEnv::new().var("PGSSLMODE", "bogus");
+        parse_env("postgres://u@h/d?sslmode=require", &env);
+    }
+
+    #[test]
+    fn pgpassword_fills_a_missing_password_only() {
+        let env = FakeEnv::new().var("PGPASSWORD", "from-env");
+        let info = parse_env("postgres://u@h/d", &env);
+        assert_eq!(info.config.get_password(), Some(&b"from-env"[..]));
+        assert_eq!(info.password.as_deref(), Some("from-env"));
+        assert_eq!(info.login.password_from.as_deref(), Some("PGPASSWORD"));
+        let info = parse_env("postgres://u:from-url@h/d", &env);
+        assert_eq!(info.config.get_password(), Some(&b"from-url"[..]));
+        assert_eq!(info.login.password_from.as_deref(), Some("the URL"));
+        // The service file's password beats PGPASSWORD.
+        let env = env.var("PGSERVICEFILE", "/s.conf").file(
+            "/s.conf",
+            "[s]\npassword=from-service\n",
+            0o600,
+        );
+        let info = parse_env("postgres://u@h/d?service=s", &env);
+        assert_eq!(info.password.as_deref(), Some("from-service"));
+        assert_eq!(
+            info.login.password_from.as_deref(),
+            Some("service `s` (/s.conf:2)")
+        );
+    }
+
+    #[test]
+    fn the_password_file_is_read_when_no_password_was_given() {
+        let pgpass = "h:5432:d:u:from-file\n*:*:*:other:other-pw\nlocalhost:5432:d:u:socket-pw\n";
+        let env = FakeEnv::new()
+            .var("HOME", "/home/u")
+            .file("/home/u/.pgpass", pgpass, 0o600);
+        let info = parse_env("postgres://u@h/d", &env);
+        assert_eq!(info.password.as_deref(), Some("from-file"));
+        assert_eq!(
+            info.login.password_from.as_deref(),
+            Some("the password file /home/u/.pgpass, line 1")
+        );
+        // Matched on the database the user's name stands for, and the default port.
+        let info = parse_env("postgres://other@h", &env);
+        assert_eq!(info.password.as_deref(), Some("other-pw"));
+        // A socket folder is `localhost` there.
+        let info = parse_env("postgres://u@/d?host=/var/run/postgresql", &env);
+        assert_eq!(info.password.as_deref(), Some("socket-pw"));
+        // A password given wins; the file is not read.
+        let info = parse_env("postgres://u:given@h/d", &env);
+        assert_eq!(info.password.as_deref(), Some("given"));
+        let info = parse_env("postgres://u@h/d", &env.var("PGPASSWORD", "env-pw"));
+        assert_eq!(info.password.as_deref(), Some("env-pw"));
+    }
+
+    #[test]
+    fn passfile_and_pgpassfile_name_the_password_file() {
+        let env = FakeEnv::new()
+            .var("HOME", "/home/u")
+            .var("PGPASSFILE", "/etc/strata/pgpass")
+            .file("/home/u/.pgpass", "*:*:*:*:home\n", 0o600)
+            .file("/etc/strata/pgpass", "*:*:*:*:pgpassfile\n", 0o600)
+            .file("/elsewhere", "*:*:*:*:param\n", 0o600);
+        assert_eq!(
+            parse_env("postgres://u@h/d", &env).password.as_deref(),
+            Some("pgpassfile")
+        );
+        assert_eq!(
+            parse_env("postgres://u@h/d?passfile=/elsewhere", &env)
+                .password
+                .as_deref(),
+            Some("param")
+        );
+    }
+
+    #[test]
+    fn where_strata_looked_when_there_is_no_password() {
+        let env =
+            FakeEnv::new()
+                .var("HOME", "/home/u")
+                .file("/home/u/.pgpass", "*:*:*:*:pw\n", 0o644);
+        let info = parse_env("postgres://u@h/d", &env);
+        assert_eq!(info.password, None);
+        let looked = info.login.looked.join(", ");
+        assert!(
+            looked.contains("the URL, PGPASSWORD (not set), the password file /home/u/.pgpass (ignored: it has group or world access, permissions 0644"),
+            "{looked}"
+        );
+        assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+        assert!(info.warnings[0].contains("chmod 0600 /home/u/.pgpass"));
+        let info = parse_env("postgres://u@h/d", &FakeEnv::new().var("HOME", "/home/u"));
+        assert!(
+            info.login
+                .looked
+                .join(", ")
+                .ends_with("the password file /home/u/.pgpass (it does not exist)"),
+            "{:?}",
+            info.login.looked
+        );
+        assert!(info.warnings.is_empty());
+    }
+
+    #[test]
+    fn service_file_problems_are_bad_input_at_their_line() {
+        let env = FakeEnv::new()
+            .var("PGSERVICEFILE", "/s.conf")
+            .var("PGSYSCONFDIR", "/etc/pg")
+            .file(
+                "/s.conf",
+                "[typo]\nhots=h\n[bad]\nsslmode=bogus\n[nested]\nservice=x\n[junk]\nnonsense\n[unsupported]\nkrbsrvname=x\n",
+                0o644,
+            );
+        for (service, named) in [
+            ("typo", "/s.conf:2 (service `typo`): unknown parameter `hots`"),
+            ("bad", "/s.conf:4 (service `bad`): invalid value `bogus` for `sslmode`"),
+            ("nested", "/s.conf:6 (service `nested`): a service cannot name another service"),
+            ("junk", "/s.conf:8: syntax error: expected key=value (service `junk`)"),
+            ("unsupported", "/s.conf:10 (service `unsupported`): parameter `krbsrvname` is not supported"),
+            ("missing", "service `missing` (from the URL) is not defined: looked in /s.conf (no [missing] section) and /etc/pg/pg_service.conf (no such file)"),
+        ] {
+            let err = parse_env_err(&format!("postgres://u@h/d?service={service}"), &env);
+            assert_eq!(&err.message[..named.len().min(err.message.len())], named, "{service}");
+        }
+        let err = parse_env_err("postgres://u@h/d?service=typo", &env);
+        assert!(err.hint.unwrap().starts_with("did you mean `host`?"));
+        let err = parse_env_err("postgres://u@h/d", &env.var("PGSERVICE", "gone"));
+        assert!(err.message.contains("(from PGSERVICE)"), "{}", err.message);
+    }
+
+    #[test]
+    fn client_certificates_named_or_by_default() {
+        let env = FakeEnv::new()
+            .var("HOME", "/home/u")
+            .file("/certs/c.crt", CERT, 0o644)
+            .file("/certs/c.key", KEY, 0o600);
+        // Named in the URL.
+        let info = parse_env(
+            "postgres://u@h/d?sslcert=/certs/c.crt&sslkey=/certs/c.key",
+            &env,
+        );
+        let cert = info.client_cert.expect("a client certificate");
+        assert_eq!(cert.cert_path, "/certs/c.crt");
+        assert_eq!(cert.chain.len(), 1);
+        // Named by the variables.
+        let with_vars = FakeEnv {
+            vars: env.vars.clone(),
+            files: env.files.clone(),
+        }
+        .var("PGSSLCERT", "/certs/c.crt")
+        .var("PGSSLKEY", "/certs/c.key");
+        assert!(parse_env("postgres://u@h/d", &with_vars)
+            .client_cert
+            .is_some());
+        // Not over a Unix socket, nor with sslmode=disable: no TLS, nothing read.
+        assert!(parse_env("postgres://u@/d?host=/tmp", &with_vars)
+            .client_cert
+            .is_none());
+        assert!(parse_env("postgres://u@h/d?sslmode=disable", &with_vars)
+            .client_cert
+            .is_none());
+        // None named and no default file: none.
+        assert!(parse_env("postgres://u@h/d", &env).client_cert.is_none());
+        // libpq's default files, when the certificate is there.
+        let env = env
+            .file("/home/u/.postgresql/postgresql.crt", CERT, 0o644)
+            .file("/home/u/.postgresql/postgresql.key", KEY, 0o600);
+        let info = parse_env("postgres://u@h/d", &env);
+        assert_eq!(
+            info.client_cert.unwrap().cert_path,
+            "/home/u/.postgresql/postgresql.crt"
+        );
+        assert_eq!(
+            info.login.client_cert.as_deref(),
+            Some("/home/u/.postgresql/postgresql.crt")
+        );
+    }
+
+    #[test]
+    fn client_certificate_problems_are_bad_input() {
+        let env = FakeEnv::new()
+            .var("HOME", "/home/u")
+            .file("/c.crt", CERT, 0o644)
+            .file("/c.key", KEY, 0o600)
+            .file("/loose.key", KEY, 0o644)
+            .file("/not-a-cert", "hello", 0o644)
+            .file("/cert-as-key", CERT, 0o600)
+            .file("/home/u/.postgresql/postgresql.crt", CERT, 0o644);
+        for (url, named) in [
+            ("postgres://u@h/d?sslcert=/missing.crt&sslkey=/c.key", "cannot read the client certificate /missing.crt (sslcert in the URL)"),
+            ("postgres://u@h/d?sslcert=/c.crt&sslkey=/missing.key", "cannot read the client key /missing.key (sslkey in the URL) of the certificate /c.crt"),
+            ("postgres://u@h/d?sslcert=/c.crt&sslkey=/loose.key", "the client key /loose.key has group or world access (permissions 0644)"),
+            ("postgres://u@h/d?sslcert=/not-a-cert&sslkey=/c.key", "no certificate found in the client certificate file /not-a-cert"),
+            ("postgres://u@h/d?sslcert=/c.crt&sslkey=/cert-as-key", "no private key found in the client key file /cert-as-key"),
+            // The default certificate without its key.
+            ("postgres://u@h/d", "cannot read the client key /home/u/.postgresql/postgresql.key (the default client key)"),
+        ] {
+            let err = parse_env_err(url, &env);
+            assert!(err.message.starts_with(named), "{url}: {}", err.message);
+            assert!(err.hint.is_some(), "{url}");
+        }
+        let env = env.var("PGSSLCERT", "/gone.crt");
+        let err = parse_env_err("postgres://u@h/d", &env);
+        assert!(
+            err.message
+                .starts_with("cannot read the client certificate /gone.crt (PGSSLCERT)"),
+            "{}",
+            err.message
+        );
     }
 }
