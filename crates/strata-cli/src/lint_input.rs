@@ -695,19 +695,8 @@ fn annotated_source(
 /// A strata file has `-- strata:` directives other than lint waivers (which plain files may use).
 fn is_strata_file(text: &str) -> bool {
     text.lines().any(|line| {
-        let Some(rest) = line.trim_start().strip_prefix("--") else {
-            return false;
-        };
-        let rest = rest.trim_start();
-        let Some(rest) = rest
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("strata:"))
-            .map(|_| &rest[7..])
-        else {
-            return false;
-        };
-        let key = rest.split_whitespace().next().unwrap_or("");
-        !key.to_ascii_lowercase().starts_with("lint-ignore")
+        strata_files::migration::strata_directive(line)
+            .is_some_and(|d| !d.key.to_ascii_lowercase().starts_with("lint-ignore"))
     })
 }
 
@@ -750,9 +739,7 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
+use strata_core::line_of_offset as line_at;
 
 fn line_of(text: &str, needle: &str) -> usize {
     text.find(needle).map_or(0, |at| line_at(text, at))

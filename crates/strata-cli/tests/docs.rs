@@ -163,3 +163,32 @@ fn nothing_cites_a_document_the_repository_does_not_hold() {
         found.join("\n")
     );
 }
+
+/// A newcomer finds things by file name: no source file outside `tests/` grows past 1,500 lines
+/// (inline test modules count; large ones move to a `tests.rs` beside the file).
+#[test]
+fn no_source_file_is_over_1500_lines() {
+    let mut stack = vec![repo_root().join("crates"), repo_root().join("examples")];
+    let mut long = Vec::new();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == "tests" || name == "target" {
+                continue;
+            }
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+            if lines > 1500 {
+                long.push(format!("{} ({lines} lines)", path.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these by concept:\n{}",
+        long.join("\n")
+    );
+}

@@ -37,6 +37,19 @@ pub fn quote_literal(value: &str) -> String {
 
 /// An optionally schema-qualified name, displayed quoted: `"schema"."name"`. In JSON:
 /// `{"schema": "app", "name": "users"}` (`schema` is `null` when unqualified).
+/// PostgreSQL keeps identifiers to this many bytes (`NAMEDATALEN - 1`) and silently cuts longer
+/// ones.
+pub const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// `name` as PostgreSQL stores it: cut to [`MAX_IDENTIFIER_BYTES`] bytes, at a character boundary.
+pub fn truncate_identifier(name: &str) -> &str {
+    let mut end = name.len().min(MAX_IDENTIFIER_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 #[derive(
     Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -77,6 +90,16 @@ impl fmt::Display for QualifiedName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_cut_as_postgres_cuts_them() {
+        assert_eq!(truncate_identifier("short"), "short");
+        let long = "a".repeat(70);
+        assert_eq!(truncate_identifier(&long).len(), 63);
+        // Never in the middle of a character: 'é' is two bytes.
+        let accented = format!("{}é", "a".repeat(62));
+        assert_eq!(truncate_identifier(&accented), "a".repeat(62));
+    }
 
     #[test]
     fn hostile_names_are_quoted() {

@@ -15,5 +15,8 @@ pub mod url;
 pub use checksum::Checksum;
 pub use diag::{edit_distance, Diagnostic};
 pub use dialect::Dialect;
-pub use ident::{quote_ident, quote_literal, QualifiedName};
+pub use ident::{
+    quote_ident, quote_literal, truncate_identifier, QualifiedName, MAX_IDENTIFIER_BYTES,
+};
+pub use text::line_of_offset;
 pub use url::{display_url, mask_url, url_scheme};

@@ -130,6 +130,55 @@ pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
     }
 }
 
+/// What kind of token a [`SqlToken`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An unquoted identifier or keyword.
+    Word,
+    /// A string of any kind: `'…'`, `E'…'`, dollar-quoted.
+    String,
+    /// A quoted identifier: `"…"`.
+    QuotedIdent,
+    /// A number or a `$1` parameter.
+    Number,
+    /// Any other single character (`::` is two).
+    Punct(u8),
+}
+
+/// One token of SQL text, by byte offsets; whitespace and comments are not tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SqlToken {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The tokens of `sql`, by the same lexical rules as [`split`] (strings, quoted identifiers,
+/// dollar quotes, nested comments): for code that must find names in SQL text without touching
+/// literals or comments. Never panics.
+pub fn tokens(sql: &str) -> Vec<SqlToken> {
+    Lexer::new(sql)
+        .map(|t| SqlToken {
+            kind: match t.kind {
+                Kind::Word => TokenKind::Word,
+                Kind::Str => TokenKind::String,
+                Kind::QuotedIdent => TokenKind::QuotedIdent,
+                Kind::Number => TokenKind::Number,
+                Kind::Punct(p) => TokenKind::Punct(p),
+            },
+            start: t.start,
+            end: t.end,
+        })
+        .collect()
+}
+
+/// Length in bytes of the whitespace and comments at the start of `text`.
+pub fn skip_trivia(text: &str) -> usize {
+    let mut lexer = Lexer::new(text);
+    lexer.skip_trivia();
+    lexer.pos
+}
+
 /// What a transaction-control statement does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TransactionControl {

@@ -7,6 +7,16 @@
 
 use std::borrow::Cow;
 
+/// The 1-based line of byte `offset` in `text` (an offset past the end counts as the end).
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 /// Whether `c` is shown escaped: C0 controls, DEL and C1 controls. Tab and newline are not
 /// (see [`escape_line`] for newlines).
 fn is_unsafe(c: char) -> bool {

@@ -45,15 +45,7 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a
         .map(|(_, c)| c)
 }
 
-/// 1-based line of a byte offset in `text`.
-pub(crate) fn line_of_offset(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
+pub(crate) use strata_core::line_of_offset;
 
 #[cfg(test)]
 mod tests {

@@ -319,7 +319,7 @@ fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
             .iter()
             .filter(|&&b| b == b'\n')
             .count()
-            + 1;
+            + 1; // (not a `str` yet: counted on the valid bytes)
         Diagnostic::new(
             shown,
             line,

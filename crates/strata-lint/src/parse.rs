@@ -136,39 +136,7 @@ fn locate_error(sql: &str, error: pg_query::Error) -> ParseError {
     ParseError { offset: 0, message }
 }
 
-/// Length in bytes of the whitespace and comments at the start of `text`.
-pub fn skip_trivia(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    loop {
-        while i < bytes.len() && (bytes[i] as char).is_ascii_whitespace() {
-            i += 1;
-        }
-        if bytes[i..].starts_with(b"--") {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
-        } else if bytes[i..].starts_with(b"/*") {
-            let mut depth = 0;
-            while i < bytes.len() {
-                if bytes[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else {
-            return i;
-        }
-    }
-}
+pub use strata_core::sql::skip_trivia;
 
 /// The node inside an optional protobuf box.
 pub fn inner(node: &Option<Box<Node>>) -> Option<&NodeEnum> {

@@ -516,11 +516,7 @@ pub fn type_sql(type_name: &Option<TypeName>) -> String {
 
 /// A name PostgreSQL would accept for a new object: cut to 63 bytes (at a character boundary).
 pub fn object_name(name: &str) -> String {
-    let mut end = name.len().min(63);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_owned()
+    strata_core::truncate_identifier(name).to_owned()
 }
 
 /// The table part of a [`table_name`] (`orders` of `app.orders`), for building object names.

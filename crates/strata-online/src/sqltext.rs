@@ -13,7 +13,7 @@ pub const VERSION_SCHEMA_PREFIX: &str = "strata_v_";
 
 /// PostgreSQL truncates identifiers to 63 bytes; names that would be truncated are shortened with
 /// a hash so that two long names never collide after truncation.
-const MAX_IDENT: usize = 63;
+const MAX_IDENT: usize = strata_core::MAX_IDENTIFIER_BYTES;
 
 /// `_strata_<part>_<part>...`, at most 63 bytes.
 pub fn helper_name(parts: &[&str]) -> String {
@@ -22,6 +22,7 @@ pub fn helper_name(parts: &[&str]) -> String {
         return name;
     }
     let hash = fnv1a(name.as_bytes());
+    // Room for `_` and eight hex digits.
     let mut cut = MAX_IDENT - 9;
     while !name.is_char_boundary(cut) {
         cut -= 1;
@@ -149,152 +150,39 @@ pub fn eval_over_new(expression: &str, columns: &[(String, String)]) -> String {
 /// calls (`from(`) and type names (`::from`) alone. Used for CHECK expressions written against
 /// a column's final name that must hold on its shadow column while both versions run.
 pub fn rewrite_column_refs(expression: &str, from: &str, to: &str) -> String {
-    let bytes = expression.as_bytes();
+    use strata_core::sql::{tokens, TokenKind};
+    let tokens = tokens(expression);
+    let punct = |k: usize, p: u8| tokens.get(k).map(|t| t.kind) == Some(TokenKind::Punct(p));
     let mut out = String::with_capacity(expression.len() + 16);
-    let mut i = 0;
-    let mut prev_significant: Option<&str> = None;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let start = i;
-        // Literals and comments are copied unchanged.
-        if c == b'\'' || ((c == b'E' || c == b'e') && bytes.get(i + 1) == Some(&b'\'')) {
-            let escapes = c != b'\'';
-            i += if escapes { 2 } else { 1 };
-            while i < bytes.len() {
-                if escapes && bytes[i] == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if bytes[i] == b'\'' {
-                    if bytes.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    break;
-                }
-                i += 1;
+    let mut copied = 0;
+    for (k, t) in tokens.iter().enumerate() {
+        let text = &expression[t.start..t.end];
+        let (name, quoted) = match t.kind {
+            TokenKind::Word => (text.to_lowercase(), false),
+            TokenKind::QuotedIdent if text.len() >= 2 => {
+                (text[1..text.len() - 1].replace("\"\"", "\""), true)
             }
-            i = i.min(bytes.len());
-            out.push_str(&expression[start..i]);
-            prev_significant = Some("'");
-            continue;
-        }
-        if c == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
-            out.push_str(&expression[start..i]);
-            continue;
-        }
-        if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            let mut depth = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            i = i.min(bytes.len());
-            out.push_str(&expression[start..i]);
-            continue;
-        }
-        if c == b'$' {
-            // A dollar-quoted string: $tag$ ... $tag$ (a `$1` parameter is not one).
-            let tag_end = expression[i + 1..]
-                .find('$')
-                .map(|p| i + 1 + p)
-                .filter(|&e| {
-                    expression[i + 1..e]
-                        .bytes()
-                        .all(|b| b == b'_' || b.is_ascii_alphanumeric())
-                        && !expression[i + 1..e].starts_with(|ch: char| ch.is_ascii_digit())
-                });
-            if let Some(tag_end) = tag_end {
-                let tag = &expression[i..=tag_end];
-                let body_start = tag_end + 1;
-                let end = expression[body_start..]
-                    .find(tag)
-                    .map_or(expression.len(), |p| body_start + p + tag.len());
-                out.push_str(&expression[i..end]);
-                i = end;
-                prev_significant = Some("'");
-                continue;
-            }
-        }
-        let (word, quoted) = if c == b'"' {
-            i += 1;
-            let mut name = String::new();
-            while i < bytes.len() {
-                if bytes[i] == b'"' {
-                    if bytes.get(i + 1) == Some(&b'"') {
-                        name.push('"');
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    break;
-                }
-                let ch = expression[i..].chars().next().unwrap_or(' ');
-                name.push(ch);
-                i += ch.len_utf8();
-            }
-            (Some(name), true)
-        } else if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 {
-            while i < bytes.len()
-                && (bytes[i] == b'_'
-                    || bytes[i] == b'$'
-                    || bytes[i].is_ascii_alphanumeric()
-                    || bytes[i] >= 0x80)
-            {
-                i += 1;
-            }
-            (Some(expression[start..i].to_lowercase()), false)
-        } else {
-            (None, false)
+            _ => continue,
         };
-        match word {
-            Some(name) => {
-                let next = expression[i..].trim_start();
-                let qualified = prev_significant == Some(".") || next.starts_with('.');
-                let call = next.starts_with('(');
-                let type_name = prev_significant == Some("::");
-                let matches = if quoted {
-                    name == from
-                } else {
-                    name == from.to_lowercase() && from == from.to_lowercase()
-                };
-                if matches && !qualified && !call && !type_name {
-                    out.push_str(&quote_ident(to));
-                } else {
-                    out.push_str(&expression[start..i]);
-                }
-                prev_significant = Some("word");
-            }
-            None => {
-                if c == b':' && bytes.get(i + 1) == Some(&b':') {
-                    out.push_str("::");
-                    i += 2;
-                    prev_significant = Some("::");
-                } else {
-                    let ch = expression[i..].chars().next().unwrap_or(' ');
-                    out.push(ch);
-                    i += ch.len_utf8();
-                    if !ch.is_whitespace() {
-                        prev_significant = Some(if ch == '.' { "." } else { "punct" });
-                    }
-                }
-            }
+        let qualified = (k > 0 && punct(k - 1, b'.')) || punct(k + 1, b'.');
+        let call = punct(k + 1, b'(');
+        // `value::name`: a type, not a column.
+        let type_name = k >= 2
+            && punct(k - 1, b':')
+            && punct(k - 2, b':')
+            && tokens[k - 2].end == tokens[k - 1].start;
+        let matches = if quoted {
+            name == from
+        } else {
+            name == from.to_lowercase() && from == from.to_lowercase()
+        };
+        if matches && !qualified && !call && !type_name {
+            out.push_str(&expression[copied..t.start]);
+            out.push_str(&quote_ident(to));
+            copied = t.end;
         }
     }
+    out.push_str(&expression[copied..]);
     out
 }
 
