@@ -422,9 +422,18 @@ fn pg_variables_never_turn_the_sqlite_default_into_postgres() {
         ("PGDATABASE", DB),
         ("PGSERVICE", "nowhere"),
     ];
+    // The default stays `sqlite://strata.db`: `current` (which only reads) says that file does
+    // not exist, rather than connecting to the server the variables describe.
+    let out = home.run("", &vars, &["current"]);
+    assert_exit(&out, 2);
+    let said = text(&out);
+    assert!(said.contains("strata.db") && said.contains("does not exist"), "{said}");
+    assert!(!said.contains("5433") && !said.contains(USER), "{said}");
+    assert_hidden(&out, &[PASSWORD]);
+    // Once the SQLite file exists, `current` reads it.
+    std::fs::write(home.path().join("strata.db"), "").unwrap();
     let out = home.run("", &vars, &["current"]);
     assert_logged_in(&out);
-    assert!(home.path().join("strata.db").is_file(), "{}", text(&out));
 }
 
 #[test]
