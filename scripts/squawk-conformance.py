@@ -47,13 +47,25 @@ SHARED = {
     "require-concurrent-index-creation": ["non-concurrent-index"],
     "require-concurrent-index-deletion": ["non-concurrent-drop-index"],
     "transaction-nesting": ["transaction-control"],
+    "ban-drop-database": ["drop-database"],
+    "ban-drop-not-null": ["drop-not-null"],
+    "ban-duplicate-column-assignments": ["duplicate-column-assignment"],
+    "ban-truncate-cascade": ["truncate-cascade"],
+    "identifier-too-long": ["identifier-too-long"],
+    "prefer-identity": ["prefer-identity"],
+    "prefer-robust-stmts": ["prefer-robust-stmts"],
+    "require-concurrent-partition-detach": ["non-concurrent-detach-partition"],
+    "require-concurrent-reindex": ["non-concurrent-reindex"],
+    "require-enum-value-ordering": ["enum-value-ordering"],
+    "require-table-schema": ["require-table-schema"],
+    "ban-create-domain-with-constraint": ["domain-constraint"],
+    "ban-alter-domain-with-add-constraint": ["domain-constraint"],
 }
 # Related but with another scope: measured and shown, not counted in the shared figure.
 RELATED = {
     "adding-foreign-key-constraint": ["constraint-without-not-valid", "missing-lock-timeout"],
-    "prefer-bigint-over-int": ["prefer-bigint-pk"],
-    "prefer-bigint-over-smallint": ["prefer-bigint-pk"],
-    "prefer-identity": ["add-serial-or-identity"],
+    "prefer-bigint-over-int": ["prefer-bigint-pk", "prefer-bigint"],
+    "prefer-bigint-over-smallint": ["prefer-bigint-pk", "prefer-bigint"],
     "prefer-repack": ["table-rewrite"],
     "require-timeout-settings": ["missing-lock-timeout"],
     "require-lock-timeout": ["missing-lock-timeout"],
@@ -148,8 +160,10 @@ def run_squawk(squawk, folder, assume_tx, version):
 def run_strata(strata, folder, version):
     with open(os.path.join(folder, "strata.toml"), "w") as f:
         f.write('migrations_dir = "."\n')
+        # squawk's opt-in rules are on in its tests: turn strata's on too.
+        f.write('\n[lint]\nrequire-table-schema = "on"\nprefer-bigint = "on"\n')
         if version:
-            f.write(f"\n[lint]\npg_version = {version}\n")
+            f.write(f"pg_version = {version}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GITHUB_ACTIONS")}
     flagged = collections.defaultdict(set)
     parse_failures = set()
