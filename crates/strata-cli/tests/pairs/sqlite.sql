@@ -320,3 +320,19 @@ CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);
 CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER, extra ANY) WITHOUT ROWID, STRICT;
          CREATE TABLE s (id INTEGER PRIMARY KEY, x TEXT);
 
+-- pair: added_column_leaves_the_trigger_that_names_the_table
+-- a:
+CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, n int CHECK (n>0));
+CREATE TABLE profiles (user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    display_name TEXT NOT NULL, bio TEXT);
+CREATE TRIGGER users_default_profile AFTER INSERT ON users
+BEGIN
+    INSERT INTO profiles (user_id, display_name) VALUES (NEW.id, NEW.email);
+END;
+INSERT INTO users VALUES (1, 'a@example.com', 1);
+-- b:
+CREATE TABLE users (id INTEGER PRIMARY KEY, "email" TEXT NOT NULL, n INT CHECK ( n > 0 ));
+CREATE TABLE profiles (user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    display_name TEXT NOT NULL, bio TEXT, avatar TEXT);
+CREATE TRIGGER users_default_profile AFTER INSERT ON users BEGIN INSERT INTO profiles (user_id, display_name) VALUES (NEW.id, NEW.email); END;
+
