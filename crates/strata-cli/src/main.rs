@@ -1,5 +1,7 @@
 //! The `strata` binary: parse arguments, run one command, map the outcome to an exit code.
 
+#[cfg(test)]
+mod chain_tests;
 mod cli;
 mod commands;
 mod context;

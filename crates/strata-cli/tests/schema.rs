@@ -820,3 +820,52 @@ fn inspect_output_takes_hand_written_additions() {
     assert_exit(&out, 1);
     assert!(stdout(&out).contains("added_by_hand"), "{}", text(&out));
 }
+
+/// SQLite: a column added to `profiles` in the quickstart's schema is one change, and the file
+/// autogenerate writes adds it and touches nothing else (the trigger on `users` that names
+/// `profiles` stays).
+#[test]
+fn sqlite_an_added_column_is_one_change() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
+    let project = Project::new();
+    for dir in ["migrations", "schema"] {
+        std::fs::create_dir_all(project.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(
+                entry.path(),
+                project.path().join(dir).join(entry.file_name()),
+            )
+            .unwrap();
+        }
+    }
+    project.config("migrations_dir = \"migrations\"\nschema = [\"schema\"]\n");
+    let db = Db::sqlite();
+    let url = Some(db.url());
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    let shop = project.path().join("schema").join("shop.sql");
+    let edited = read(&shop).replace("    bio TEXT\n", "    bio TEXT,\n    avatar TEXT\n");
+    std::fs::write(&shop, edited).unwrap();
+    let out = strata(project.path(), url, &["check"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("(1 change(s))"), "{}", text(&out));
+    let before = migration_files(&project).len();
+    let out = strata(
+        project.path(),
+        url,
+        &["revision", "--autogenerate", "-m", "avatar"],
+    );
+    assert_exit(&out, 0);
+    let files = migration_files(&project);
+    assert_eq!(files.len(), before + 1);
+    let written = read(
+        &project
+            .path()
+            .join("migrations")
+            .join(files.last().unwrap()),
+    );
+    assert!(written.contains("ADD COLUMN \"avatar\" TEXT"), "{written}");
+    assert!(!written.contains("TRIGGER"), "{written}");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_exit(&strata(project.path(), url, &["check"]), 0);
+}

@@ -226,6 +226,149 @@ pub fn is_transaction_control(statement: &str) -> bool {
     transaction_control(statement).is_some()
 }
 
+/// Functions that return a new value on every call: a column default calling one is evaluated for
+/// every row (lint's `volatile-default`, the diff's `table-rewrite` on `ADD COLUMN`).
+pub const VOLATILE_FUNCTIONS: &[&str] = &[
+    "clock_timestamp",
+    "timeofday",
+    "random",
+    "random_normal",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "gen_random_bytes",
+    "nextval",
+    "txid_current",
+    "pg_current_xact_id",
+];
+
+/// Functions known to be stable or immutable: PostgreSQL evaluates a default calling only these
+/// once, at `ALTER TABLE` time (11+). Any function not listed here is treated as volatile.
+pub const NON_VOLATILE_FUNCTIONS: &[&str] = &[
+    // Stable: the transaction's time, settings, session.
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_setting",
+    "current_database",
+    "current_schema",
+    "pg_backend_pid",
+    // Immutable constructors and conversions often used in defaults.
+    "make_date",
+    "make_time",
+    "make_timestamp",
+    "make_timestamptz",
+    "make_interval",
+    "to_timestamp",
+    "to_date",
+    "to_char",
+    "to_number",
+    "date_trunc",
+    "timezone",
+    "lower",
+    "upper",
+    "concat",
+    "concat_ws",
+    "length",
+    "substr",
+    "substring",
+    "replace",
+    "trim",
+    "btrim",
+    "md5",
+    "abs",
+    "round",
+    "greatest",
+    "least",
+    "jsonb_build_object",
+    "jsonb_build_array",
+    "json_build_object",
+    "json_build_array",
+    "to_jsonb",
+    "to_json",
+    "array_fill",
+    "uuid_nil",
+    "point",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tstzrange",
+    "daterange",
+];
+
+/// The functions an expression in PostgreSQL's text calls (`pg_get_expr` of a default): the last
+/// part of each name, lower-cased, in order. Type names after `::` are not calls.
+pub fn function_calls(expr: &str) -> Vec<String> {
+    let tokens: Vec<Token> = Lexer::new(expr).collect();
+    // The words of a cast's type (`::character varying(10)`, `::pg_catalog.numeric(10,2)`).
+    let mut cast_type = vec![false; tokens.len()];
+    for i in 1..tokens.len() {
+        if matches!(tokens[i].kind, Kind::Punct(b':'))
+            && matches!(tokens[i - 1].kind, Kind::Punct(b':'))
+        {
+            let mut j = i + 1;
+            while let Some(t) = tokens.get(j) {
+                if !matches!(t.kind, Kind::Word | Kind::QuotedIdent | Kind::Punct(b'.')) {
+                    break;
+                }
+                cast_type[j] = true;
+                j += 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if !matches!(t.kind, Kind::Word | Kind::QuotedIdent) || cast_type[i] {
+            continue;
+        }
+        if !matches!(tokens.get(i + 1).map(|n| n.kind), Some(Kind::Punct(b'('))) {
+            continue;
+        }
+        let text = t.text(expr);
+        let name = match t.kind {
+            Kind::QuotedIdent => text.trim_matches('"').replace("\"\"", "\""),
+            _ => text.to_ascii_lowercase(),
+        };
+        if t.kind == Kind::Word
+            && matches!(
+                name.as_str(),
+                "row"
+                    | "array"
+                    | "cast"
+                    | "coalesce"
+                    | "nullif"
+                    | "greatest"
+                    | "least"
+                    | "in"
+                    | "and"
+                    | "or"
+                    | "not"
+                    | "exists"
+                    | "any"
+                    | "all"
+                    | "some"
+                    | "values"
+            )
+            && !NON_VOLATILE_FUNCTIONS.contains(&name.as_str())
+        {
+            continue;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// The first function `expr` calls that is not known to be stable or immutable: a column default
+/// calling it is evaluated for every existing row (`ADD COLUMN` rewrites the table).
+pub fn volatile_call(expr: &str) -> Option<String> {
+    function_calls(expr)
+        .into_iter()
+        .find(|name| !NON_VOLATILE_FUNCTIONS.contains(&name.as_str()))
+}
+
 /// Whether `statement` only validates constraints (`ALTER TABLE … VALIDATE CONSTRAINT …`,
 /// `ALTER DOMAIN … VALIDATE CONSTRAINT …`): it checks existing rows and changes no definition, so
 /// a migration made of such statements has nothing for its down to undo.
@@ -741,6 +884,32 @@ mod tests {
 
     fn sqls(text: &str) -> Vec<String> {
         split(text, 1).into_iter().map(|s| s.sql).collect()
+    }
+
+    #[test]
+    fn the_functions_an_expression_calls() {
+        assert_eq!(
+            function_calls("nextval('public.\"a b_seq\"'::regclass)"),
+            ["nextval"]
+        );
+        assert_eq!(
+            volatile_call("nextval('s'::regclass)").as_deref(),
+            Some("nextval")
+        );
+        assert_eq!(volatile_call("now()"), None);
+        assert_eq!(volatile_call("'x'::character varying(10)"), None);
+        assert_eq!(volatile_call("(0)::numeric(10,2)"), None);
+        assert_eq!(volatile_call("(0)::pg_catalog.numeric(10,2)"), None);
+        assert_eq!(volatile_call("CURRENT_TIMESTAMP"), None);
+        assert_eq!(volatile_call("lower(upper('a'::text))"), None);
+        assert_eq!(
+            volatile_call("COALESCE(public.\"My f\"(1), 0)").as_deref(),
+            Some("My f")
+        );
+        assert_eq!(
+            volatile_call("gen_random_uuid()").as_deref(),
+            Some("gen_random_uuid")
+        );
     }
 
     #[test]

@@ -255,6 +255,40 @@ fn columns_added_with_alter_table() {
         .starts_with("ALTER TABLE \"t\" ADD COLUMN \"email\" TEXT COLLATE \"NOCASE\""));
 }
 
+/// Adding a column to one table changes that table only: the trigger on another table that names
+/// it, and text spelled differently (`int` / `INT`, `n>0` / `n > 0`, quotes), are left alone.
+#[test]
+fn an_added_column_and_other_spellings_change_nothing_else() {
+    let a = "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, n int CHECK (n>0));
+         CREATE TABLE profiles (user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+             display_name TEXT NOT NULL, bio TEXT);
+         CREATE INDEX users_email ON users (email);
+         CREATE VIEW named AS SELECT id, email FROM users;
+         CREATE TRIGGER users_default_profile AFTER INSERT ON users
+         BEGIN
+             INSERT INTO profiles (user_id, display_name) VALUES (NEW.id, NEW.email);
+         END;
+         INSERT INTO users VALUES (1, 'a@example.com', 1);";
+    let b = "CREATE TABLE users (id INTEGER PRIMARY KEY, \"email\" TEXT NOT NULL, n INT CHECK ( n > 0 ));
+         CREATE TABLE profiles (user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+             display_name TEXT NOT NULL, bio TEXT, avatar TEXT);
+         CREATE INDEX users_email ON users (\"email\");
+         CREATE VIEW named AS SELECT id, email FROM users;
+         CREATE TRIGGER users_default_profile AFTER INSERT ON users BEGIN INSERT INTO profiles (user_id, display_name) VALUES (NEW.id, NEW.email); END;";
+    let mut db = open(a);
+    let (ma, mb) = (model(&db), model(&open(b)));
+    let plan = diff(&ma, &mb, &DiffOptions::default());
+    assert_eq!(kinds(&plan), [ChangeKind::AddColumn], "{plan:#?}");
+    run(&mut db, "up", &plan.up());
+    healthy(&db, "up");
+    // The database now holds B up to spelling: nothing left to do.
+    let rest = diff(&model(&db), &mb, &DiffOptions::default());
+    assert!(rest.is_empty(), "{rest:#?}");
+    run(&mut db, "down", &plan.down());
+    assert!(diff(&model(&db), &ma, &DiffOptions::default()).is_empty());
+    assert_eq!(query(&db, "SELECT email FROM users"), "a@example.com");
+}
+
 #[test]
 fn trailing_column_dropped_and_another_added() {
     let plan = Pair::new(

@@ -510,7 +510,7 @@ impl LintSettings {
         Ok(())
     }
 
-    fn lint(&self, inputs: &Inputs) -> Report {
+    pub(crate) fn lint(&self, inputs: &Inputs) -> Report {
         let mut report = strata_lint::lint(&inputs.sources, &self.options);
         if !self.waiver_levels.is_empty() {
             report

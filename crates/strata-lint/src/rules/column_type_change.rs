@@ -11,8 +11,8 @@
 //!
 //! The statement does not say the old type. It is taken from what the migration itself says
 //! earlier (a `CREATE TABLE`, `ADD COLUMN` or earlier `TYPE` change in the section; for a down,
-//! also its up); when unknown, the rule fires and says the change is safe only if
-//! binary-compatible.
+//! also its up; for an up, the type its down changes the column back to); when unknown, the rule
+//! fires and says the change is safe only if binary-compatible.
 
 use super::{Hit, SectionCx};
 use crate::locks::{self, LockLevel};
@@ -40,7 +40,8 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
         let new = &def.type_name;
         let new_sql = walk::type_sql(new);
         let using = def.raw_default.as_deref();
-        let old = old_type(before.iter().chain(&cx.statements[..i]), &table, column);
+        let old = old_type(before.iter().chain(&cx.statements[..i]), &table, column)
+            .or_else(|| restored_type(cx, &table, column));
         // PostgreSQL 12+: timestamp <-> timestamptz is metadata-only when the session's
         // TimeZone is UTC.
         let earlier = &cx.statements[..i];
@@ -146,6 +147,22 @@ fn old_type<'a>(
     found
 }
 
+/// In an up, the type the file's down changes the column back to: the type it had before (the
+/// down restores it). Only when the down changes that column's type once.
+fn restored_type(cx: &SectionCx<'_>, table: &str, column: &str) -> Option<TypeName> {
+    if cx.is_down() {
+        return None;
+    }
+    let down = cx.sibling(SectionKind::Down)?;
+    let mut found = walk::altered_columns(down, AlterTableType::AtAlterColumnType)
+        .into_iter()
+        .filter(|a| a.cmd.name == column && walk::same_table(&a.table, table));
+    match (found.next(), found.next()) {
+        (Some(a), None) => a.column.type_name.clone(),
+        _ => None,
+    }
+}
+
 /// Whether an earlier `SET TimeZone` (or `SET TIME ZONE`) made the session's zone UTC.
 fn utc_session(earlier: &[Statement]) -> bool {
     let mut utc = false;
@@ -246,6 +263,35 @@ mod tests {
     const RULE: &str = "column-type-change";
 
     #[test]
+    fn the_down_says_the_old_type() {
+        // The down changes the column back: that is the type it had.
+        assert!(!fires_with_down_sql(
+            "ALTER TABLE orders ALTER COLUMN p TYPE numeric(12,2);",
+            "ALTER TABLE orders ALTER COLUMN p TYPE numeric(10,2);"
+        ));
+        assert!(!fires_with_down_sql(
+            "ALTER TABLE \"app\".\"t\" ALTER COLUMN \"v\" TYPE text;",
+            "ALTER TABLE \"app\".\"t\" ALTER COLUMN \"v\" TYPE character varying(10);"
+        ));
+        // Not binary-compatible: still a rewrite.
+        assert!(fires_with_down_sql(
+            "ALTER TABLE orders ALTER COLUMN n TYPE bigint;",
+            "ALTER TABLE orders ALTER COLUMN n TYPE integer;"
+        ));
+        // A down of another column says nothing about this one.
+        assert!(fires_with_down_sql(
+            "ALTER TABLE orders ALTER COLUMN p TYPE numeric(12,2);",
+            "ALTER TABLE orders ALTER COLUMN q TYPE numeric(10,2);"
+        ));
+    }
+
+    fn fires_with_down_sql(up: &str, down: &str) -> bool {
+        lint_with(&[source_up_down(up, down)], &Options::default())
+            .iter()
+            .any(|f| f.rule == RULE && f.line < 100)
+    }
+
+    #[test]
     fn fires_on_a_rewrite_or_an_unknown_old_type() {
         for sql in [
             "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;",
@@ -323,18 +369,22 @@ mod tests {
             "ALTER TABLE orders ALTER COLUMN code TYPE varchar(20);",
         );
         let hits = of(&found, RULE);
-        assert_eq!(hits.len(), 2);
+        // The up widens from the type its down restores (varchar(20)): binary-compatible.
+        assert_eq!(hits.len(), 1);
         assert!(
-            hits[1].message.contains("from varchar(50) to varchar(20)"),
+            hits[0].message.contains("from varchar(50) to varchar(20)"),
             "{}",
-            hits[1].message
+            hits[0].message
         );
-        // The down widens what the up narrowed: binary-compatible.
+        // The down widens what the up narrowed: binary-compatible; the up narrows from the
+        // varchar(50) its down restores: a rewrite.
         let found = lint_up_down(
             "ALTER TABLE orders ALTER COLUMN code TYPE varchar(20);",
             "ALTER TABLE orders ALTER COLUMN code TYPE varchar(50);",
         );
-        assert_eq!(of(&found, RULE).len(), 1);
+        let hits = of(&found, RULE);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].line < 100, "{hits:?}");
     }
 
     #[test]

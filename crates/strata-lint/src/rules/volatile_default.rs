@@ -18,77 +18,13 @@ use crate::locks::{self, LockLevel};
 use crate::walk;
 use pg_query::protobuf::{AlterTableType, ColumnDef, ConstrType, Node};
 
-/// Functions that return a new value on every call: a default calling one is evaluated per row.
-pub const VOLATILE: &[&str] = &[
-    "clock_timestamp",
-    "timeofday",
-    "random",
-    "random_normal",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "gen_random_bytes",
-    "nextval",
-    "txid_current",
-    "pg_current_xact_id",
-];
+/// Functions that return a new value on every call: a default calling one is evaluated per row
+/// (shared with the diff, which marks such an `ADD COLUMN` as a table rewrite).
+pub use strata_core::sql::VOLATILE_FUNCTIONS as VOLATILE;
 
 /// Functions known to be stable or immutable: PostgreSQL evaluates a default calling only these
 /// once, at `ALTER TABLE` time (11+). Any function not listed here is treated as volatile.
-pub const NON_VOLATILE: &[&str] = &[
-    // Stable: the transaction's time, settings, session.
-    "now",
-    "transaction_timestamp",
-    "statement_timestamp",
-    "current_setting",
-    "current_database",
-    "current_schema",
-    "pg_backend_pid",
-    // Immutable constructors and conversions often used in defaults.
-    "make_date",
-    "make_time",
-    "make_timestamp",
-    "make_timestamptz",
-    "make_interval",
-    "to_timestamp",
-    "to_date",
-    "to_char",
-    "to_number",
-    "date_trunc",
-    "timezone",
-    "lower",
-    "upper",
-    "concat",
-    "concat_ws",
-    "length",
-    "substr",
-    "substring",
-    "replace",
-    "trim",
-    "btrim",
-    "md5",
-    "abs",
-    "round",
-    "greatest",
-    "least",
-    "jsonb_build_object",
-    "jsonb_build_array",
-    "json_build_object",
-    "json_build_array",
-    "to_jsonb",
-    "to_json",
-    "array_fill",
-    "uuid_nil",
-    "point",
-    "int4range",
-    "int8range",
-    "numrange",
-    "tstzrange",
-    "daterange",
-];
+pub use strata_core::sql::NON_VOLATILE_FUNCTIONS as NON_VOLATILE;
 
 /// Why a default is volatile: the first call to a function not known to be non-volatile
 /// (`Some((name, offset))`), or `None` for a constant, a cast of one, `CURRENT_TIMESTAMP` and

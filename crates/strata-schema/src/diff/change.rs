@@ -115,19 +115,23 @@ pub enum HazardId {
     PossibleRename,
     /// A change the diff does not make: a person writes it.
     ManualStep,
+    /// A table or column is renamed (from a hint): clients that use the old name fail from then
+    /// on.
+    Rename,
 }
 
 impl HazardId {
-    pub const ALL: [HazardId; 5] = [
+    pub const ALL: [HazardId; 6] = [
         HazardId::DataLoss,
         HazardId::TableRewrite,
         HazardId::NotNullBackfill,
         HazardId::PossibleRename,
         HazardId::ManualStep,
+        HazardId::Rename,
     ];
 
     /// The stable id: `data-loss`, `table-rewrite`, `not-null-backfill`, `possible-rename`,
-    /// `manual-step`.
+    /// `manual-step`, `rename`.
     pub fn as_str(self) -> &'static str {
         match self {
             HazardId::DataLoss => "data-loss",
@@ -135,6 +139,7 @@ impl HazardId {
             HazardId::NotNullBackfill => "not-null-backfill",
             HazardId::PossibleRename => "possible-rename",
             HazardId::ManualStep => "manual-step",
+            HazardId::Rename => "rename",
         }
     }
 }
@@ -213,6 +218,9 @@ pub struct Change {
     /// cannot be used in the transaction that added it): it runs in a transaction of its own,
     /// before the changes that may use it.
     pub own_transaction: bool,
+    /// Needs what the validating migration establishes (`ADD GENERATED … AS IDENTITY` needs the
+    /// `NOT NULL` its column gets there): it runs after it, in the same migration.
+    pub after_validation: bool,
     /// Set when no down can be written: why (`down` is then empty).
     pub irreversible: Option<String>,
     /// Set when the down refuses to run (fails) while data depends on what the up added: what
@@ -273,6 +281,7 @@ pub(crate) fn change(
         foreign_key: false,
         renames: Vec::new(),
         own_transaction: false,
+        after_validation: false,
         irreversible: None,
         destructive_downgrade: None,
     }

@@ -8,30 +8,33 @@ use super::sequences::owned_sequences;
 use super::tables::table_ref;
 use crate::model::*;
 use crate::render;
-use strata_core::quote_ident;
+use strata_core::{quote_ident, QualifiedName};
 
 fn column_sql(c: &Column) -> String {
     render::column_definition(c).trim_start().to_owned()
 }
 
-/// `character varying(n)` → `(m ≥ n)`, unbounded or `text`; `numeric(p,s)` → `(q ≥ p, s)` or
-/// unconstrained: no rewrite, no rescan.
-fn binary_compatible(old: &Column, new: &Column) -> bool {
-    let varchar = |c: &Column| c.type_name == "character varying";
-    if varchar(old) {
-        if new.type_name == "text" {
-            return true;
-        }
-        if varchar(new) {
-            return match (old.type_modifier, new.type_modifier) {
-                (_, None) => true,
-                (Some(a), Some(b)) => b >= a,
-                (None, Some(_)) => false,
-            };
-        }
+/// Whether PostgreSQL changes the column's type in place, without rewriting or scanning the table
+/// (the same rules as lint's `column-type-change`): the same type (a collation change);
+/// `character varying(n)` → `(m ≥ n)`, unbounded or `text`; `text` → unbounded `character
+/// varying`; `bit varying(n)` → `(m ≥ n)` or unbounded; `numeric(p,s)` → `(q ≥ p, s)` or
+/// unconstrained; `cidr` → `inet`.
+pub(super) fn binary_compatible(old: &Column, new: &Column) -> bool {
+    if old.data_type == new.data_type {
+        return true;
     }
-    if old.type_name == "numeric" && new.type_name == "numeric" {
-        return match (old.type_modifier, new.type_modifier) {
+    let wider = |a: Option<i32>, b: Option<i32>| match (a, b) {
+        (_, None) => true,
+        (Some(a), Some(b)) => b >= a,
+        (None, Some(_)) => false,
+    };
+    match (old.type_name.as_str(), new.type_name.as_str()) {
+        ("character varying", "character varying") | ("bit varying", "bit varying") => {
+            wider(old.type_modifier, new.type_modifier)
+        }
+        ("character varying" | "text", "text") => true,
+        ("text", "character varying") => new.type_modifier.is_none(),
+        ("numeric", "numeric") => match (old.type_modifier, new.type_modifier) {
             (_, None) => true,
             (Some(a), Some(b)) => {
                 // typmod = ((precision << 16) | scale) + 4
@@ -40,9 +43,66 @@ fn binary_compatible(old: &Column, new: &Column) -> bool {
                 sa == sb && pb >= pa
             }
             (None, Some(_)) => false,
-        };
+        },
+        ("cidr", "inet") => true,
+        _ => false,
     }
-    false
+}
+
+/// How an `ALTER COLUMN … TYPE` converts the values: `None` when PostgreSQL's own assignment cast
+/// does it (no `USING`: a binary-compatible change then neither rewrites nor scans), `Some(using)`
+/// when it needs an explicit one, `Err(why)` when there is no cast at all (a person writes it).
+fn conversion(
+    old: &Column,
+    new: &Column,
+    enums: &[QualifiedName],
+) -> Result<Option<String>, String> {
+    if binary_compatible(old, new) {
+        return Ok(None);
+    }
+    let array = |c: &Column| c.type_name.ends_with("[]");
+    let base = |c: &Column| c.type_name.trim_end_matches("[]").to_owned();
+    const NUMBERS: &[&str] = &[
+        "smallint",
+        "integer",
+        "bigint",
+        "numeric",
+        "real",
+        "double precision",
+    ];
+    const STRINGS: &[&str] = &["text", "character varying", "character", "name"];
+    const TIMES: &[&str] = &[
+        "date",
+        "timestamp without time zone",
+        "timestamp with time zone",
+    ];
+    let is_enum = |c: &Column| {
+        super::enums::parse_type_name(&base(c)).is_some_and(|(name, _)| enums.contains(&name))
+    };
+    let (o, n) = (base(old), base(new));
+    if array(old) == array(new) {
+        let family = |list: &[&str]| list.contains(&o.as_str()) && list.contains(&n.as_str());
+        // Assignment casts: among numbers, among times, and to any string type.
+        if family(NUMBERS) || family(TIMES) || STRINGS.contains(&n.as_str()) {
+            return Ok(None);
+        }
+    }
+    let col = quote_ident(&new.name);
+    if is_enum(old) || is_enum(new) {
+        // An enum converts only from and to text (and another enum through text).
+        if STRINGS.contains(&o.as_str()) || STRINGS.contains(&n.as_str()) {
+            return Ok(Some(format!("{col}::{}", new.data_type)));
+        }
+        if is_enum(old) && is_enum(new) && array(old) == array(new) {
+            let via = if array(old) { "text[]" } else { "text" };
+            return Ok(Some(format!("{col}::{via}::{}", new.data_type)));
+        }
+        return Err(format!(
+            "PostgreSQL has no cast from {} to {}",
+            old.data_type, new.data_type
+        ));
+    }
+    Ok(Some(format!("{col}::{}", new.data_type)))
 }
 
 /// What a table's parents (partition parent, inheritance parents) do to a column: ALTER TABLE
@@ -163,6 +223,28 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
                 quote_ident(&c.name)
             )],
         );
+        // Every existing row needs its own value: PostgreSQL rewrites the table (as lint's
+        // add-serial-or-identity and volatile-default say).
+        let rewrite = if c.identity.is_some() {
+            Some("an identity column".to_owned())
+        } else if c.generated.is_some() {
+            Some("a stored generated column".to_owned())
+        } else {
+            c.default
+                .as_deref()
+                .and_then(strata_core::sql::volatile_call)
+                .map(|f| format!("a default calling {f}(), which is not known to be stable"))
+        };
+        if let Some(why) = rewrite {
+            ch.hazards.push(hazard(
+                HazardId::TableRewrite,
+                format!(
+                    "{}.{}: adding {why} computes it for every existing row, rewriting the table under an ACCESS EXCLUSIVE lock",
+                    name,
+                    quote_ident(&c.name)
+                ),
+            ));
+        }
         if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
             ch.hazards.push(hazard(
                 HazardId::NotNullBackfill,
@@ -212,25 +294,65 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
             }
         }
         if type_changes {
-            let mut ch = col(
-                ChangeKind::AlterColumnType,
-                c,
-                vec![retype(&alter(c), &n)],
-                vec![retype(&alter(c), o)],
-            );
-            if o.data_type != n.data_type && !binary_compatible(o, &n) {
-                ch.hazards.push(hazard(
-                    HazardId::TableRewrite,
-                    format!(
-                        "{}.{}: {} -> {} rewrites the table under an ACCESS EXCLUSIVE lock",
+            let enums: Vec<QualifiedName> = from
+                .enums
+                .iter()
+                .chain(&to.enums)
+                .map(|e| e.name.clone())
+                .collect();
+            match (conversion(o, &n, &enums), conversion(&n, o, &enums)) {
+                (Ok(up), Ok(down)) => {
+                    let mut ch = col(
+                        ChangeKind::AlterColumnType,
+                        c,
+                        vec![retype(&alter(c), &n, up.as_deref())],
+                        vec![retype(&alter(c), o, down.as_deref())],
+                    );
+                    if !binary_compatible(o, &n) {
+                        ch.hazards.push(hazard(
+                            HazardId::TableRewrite,
+                            format!(
+                                "{}.{}: {} -> {} rewrites the table under an ACCESS EXCLUSIVE lock",
+                                name,
+                                quote_ident(c),
+                                o.data_type,
+                                n.data_type
+                            ),
+                        ));
+                    }
+                    b.push_at(Phase::AlterColumn, depth, ch);
+                }
+                (Err(why), _) | (_, Err(why)) => {
+                    // No cast: a person writes the conversion; the plan holds the template.
+                    let message = format!(
+                        "{}.{} changes from {} to {}, and {why}: write the conversion by hand",
                         name,
                         quote_ident(c),
                         o.data_type,
                         n.data_type
-                    ),
-                ));
+                    );
+                    let template = format!(
+                        "-- {} TYPE {} USING (CASE {} WHEN … THEN … END)::{};",
+                        alter(c),
+                        n.data_type,
+                        quote_ident(c),
+                        n.data_type
+                    );
+                    let mut ch = col(
+                        ChangeKind::ManualStep,
+                        c,
+                        vec![format!("-- manual step: {message}, for example:"), template],
+                        vec![format!(
+                            "-- manual step: change {}.{} back to {} by hand",
+                            name,
+                            quote_ident(c),
+                            o.data_type
+                        )],
+                    );
+                    ch.hazards.push(hazard(HazardId::ManualStep, message));
+                    b.push_at(Phase::AlterColumn, depth, ch);
+                }
             }
-            b.push_at(Phase::AlterColumn, depth, ch);
         }
         if defaults.0 != defaults.1 || (type_changes && defaults.0.is_some()) {
             if let Some(d) = defaults.1 {
@@ -322,40 +444,31 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
                 early.up.iter().chain(&validating.up).cloned().collect(),
                 vec![drop_not_null],
             );
-            // An identity added to the column needs NOT NULL in the same migration (ADD IDENTITY
-            // takes the same lock): then the change stays in one piece.
-            if !(o.identity.is_none() && n.identity.is_some()) {
-                ch.validation = Some(Validation { early, validating });
-            }
+            ch.validation = Some(Validation { early, validating });
             b.push_at(Phase::AlterColumn, depth, ch);
         }
         if let (None, Some(id)) = (&o.identity, &n.identity) {
-            b.push_at(
-                Phase::AlterColumn,
-                depth,
-                col(
-                    ChangeKind::AddIdentity,
-                    c,
-                    vec![format!("{} ADD {};", alter(c), identity_sql(id))],
-                    vec![format!("{} DROP IDENTITY;", alter(c))],
-                ),
+            let mut ch = col(
+                ChangeKind::AddIdentity,
+                c,
+                vec![format!("{} ADD {};", alter(c), identity_sql(id))],
+                vec![format!("{} DROP IDENTITY;", alter(c))],
             );
+            // It needs the NOT NULL the validating migration sets.
+            ch.after_validation = !o.not_null && n.not_null && !not_null_inherited;
+            b.push_at(Phase::AlterColumn, depth, ch);
         }
     }
 }
 
-fn retype(alter: &str, c: &Column) -> String {
+fn retype(alter: &str, c: &Column, using: Option<&str>) -> String {
     let collate = c
         .collation
         .as_ref()
         .map(|x| format!(" COLLATE {x}"))
         .unwrap_or_default();
-    format!(
-        "{alter} TYPE {}{collate} USING {}::{};",
-        c.data_type,
-        quote_ident(&c.name),
-        c.data_type
-    )
+    let using = using.map(|u| format!(" USING {u}")).unwrap_or_default();
+    format!("{alter} TYPE {}{collate}{using};", c.data_type)
 }
 
 fn identity_sql(id: &Identity) -> String {
@@ -449,10 +562,15 @@ mod tests {
             let p = plan(&from, &to);
             let c = only(&p, ChangeKind::AlterColumnType);
             assert_eq!(hazards(c) == ["table-rewrite"], rewrite, "{a} -> {b}");
+            // Only a rewrite needs (and gets) a USING; the others are PostgreSQL's own cast.
+            let expected = match (a, b) {
+                ("text", "integer") => format!(r#" TYPE {b} USING "order"::{b};"#),
+                _ => format!(" TYPE {b};"),
+            };
             assert_eq!(
                 c.up,
                 [format!(
-                    r#"ALTER TABLE "a""b"."Mixed Case" ALTER COLUMN "order" TYPE {b} USING "order"::{b};"#
+                    r#"ALTER TABLE "a""b"."Mixed Case" ALTER COLUMN "order"{expected}"#
                 )]
             );
         }

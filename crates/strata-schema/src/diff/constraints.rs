@@ -2,7 +2,7 @@
 //! then validated), foreign keys' deferrability altered, `NOT VALID` ones validated.
 
 use super::by_key;
-use super::change::{change, ChangeKind};
+use super::change::{change, ChangeKind, Part, Validation};
 use super::comments::{comment_change, comment_statements};
 use super::order::{Builder, Phase};
 use crate::model::*;
@@ -38,6 +38,26 @@ fn deferrability(c: &Constraint) -> String {
             "INITIALLY IMMEDIATE"
         }
     )
+}
+
+/// The index part of a primary key or unique constraint's definition (`(a, b) INCLUDE (c)`), for
+/// `CREATE UNIQUE INDEX … USING btree <it>`; `None` for a form an index cannot take as it is.
+fn unique_index_form(c: &Constraint) -> Option<String> {
+    let rest = match c.kind {
+        ConstraintKind::PrimaryKey => {
+            core_definition(&c.definition).strip_prefix("PRIMARY KEY ")?
+        }
+        ConstraintKind::Unique => core_definition(&c.definition).strip_prefix("UNIQUE ")?,
+        _ => return None,
+    };
+    if let Some(columns) = rest.strip_prefix("NULLS NOT DISTINCT ") {
+        return (columns.starts_with('(')
+            && columns.ends_with(')')
+            && !columns.contains(" INCLUDE ")
+            && !columns.contains(" WITH ("))
+        .then(|| format!("{columns} NULLS NOT DISTINCT"));
+    }
+    (rest.starts_with('(') && !rest.contains(" USING INDEX TABLESPACE ")).then(|| rest.to_owned())
 }
 
 pub(super) fn constraints(from: &Schema, to: &Schema, b: &mut Builder) {
@@ -156,7 +176,53 @@ pub(super) fn constraints(from: &Schema, to: &Schema, b: &mut Builder) {
                         _ => false,
                     };
                 let fk = c.kind == ConstraintKind::ForeignKey;
-                if safe {
+                // A primary key or unique constraint on a table that exists: its index built
+                // concurrently first, then attached (`USING INDEX`), so the table is not locked
+                // for the build.
+                let through_index = (existing && !partitioned(&c.table))
+                    .then(|| unique_index_form(c))
+                    .flatten();
+                if let Some(columns) = through_index {
+                    let index = QualifiedName::new(c.table.schema.as_deref(), &c.name);
+                    let early = Part {
+                        up: vec![format!(
+                            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING btree {columns};",
+                            quote_ident(&c.name),
+                            c.table
+                        )],
+                        down: vec![format!("DROP INDEX CONCURRENTLY IF EXISTS {index};")],
+                        non_transactional: true,
+                    };
+                    let validating = Part {
+                        up: vec![format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}{};",
+                            c.table,
+                            quote_ident(&c.name),
+                            if c.kind == ConstraintKind::PrimaryKey {
+                                "PRIMARY KEY"
+                            } else {
+                                "UNIQUE"
+                            },
+                            quote_ident(&c.name),
+                            if c.deferrable {
+                                format!(" {}", deferrability(c))
+                            } else {
+                                String::new()
+                            }
+                        )],
+                        down: vec![drop(c)],
+                        non_transactional: false,
+                    };
+                    let mut add = change(
+                        ChangeKind::AddConstraint,
+                        key.clone(),
+                        early.up.iter().chain(&validating.up).cloned().collect(),
+                        vec![drop(c)],
+                    );
+                    add.unique_index = true;
+                    add.validation = Some(Validation { early, validating });
+                    b.push_at(phase, order, add);
+                } else if safe {
                     let mut add = change(
                         ChangeKind::AddConstraint,
                         key.clone(),

@@ -63,22 +63,27 @@ pub(super) fn extensions(from: &Schema, to: &Schema, b: &mut Builder) {
                     );
                 }
                 if o.version != e.version {
-                    // The down needs a downgrade script, which extensions rarely ship.
-                    b.push(
-                        Phase::CreateExtension,
-                        change(
-                            ChangeKind::AlterExtension,
-                            key.clone(),
-                            vec![format!(
-                                "ALTER EXTENSION {name} UPDATE TO {};",
-                                quote_literal(&e.version)
-                            )],
-                            vec![format!(
-                                "ALTER EXTENSION {name} UPDATE TO {};",
-                                quote_literal(&o.version)
-                            )],
-                        ),
+                    // The down needs a downgrade script, which extensions rarely ship: the change
+                    // says so (a generated file is irreversible) and keeps the statement that
+                    // would undo it.
+                    let down = format!(
+                        "ALTER EXTENSION {name} UPDATE TO {};",
+                        quote_literal(&o.version)
                     );
+                    let mut c = change(
+                        ChangeKind::AlterExtension,
+                        key.clone(),
+                        vec![format!(
+                            "ALTER EXTENSION {name} UPDATE TO {};",
+                            quote_literal(&e.version)
+                        )],
+                        vec![down.clone()],
+                    );
+                    c.irreversible = Some(format!(
+                        "extension {name} goes from version {} to {}, and going back needs a downgrade script, which extensions rarely ship (when it has one, remove this line and write the down: {down})",
+                        o.version, e.version
+                    ));
+                    b.push(Phase::CreateExtension, c);
                 }
             }
         }

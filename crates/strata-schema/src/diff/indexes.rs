@@ -46,8 +46,10 @@ pub(super) fn indexes(
         from.materialized_views.iter().any(|v| &v.name == name)
             && (recreated.contains(name) || !to.materialized_views.iter().any(|v| &v.name == name))
     };
+    // Likewise a table that goes: DROP TABLE takes its indexes, its down re-creates them.
+    let table_goes = |name: &QualifiedName| from.table(name).is_some() && to.table(name).is_none();
     for (key, i) in &f {
-        if view_goes(&i.table) {
+        if view_goes(&i.table) || table_goes(&i.table) {
             continue;
         }
         if t.get(key).is_none_or(|n| !same(i, n)) {

@@ -1,7 +1,7 @@
 //! Rename hints (`--rename old=new`): applied to a copy of `from` before anything is compared,
 //! each recorded as a `RENAME TO` / `RENAME COLUMN` change.
 
-use super::change::{change, Change, ChangeKind};
+use super::change::{change, hazard, Change, ChangeKind, HazardId};
 use super::tables::table_ref;
 use super::DiffOptions;
 use crate::model::*;
@@ -51,6 +51,10 @@ pub(super) fn apply_renames(
                     )],
                 );
                 c.renames.push((old.clone(), new.clone()));
+                c.hazards.push(hazard(
+                    HazardId::Rename,
+                    format!("table {old_name} is renamed to {new_name}: clients that use the old name fail from then on"),
+                ));
                 out.push(c);
                 continue;
             }
@@ -98,6 +102,14 @@ pub(super) fn apply_renames(
         );
         c.column = Some(column.to_owned());
         c.renames.push((old.clone(), new.clone()));
+        c.hazards.push(hazard(
+            HazardId::Rename,
+            format!(
+                "column {name}.{} is renamed to {}: clients that use the old name fail from then on",
+                quote_ident(column),
+                quote_ident(new)
+            ),
+        ));
         out.push(c);
     }
     from

@@ -18,20 +18,24 @@ pub enum Stage {
     AddEnumValues,
     /// Everything else that runs in a transaction.
     Transactional,
-    /// Indexes built `CONCURRENTLY` (outside a transaction).
+    /// Indexes built `CONCURRENTLY` (outside a transaction), also those of new primary keys and
+    /// unique constraints.
     BuildIndexesConcurrently,
-    /// `VALIDATE CONSTRAINT` and what needs a validated constraint or an index built in the
-    /// stage before (`SET NOT NULL` through its check, a foreign key that needs a unique index, a
-    /// primary key or unique constraint `USING INDEX`).
+    /// What needs an index built in the stage before: primary keys and unique constraints added
+    /// `USING INDEX`, foreign keys that need such a key (added `NOT VALID`).
+    AddConstraints,
+    /// `VALIDATE CONSTRAINT` and what needs a validated constraint (`SET NOT NULL` through its
+    /// check, an identity on that column).
     ValidateConstraints,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [
+    pub const ALL: [Stage; 6] = [
         Stage::DropIndexesConcurrently,
         Stage::AddEnumValues,
         Stage::Transactional,
         Stage::BuildIndexesConcurrently,
+        Stage::AddConstraints,
         Stage::ValidateConstraints,
     ];
 
@@ -51,6 +55,7 @@ impl Stage {
             Stage::AddEnumValues => Some("add enum values"),
             Stage::Transactional => None,
             Stage::BuildIndexesConcurrently => Some("build indexes concurrently"),
+            Stage::AddConstraints => Some("add constraints"),
             Stage::ValidateConstraints => Some("validate constraints"),
         }
     }
@@ -92,16 +97,16 @@ impl PlannedMigration {
 /// The stage a change (or the early part of a two-part one) goes to.
 fn stage_of(c: &Change, unique_built_concurrently: bool) -> Stage {
     if c.non_transactional {
-        if c.kind == ChangeKind::CreateIndex {
-            Stage::BuildIndexesConcurrently
-        } else {
+        if c.kind == ChangeKind::DropIndex {
             Stage::DropIndexesConcurrently
+        } else {
+            Stage::BuildIndexesConcurrently
         }
     } else if c.own_transaction {
         Stage::AddEnumValues
-    } else if c.kind == ChangeKind::ValidateConstraint
-        || (c.kind == ChangeKind::AddConstraint && c.foreign_key && unique_built_concurrently)
-    {
+    } else if c.kind == ChangeKind::AddConstraint && c.foreign_key && unique_built_concurrently {
+        Stage::AddConstraints
+    } else if c.kind == ChangeKind::ValidateConstraint || c.after_validation {
         Stage::ValidateConstraints
     } else {
         Stage::Transactional
@@ -112,10 +117,12 @@ fn stage_of(c: &Change, unique_built_concurrently: bool) -> Stage {
 /// 1. indexes dropped `CONCURRENTLY` (outside a transaction);
 /// 2. new enum labels, committed before anything uses them;
 /// 3. everything that runs in a transaction (and the early part of two-part changes);
-/// 4. indexes built `CONCURRENTLY` (outside a transaction);
-/// 5. `VALIDATE CONSTRAINT` and what needs a validated check (the validating part of two-part
-///    changes): a validation in the transaction that added the constraint would scan under the
-///    ADD's ACCESS EXCLUSIVE lock; foreign keys that need a unique index built in 4 come here too.
+/// 4. indexes built `CONCURRENTLY` (outside a transaction), with those of new primary keys and
+///    unique constraints (the early part of those changes);
+/// 5. what needs those indexes: the keys added `USING INDEX`, the foreign keys that need them;
+/// 6. `VALIDATE CONSTRAINT` and what needs a validated check (the validating part of `SET NOT
+///    NULL`): a validation in the transaction that added the constraint would scan under the
+///    ADD's ACCESS EXCLUSIVE lock.
 pub fn stages(plan: &Plan) -> Vec<(Stage, Vec<Change>)> {
     let unique_built_concurrently = plan.changes.iter().any(|c| {
         c.unique_index
@@ -141,8 +148,14 @@ pub fn stages(plan: &Plan) -> Vec<(Stage, Vec<Change>)> {
                 late.up = v.validating.up.clone();
                 late.down = v.validating.down.clone();
                 late.non_transactional = false;
+                // After an index built concurrently: the constraint that uses it.
+                let late_stage = if v.early.non_transactional {
+                    Stage::AddConstraints
+                } else {
+                    Stage::ValidateConstraints
+                };
                 put(stage_of(&early, unique_built_concurrently), early);
-                put(Stage::ValidateConstraints, late);
+                put(late_stage, late);
             }
             _ => put(stage_of(c, unique_built_concurrently), c.clone()),
         }
@@ -343,10 +356,8 @@ mod tests {
                 (Stage::AddEnumValues, vec!["-- e".to_owned()]),
                 (Stage::Transactional, vec!["-- c".to_owned()]),
                 (Stage::BuildIndexesConcurrently, vec!["-- a".to_owned()]),
-                (
-                    Stage::ValidateConstraints,
-                    vec!["-- b".to_owned(), "-- d".to_owned()]
-                ),
+                (Stage::AddConstraints, vec!["-- b".to_owned()]),
+                (Stage::ValidateConstraints, vec!["-- d".to_owned()]),
             ]
         );
         // The same foreign key without a unique index built concurrently stays with the others.

@@ -108,6 +108,15 @@ pub(super) fn tables(from: &Schema, to: &Schema, b: &mut Builder) {
         for c in table_comments(old, None) {
             down.extend(c.up);
         }
+        // Its indexes go with it (no change drops them) and come back with it.
+        for i in from.indexes.iter().filter(|i| i.table == old.name) {
+            down.push(format!("{};", i.definition.trim_end()));
+            down.extend(
+                comment_change(format!("INDEX {}", i.name), i.key(), &None, &i.comment)
+                    .map(|c| c.up)
+                    .unwrap_or_default(),
+            );
+        }
         let mut c = change(
             ChangeKind::DropTable,
             (*key).clone(),

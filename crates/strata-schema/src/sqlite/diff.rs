@@ -152,6 +152,8 @@ pub(super) struct Diff<'s> {
 /// The changes that turn the SQLite model `from` into `to`, each with the statements that undo
 /// it (applied in reverse order, the downs restore `from`).
 pub fn diff(from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
+    // What differs only in spelling is no change.
+    let from = &super::spelling::unify(from, to);
     let mut d = Diff {
         state: from.clone(),
         from,
@@ -234,10 +236,12 @@ impl Diff<'_> {
         }
         alters.retain(|(name, _, _)| !group.contains(name));
 
+        // Views and triggers are re-created around what SQLite re-checks them for: a table
+        // dropped, rebuilt, or losing a column (an added column breaks nothing).
         for name in dropped
             .iter()
             .chain(&group)
-            .chain(alters.iter().map(|a| &a.0))
+            .chain(alters.iter().filter(|a| !a.1.is_empty()).map(|a| &a.0))
         {
             let origin = self.origin.get(name).cloned().unwrap_or(name.clone());
             self.touched.insert(origin);
@@ -698,7 +702,7 @@ mod tests {
     }
 
     #[test]
-    fn views_and_triggers_naming_an_altered_table_are_recreated() {
+    fn views_and_triggers_naming_a_table_that_loses_a_column_are_recreated() {
         let view = View {
             name: q("v"),
             definition: "CREATE VIEW v AS SELECT name FROM users".into(),
@@ -721,12 +725,16 @@ mod tests {
             views: vec![view, other],
             ..schema(vec![t], vec![])
         };
+        // An added column breaks no view: nothing else changes.
         let p = plan(&from, &to);
+        assert_eq!(kinds(&p), [ChangeKind::AddColumn]);
+        // A dropped one: the views naming the table are re-created around it.
+        let p = plan(&to, &from);
         assert_eq!(
             kinds(&p),
             [
                 ChangeKind::DropView,
-                ChangeKind::AddColumn,
+                ChangeKind::DropColumn,
                 ChangeKind::CreateView
             ]
         );

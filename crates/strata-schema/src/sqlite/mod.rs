@@ -48,8 +48,9 @@
 //! copy: dropping the old parent then neither fires their `ON DELETE` actions nor leaves
 //! violations behind, and renaming the copies (SQLite rewrites the references) leaves every
 //! foreign key as it was. Indexes and triggers of rebuilt tables are dropped before and created
-//! after; so are the views and triggers whose text names a table that is rebuilt, renamed or
-//! altered (SQLite re-checks them on every `ALTER TABLE`).
+//! after; so are the views and triggers whose text names a table that is rebuilt, renamed, or
+//! loses a column (SQLite re-checks them then). Adding a column leaves them be. Text that is the
+//! same up to spelling (case, spaces, quotes) is the same: `int` to `INT` is no change.
 //!
 //! # Files
 //!
@@ -64,6 +65,8 @@
 //! - `diff.rs`: [`fn@diff`]: the phases of a plan, what `ALTER TABLE` can do for a table, drops,
 //!   creates, `DROP COLUMN` / `ADD COLUMN`, views, triggers and indexes.
 //! - `renames.rs`: rename hints (`RENAME TO`, `RENAME COLUMN`) and what they rename in the model.
+//! - `spelling.rs`: what is the same up to spelling (`int` / `INT`, `a>0` / `a > 0`, `x` /
+//!   `"x"`): the old model takes the new one's text there, so the diff rebuilds nothing for it.
 //! - `rebuild.rs`: the table rebuilds ([`REBUILD_PREFIX`]), one change per set of tables linked by
 //!   foreign keys.
 //!
@@ -79,6 +82,7 @@ mod names;
 mod rebuild;
 mod renames;
 mod render;
+mod spelling;
 
 pub use canonical::{auto_constraint_name, foreign_key_definition, index_definition};
 pub use diff::diff;
