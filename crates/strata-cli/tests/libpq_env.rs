@@ -427,7 +427,10 @@ fn pg_variables_never_turn_the_sqlite_default_into_postgres() {
     let out = home.run("", &vars, &["current"]);
     assert_exit(&out, 2);
     let said = text(&out);
-    assert!(said.contains("strata.db") && said.contains("does not exist"), "{said}");
+    assert!(
+        said.contains("strata.db") && said.contains("does not exist"),
+        "{said}"
+    );
     assert!(!said.contains("5433") && !said.contains(USER), "{said}");
     assert_hidden(&out, &[PASSWORD]);
     // Once the SQLite file exists, `current` reads it.
