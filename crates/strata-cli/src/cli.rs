@@ -248,6 +248,24 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
     )]
     Drift,
 
+    /// Test the migrations in a scratch database: each down undoes its up, rows survive, one head
+    #[command(after_help = "Checks (all by default; --only picks some):\n\
+  single-head  one head per branch label (else: which heads to merge)\n\
+  stairway     each migration: up, down (the schema must be as before), up again (as after the first up)\n\
+  data         rows in every table before each migration survive its up and down\n\
+  model-match  at head, the database equals the schema files (as `check`)\n\
+  checksums    applied files unchanged against --manifest (the JSON of `strata log --json`)\n\
+  lint         the migrations pass lint in the environment's mode\n\
+  online       online (.toml) migrations: start, rollback, start, complete\n\n\
+Runs in a scratch database, never the target: --url names an empty database to use (refused when\n\
+it holds any table); without it, the environment's shadow_url or a temporary database on its\n\
+server. A migration marked `-- strata:irreversible` stops the stair there; the migrations above\n\
+are still tested. `-- strata:destructive-downgrade` allows its down to lose rows.\n\n\
+Exit codes: 0 every check passed; 1 a check failed (a migration erroring while tested too);\n\
+2 bad input; 3 the database failed.\n\n\
+Examples:\n  strata test\n  strata test --url postgres://localhost/scratch --format junit > strata-test.xml\n  strata test --only stairway,single-head\n  strata test 20261120:head --data 50\n  strata test --only checksums --manifest deployed.json\n\nDocs: docs/testing.md")]
+    Test(TestArgs),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -432,6 +450,70 @@ pub struct LintArgs {
     /// durations of data-aware checks, cache it, and exit
     #[arg(long, conflicts_with_all = ["paths", "all"])]
     pub calibrate: bool,
+}
+
+/// The checks of `strata test`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum TestCheck {
+    /// One head per branch label
+    SingleHead,
+    /// Each migration's down undoes its up, and its up applied again gives the same schema
+    Stairway,
+    /// Rows survive each migration's up and down
+    Data,
+    /// At head, the database equals the schema files
+    ModelMatch,
+    /// Applied files unchanged against --manifest
+    Checksums,
+    /// The migrations pass lint in the environment's mode
+    Lint,
+    /// Online migrations start, roll back and complete
+    Online,
+}
+
+/// What `strata test` prints.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// A progress bar, then a table of failures (default)
+    Human,
+    /// `{"ok": …, "checks": [...]}` (also: --json)
+    Json,
+    /// Ant/Jenkins JUnit XML, as GitHub, GitLab and Jenkins display it
+    Junit,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Revisions to test: TO (from base), or FROM:TO (FROM applied untested first); default
+    /// base:heads
+    #[arg(value_name = "RANGE")]
+    pub range: Option<String>,
+    /// Run only these checks (comma-separated or repeated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CHECK")]
+    pub only: Vec<TestCheck>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<TestFormat>,
+    /// Synthetic rows per table for the data check
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = parse_rows)]
+    pub data: usize,
+    /// The deployed history to check applied files against: the JSON of `strata log --json` run
+    /// against production
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+fn parse_rows(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err(
+            "the data check needs at least 1 row per table (leave it out with --only)".to_owned(),
+        ),
+        Ok(n) if n > 100_000 => Err(format!(
+            "{n} rows per table is more than a test needs (at most 100000)"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of rows (e.g. 20)")),
+    }
 }
 
 #[derive(Args, Debug)]

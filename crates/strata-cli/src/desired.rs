@@ -334,7 +334,7 @@ impl<'p> Workspace<'p> {
 }
 
 /// Removes every table, view, index and trigger of a SQLite scratch database.
-fn reset_sqlite(conn: &mut Connection) -> Result<(), CliError> {
+pub(crate) fn reset_sqlite(conn: &mut Connection) -> Result<(), CliError> {
     let Connection::Sqlite(db) = conn else {
         return Ok(());
     };
@@ -464,12 +464,12 @@ pub fn interrupted() -> bool {
 }
 
 /// Keeps a temporary database on the Ctrl-C list while it exists.
-struct Registered {
+pub(crate) struct Registered {
     name: String,
 }
 
 impl Registered {
-    fn new(server: &str, name: &str) -> Registered {
+    pub(crate) fn new(server: &str, name: &str) -> Registered {
         HANDLER.call_once(|| {
             let _ = ctrlc::set_handler(|| {
                 INTERRUPTED.store(true, Ordering::SeqCst);

@@ -11,6 +11,7 @@ mod lint_data;
 mod lint_input;
 mod output;
 mod render;
+mod suite;
 
 /// mimalloc: linting thousands of files allocates millions of small parse-tree nodes on several
 /// threads; glibc's per-thread arenas grow a page range at a time and spend a quarter of the run

@@ -66,7 +66,7 @@ fn compare<T: Keyed + Serialize>(left: &[T], right: &[T], out: &mut Vec<String>)
     }
 }
 
-fn leaf_differences(path: &str, l: &Value, r: &Value, out: &mut Vec<String>) {
+pub(crate) fn leaf_differences(path: &str, l: &Value, r: &Value, out: &mut Vec<String>) {
     if l == r {
         return;
     }

@@ -17,6 +17,8 @@ pub mod diff;
 pub mod model;
 pub mod render;
 pub mod sqlite;
+pub mod synth;
+pub mod undo;
 
 pub use compare::differences;
 pub use diff::{

@@ -10,6 +10,7 @@ pub(crate) mod online;
 mod revision;
 pub(crate) mod schema;
 mod status;
+mod test;
 
 use crate::cli::{Cli, Command};
 use crate::context::Project;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Diff(args) => schema::diff(&project, &args, printer),
         Command::Check => schema::check(&project, printer),
         Command::Drift => schema::drift(&project, printer),
+        Command::Test(args) => test::test(&project, &cli.global, &args, printer),
         Command::Start {
             sql,
             batch_size,

@@ -1,0 +1,457 @@
+//! `strata test`: the checks, run in a scratch database. This module is the orchestration
+//! (scratch database, one migration at a time through the `Migrator`, introspection between the
+//! steps); what it compares and generates is pure code elsewhere: the readable differences in
+//! `strata_schema::undo`, the synthetic rows in `strata_schema::synth`, the row comparison in
+//! [`rows`], the JUnit XML in [`report`].
+
+pub mod report;
+pub mod rows;
+
+use crate::context::{dialect_of, Connection, Project};
+use crate::desired::Workspace;
+use crate::error::{db_err, CliError};
+use report::{Case, Suite};
+use std::collections::BTreeSet;
+use std::time::Instant;
+use strata_core::{display_url, Dialect};
+use strata_engine::migrator::Silent;
+use strata_engine::{EngineError, Migrator};
+use strata_files::{MigrationFile, Migrations};
+use strata_schema::synth::{self, display_table, Fill};
+use strata_schema::Schema;
+
+/// Where the checks that need a database run.
+pub enum Scratch {
+    /// `--url`: a database the user gave, empty; emptied again afterwards.
+    Given { url: String },
+    /// The environment's `shadow_url`, emptied before and after.
+    Shadow { url: String },
+    /// A temporary PostgreSQL database on the environment's server, dropped afterwards.
+    Temp {
+        server: String,
+        temp: Option<strata_postgres::TempDatabase>,
+        _guard: crate::desired::Registered,
+    },
+    /// SQLite in memory.
+    Memory,
+}
+
+impl Scratch {
+    pub fn describe(&self) -> String {
+        match self {
+            Scratch::Given { url } | Scratch::Shadow { url } => {
+                display_url(url).unwrap_or_else(|| "the scratch database".into())
+            }
+            Scratch::Temp { temp, .. } => format!(
+                "temporary database {}",
+                temp.as_ref().map(|t| t.name()).unwrap_or("")
+            ),
+            Scratch::Memory => "an in-memory SQLite database".into(),
+        }
+    }
+
+    /// Empties the scratch database (between a failed step and the rebuild, and at the end).
+    pub fn reset(&self, conn: &mut Connection) -> Result<(), CliError> {
+        match conn {
+            Connection::Sqlite(_) => crate::desired::reset_sqlite(conn),
+            Connection::Postgres(pg) => {
+                let url = match self {
+                    Scratch::Given { url } | Scratch::Shadow { url } => url,
+                    Scratch::Temp { server, .. } => server,
+                    Scratch::Memory => return Ok(()),
+                };
+                strata_postgres::shadow::reset(pg, url)
+                    .map_err(db_err("could not empty the scratch database"))
+            }
+        }
+    }
+
+    /// Drops a temporary database; empties a given or configured one.
+    pub fn finish(mut self, conn: Connection) -> Result<(), CliError> {
+        let mut conn = conn;
+        if let Scratch::Temp { temp, .. } = &mut self {
+            drop(conn);
+            if let Some(temp) = temp.take() {
+                temp.drop_now()
+                    .map_err(db_err("could not drop the temporary database"))?;
+            }
+            return Ok(());
+        }
+        self.reset(&mut conn)
+    }
+}
+
+/// Opens the scratch database: `--url` (refused when it holds any table), else the environment's
+/// `shadow_url`, else a temporary database on the environment's PostgreSQL server, else (SQLite)
+/// an in-memory database.
+pub fn open_scratch(
+    project: &Project,
+    given: Option<&str>,
+    ws: &Workspace,
+) -> Result<(Scratch, Connection), CliError> {
+    if let Some(url) = given {
+        let mut conn = project.open_url(url)?;
+        let schema = introspect_all(&mut conn)?;
+        let mut tables: Vec<String> = schema
+            .tables
+            .iter()
+            .map(|t| display_table(&t.name))
+            .collect();
+        tables.extend(schema.views.iter().map(|v| display_table(&v.name)));
+        if !tables.is_empty() {
+            tables.truncate(5);
+            return Err(CliError::invalid_with_hint(
+                format!(
+                    "the scratch database {} is not empty: it holds {}",
+                    display_url(url).unwrap_or_default(),
+                    tables.join(", ")
+                ),
+                "strata test fills and empties its scratch database: give --url an empty database of its own, or leave --url out to use a temporary one (never the target database)",
+            ));
+        }
+        return Ok((
+            Scratch::Given {
+                url: url.to_owned(),
+            },
+            conn,
+        ));
+    }
+    let shadow = strata_files::resolve_shadow_url(&project.config, &project.env_name, &|k| {
+        std::env::var(k).ok()
+    })
+    .map_err(CliError::from)?;
+    if let Some(url) = shadow {
+        let scratch = Scratch::Shadow { url: url.clone() };
+        let mut conn = project.open_url(&url)?;
+        scratch.reset(&mut conn)?;
+        return Ok((scratch, conn));
+    }
+    match ws.dialect {
+        Dialect::Sqlite => Ok((Scratch::Memory, project.open_url("sqlite::memory:")?)),
+        Dialect::Postgres => {
+            let server = project.url()?;
+            if dialect_of(&server)? != Dialect::Postgres {
+                return Err(CliError::invalid(
+                    "a PostgreSQL scratch database is needed, but the environment's url is not PostgreSQL",
+                ));
+            }
+            let temp = strata_postgres::TempDatabase::create(&server)
+                .map_err(db_err("could not create the temporary scratch database"))?;
+            let guard = crate::desired::Registered::new(&server, temp.name());
+            let pg = temp.connect().map_err(db_err(
+                "could not connect to the temporary scratch database",
+            ))?;
+            Ok((
+                Scratch::Temp {
+                    server,
+                    temp: Some(temp),
+                    _guard: guard,
+                },
+                Connection::Postgres(pg),
+            ))
+        }
+    }
+}
+
+/// The schema, strata's own tables left out by name (they are not there before the first run).
+fn introspect_all(conn: &mut Connection) -> Result<Schema, CliError> {
+    match conn {
+        Connection::Postgres(pg) => {
+            strata_postgres::introspect(pg, &strata_postgres::IntrospectOptions::default())
+                .map_err(db_err("could not read the scratch database's schema"))
+        }
+        Connection::Sqlite(db) => strata_sqlite::introspect(db, &[])
+            .map_err(db_err("could not read the scratch database's schema")),
+    }
+}
+
+/// What the database-backed checks are asked to do.
+pub struct Run<'a> {
+    pub project: &'a Project,
+    pub migrations: &'a Migrations,
+    /// The revisions to test, in graph order.
+    pub revisions: Vec<String>,
+    /// Applied without being tested before the first (a range's start).
+    pub start: Option<String>,
+    pub stairway: bool,
+    /// `Some(N)`: the data check with N rows per table.
+    pub data: Option<usize>,
+}
+
+/// The stairway's and the data check's suites and the schema at the end (every tested revision
+/// applied), or `None` when the stair could not get there.
+pub struct Stair {
+    pub stairway: Suite,
+    pub data: Suite,
+    pub head: Option<Schema>,
+}
+
+/// A failed migration as a finding (`Ok`), or the database failing under it (`Err`, exit 3).
+fn finding(e: EngineError, what: &str) -> Result<String, CliError> {
+    match e {
+        EngineError::MigrationFailed(f) if !f.error.connection => {
+            let line = f
+                .statement
+                .as_ref()
+                .map(|s| format!(":{}", s.error_line.unwrap_or(s.line)))
+                .unwrap_or_default();
+            Ok(format!(
+                "{what} failed at {}{line}: {}",
+                f.file,
+                f.error.message.trim()
+            ))
+        }
+        EngineError::Invalid { message, .. } => Ok(format!("{what} refused: {message}")),
+        other => Err(CliError::Engine(other)),
+    }
+}
+
+/// The stairway and the data check in one pass: for each revision, fill the empty tables, read
+/// the schema and the rows, upgrade it, read, downgrade it, read and compare, upgrade it again,
+/// read and compare.
+pub fn stairway(
+    run: &Run,
+    ws: &Workspace,
+    scratch: &Scratch,
+    conn: &mut Connection,
+    progress: &dyn Fn(usize, &str),
+) -> Result<Stair, CliError> {
+    let started = Instant::now();
+    let settings = run.project.settings(false);
+    let mut stair = Suite::new("stairway");
+    let mut data = Suite::new("data");
+    if run.data.is_none() {
+        data.skipped = Some("not selected".into());
+    }
+    if !run.stairway {
+        stair.skipped = Some("not selected".into());
+    }
+    if let Some(start) = &run.start {
+        let mut m = Migrator::new(conn.db(), run.migrations, settings.clone());
+        if let Err(e) = m.upgrade(start, &mut Silent) {
+            let message = finding(e, &format!("upgrading to the range's start {start}"))?;
+            let mut case = Case::new(format!("{start} (range start)"));
+            case.failures.push(message);
+            stair.cases.push(case);
+            stair.time = started.elapsed();
+            return Ok(Stair {
+                stairway: stair,
+                data,
+                head: None,
+            });
+        }
+    }
+    let mut before = ws.introspect(conn)?;
+    let mut tested: BTreeSet<String> = BTreeSet::new();
+    let mut seed: u64 = 1;
+    let mut stopped: Option<String> = None;
+    for (i, revision) in run.revisions.iter().enumerate() {
+        let Some(file) = run.migrations.get(revision) else {
+            continue;
+        };
+        let name = case_name(file);
+        progress(i, &name);
+        if let Some(reason) = &stopped {
+            stair.cases.push(Case::skipped(&name, reason.clone()));
+            if run.data.is_some() {
+                data.cases.push(Case::skipped(&name, reason.clone()));
+            }
+            continue;
+        }
+        let t0 = Instant::now();
+        let mut case = Case::new(&name);
+        let mut dcase = Case::new(&name);
+        if file.online {
+            let reason = format!(
+                "{revision} is an online migration, which the stairway cannot apply: the migrations above it were not tested"
+            );
+            case.skipped = Some("online migration (see the online check)".into());
+            stair.cases.push(case);
+            stopped = Some(reason);
+            continue;
+        }
+        // Rows for the data check: the tables still empty.
+        let mut rows_before = None;
+        if let Some(n) = run.data {
+            let empty = rows::empty_tables(conn, &before)
+                .map_err(db_err("could not count the rows of the scratch database"))?;
+            for fill in synth::fill(&before, ws.dialect, &empty, n, seed) {
+                match fill {
+                    Fill::Insert { table, sql } => {
+                        if let Err(e) = conn.db().execute(&sql) {
+                            if e.connection {
+                                return Err(db_err("the scratch database failed")(e));
+                            }
+                            dcase.notes.push(format!(
+                                "table {} not filled: the database refused the generated rows ({})",
+                                display_table(&table),
+                                e.message.trim()
+                            ));
+                        }
+                    }
+                    Fill::Skip { table, reason } => dcase.notes.push(format!(
+                        "table {} not filled: {reason}",
+                        display_table(&table)
+                    )),
+                }
+            }
+            seed += n as u64 * 1000;
+            rows_before = Some(
+                rows::snapshot(conn, &before)
+                    .map_err(db_err("could not read the rows of the scratch database"))?,
+            );
+        }
+        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+        if let Err(e) = migrator.upgrade(revision, &mut Silent) {
+            case.failures.push(finding(e, "up")?);
+            case.time = t0.elapsed();
+            stair.cases.push(case);
+            stopped = Some(format!(
+                "not run: the up of {revision} failed, and the migrations above need it"
+            ));
+            continue;
+        }
+        tested.insert(revision.clone());
+        let after_up = ws.introspect(conn)?;
+        let rows_up = match &rows_before {
+            Some(_) => Some(
+                rows::snapshot(conn, &after_up)
+                    .map_err(db_err("could not read the rows of the scratch database"))?,
+            ),
+            None => None,
+        };
+        if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
+            let lost = rows::lost_on_up(b, u);
+            if !lost.is_empty() && file.destructive_downgrade.is_none() && !waives_loss(file) {
+                dcase.failures.extend(lost);
+            }
+        }
+        if let Some(reason) = &file.irreversible {
+            case.notes.push(format!(
+                "irreversible ({reason}): the stair stops here; the migrations above are tested from this revision"
+            ));
+            if run.data.is_some() {
+                dcase.notes.push("irreversible: no down to test".into());
+            }
+            case.time = t0.elapsed();
+            stair.cases.push(case);
+            dcase.time = t0.elapsed();
+            if run.data.is_some() {
+                data.cases.push(dcase);
+            }
+            before = after_up;
+            continue;
+        }
+        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+        if let Err(e) = migrator.downgrade(&format!("{revision}@base"), &mut Silent) {
+            case.failures.push(finding(e, "down")?);
+            rebuild(run, ws, scratch, conn, &tested)?;
+            before = ws.introspect(conn)?;
+            case.time = t0.elapsed();
+            stair.cases.push(case);
+            if run.data.is_some() {
+                dcase.skipped = Some("the down failed (see the stairway)".into());
+                data.cases.push(dcase);
+            }
+            continue;
+        }
+        let after_down = ws.introspect(conn)?;
+        let undone = strata_schema::undo::undo_differences(&before, &after_up, &after_down);
+        // When the down already left the schema different, the second up starts elsewhere:
+        // only its failure is news.
+        let compare_redo = undone.is_empty();
+        case.failures.extend(undone);
+        if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
+            let d = rows::snapshot(conn, &after_down)
+                .map_err(db_err("could not read the rows of the scratch database"))?;
+            let lost = rows::lost(b, u, &d);
+            match &file.destructive_downgrade {
+                Some(reason) if !lost.is_empty() => dcase.notes.push(format!(
+                    "the down loses data, as its -- strata:destructive-downgrade says ({reason}): {}",
+                    lost.join("; ")
+                )),
+                _ => dcase.failures.extend(lost),
+            }
+        }
+        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+        match migrator.upgrade(revision, &mut Silent) {
+            Ok(_) => {
+                let again = ws.introspect(conn)?;
+                if compare_redo {
+                    case.failures
+                        .extend(strata_schema::undo::redo_differences(&after_up, &again));
+                }
+                before = again;
+            }
+            Err(e) => {
+                case.failures
+                    .push(finding(e, "up applied again after the down")?);
+                rebuild(run, ws, scratch, conn, &tested)?;
+                before = ws.introspect(conn)?;
+            }
+        }
+        case.time = t0.elapsed();
+        dcase.time = t0.elapsed();
+        stair.cases.push(case);
+        if run.data.is_some() {
+            data.cases.push(dcase);
+        }
+    }
+    stair.time = started.elapsed();
+    data.time = stair.time;
+    let head = stopped.is_none().then_some(before);
+    Ok(Stair {
+        stairway: stair,
+        data,
+        head,
+    })
+}
+
+/// After a step left the scratch database in a state the next steps cannot start from: empty
+/// it and apply the migrations tested so far (untested this time), so the stair goes on.
+fn rebuild(
+    run: &Run,
+    _ws: &Workspace,
+    scratch: &Scratch,
+    conn: &mut Connection,
+    tested: &BTreeSet<String>,
+) -> Result<(), CliError> {
+    scratch.reset(conn)?;
+    let settings = run.project.settings(false);
+    let mut targets: Vec<String> = run.start.iter().cloned().collect();
+    let mut applied: BTreeSet<String> = tested.clone();
+    if let Some(start) = &run.start {
+        if let Ok(id) = run.migrations.graph.resolve(start) {
+            applied.extend(run.migrations.graph.ancestors(id));
+            applied.insert(id.to_owned());
+        }
+    }
+    targets.extend(run.migrations.graph.heads_of(&applied));
+    for target in targets {
+        let mut m = Migrator::new(conn.db(), run.migrations, settings.clone());
+        m.upgrade(&target, &mut Silent).map_err(|e| {
+            match finding(e, "rebuilding the scratch database") {
+                Ok(message) => CliError::invalid(message),
+                Err(e) => e,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// A lint waiver in the file for the rules about deleting data.
+fn waives_loss(file: &MigrationFile) -> bool {
+    std::fs::read_to_string(&file.path)
+        .map(|text| {
+            text.lines().any(|l| {
+                let l = l.trim_start();
+                l.trim_start().starts_with("-- strata:lint-ignore")
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// `20261125143000 create users`.
+pub fn case_name(file: &MigrationFile) -> String {
+    format!("{} {}", file.id, file.message_or_slug())
+}
