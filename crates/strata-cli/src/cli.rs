@@ -248,7 +248,7 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
     )]
     Drift,
 
-    /// Test the migrations in a scratch database: each down undoes its up, rows survive, one head
+    /// Test migrations in a scratch database: each down undoes its up (for CI)
     #[command(after_help = "Checks (all by default; --only picks some):\n\
   single-head  one head per branch label (else: which heads to merge)\n\
   stairway     each migration: up, down (the schema must be as before), up again (as after the first up)\n\
@@ -256,7 +256,7 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
   model-match  at head, the database equals the schema files (as `check`)\n\
   checksums    applied files unchanged against --manifest (the JSON of `strata log --json`)\n\
   lint         the migrations pass lint in the environment's mode\n\
-  online       online (.toml) migrations: start, rollback, start, complete\n\n\
+  online       online (.toml) migrations in the range (listed; not exercised yet)\n\n\
 Runs in a scratch database, never the target: --url names an empty database to use (refused when\n\
 it holds any table); without it, the environment's shadow_url or a temporary database on its\n\
 server. A migration marked `-- strata:irreversible` stops the stair there; the migrations above\n\
@@ -467,7 +467,7 @@ pub enum TestCheck {
     Checksums,
     /// The migrations pass lint in the environment's mode
     Lint,
-    /// Online migrations start, roll back and complete
+    /// Online (.toml) migrations in the range (listed; not exercised yet)
     Online,
 }
 

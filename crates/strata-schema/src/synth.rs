@@ -113,11 +113,18 @@ fn fill_table(schema: &Schema, dialect: Dialect, table: &Table, rows: usize, fir
     let mut allowed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for c in constraints
         .iter()
-        .filter(|c| c.kind == ConstraintKind::Check && c.columns.len() == 1)
+        .filter(|c| c.kind == ConstraintKind::Check && c.columns.len() <= 1)
     {
         let values = listed_values(&c.definition);
-        if !values.is_empty() {
-            allowed.insert(&c.columns[0], values);
+        // SQLite's checks name no columns: the one the list is about comes first.
+        let column = match c.columns.first() {
+            Some(column) => Some(column.as_str()),
+            None => listed_column(&c.definition)
+                .and_then(|name| table.columns.iter().find(|col| col.name == name))
+                .map(|col| col.name.as_str()),
+        };
+        if let (Some(column), false) = (column, values.is_empty()) {
+            allowed.insert(column, values);
         }
     }
     let mut columns = Vec::new();
@@ -200,6 +207,20 @@ fn fill_table(schema: &Schema, dialect: Dialect, table: &Table, rows: usize, fir
         table: table.name.clone(),
         sql,
     }
+}
+
+/// The column of `CHECK (col IN (…))`, `CHECK ("col" IN (…))`.
+fn listed_column(definition: &str) -> Option<String> {
+    let lower = definition.to_ascii_lowercase();
+    let end = lower.find(" in (").or_else(|| lower.find(" = any"))?;
+    let head = definition[..end].trim();
+    let head = head
+        .strip_prefix("CHECK")
+        .or_else(|| head.strip_prefix("check"))
+        .unwrap_or(head);
+    let name = head.trim().trim_start_matches('(').trim();
+    let name = name.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
+    (!name.is_empty() && !name.contains(' ')).then(|| name.to_owned())
 }
 
 /// The literals of `CHECK ((col = ANY (ARRAY['a'::text, 'b'::text])))` or
@@ -483,6 +504,10 @@ mod tests {
             }]
         );
         assert_eq!(timestamp(0), "2000-01-01 00:00:00");
+        assert_eq!(
+            listed_column("CHECK (\"state\" IN ('a', 'b'))").as_deref(),
+            Some("state")
+        );
         assert_eq!(timestamp(61), "2000-01-01 01:01:00");
     }
 }

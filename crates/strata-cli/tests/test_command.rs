@@ -1,0 +1,395 @@
+//! `strata test` on deliberately broken histories, on PostgreSQL and on SQLite: each defect is
+//! found and reported by name, a correct history passes, and `--format junit` is the JUnit XML
+//! that CI systems read (parsed back and checked against the schema's required elements and
+//! attributes).
+
+mod common;
+use common::*;
+
+macro_rules! both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn postgres() {
+                super::$name(super::Db::pg());
+            }
+            #[test]
+            fn sqlite() {
+                super::$name(super::Db::sqlite());
+            }
+        }
+    };
+}
+
+/// A history with users and orders, correct in both directions.
+fn correct(p: &Project) {
+    p.migration(
+        "a1",
+        &[],
+        "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE, state text CHECK (state IN ('new', 'old')));\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id integer NOT NULL REFERENCES users (id), customer text);",
+        "DROP TABLE orders;\nDROP TABLE users;",
+    );
+    p.migration(
+        "b2",
+        &["a1"],
+        "CREATE INDEX orders_customer_idx ON orders (customer);",
+        "DROP INDEX orders_customer_idx;",
+    );
+}
+
+both_engines!(a_correct_history_passes_and_junit_is_valid);
+fn a_correct_history_passes_and_junit_is_valid(db: Db) {
+    let p = Project::new();
+    correct(&p);
+    let out = strata(p.path(), Some(db.url()), &["test"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("ok stairway: passed (2 case(s)"), "{text}");
+    assert!(text.contains("ok data: passed"), "{text}");
+
+    let out = strata(p.path(), Some(db.url()), &["test", "--format", "junit"]);
+    assert_exit(&out, 0);
+    let root = xml::parse(&stdout(&out));
+    xml::validate_junit(&root);
+    let stairway = root
+        .children
+        .iter()
+        .find(|s| s.attr("name") == Some("stairway"))
+        .expect("a stairway testsuite");
+    assert_eq!(stairway.attr("tests"), Some("2"));
+    assert_eq!(stairway.children[0].attr("name"), Some("a1 a1"));
+    // The scratch database is left empty.
+    assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
+}
+
+both_engines!(broken_downs_are_reported_by_name);
+fn broken_downs_are_reported_by_name(db: Db) {
+    let p = Project::new();
+    correct(&p);
+    // A down that forgets a column.
+    p.migration(
+        "c3",
+        &["b2"],
+        "ALTER TABLE users ADD COLUMN nickname text;",
+        "SELECT 1;",
+    );
+    // An irreversible migration in the middle: the stair goes on above it.
+    let irreversible = "-- strata:message irreversible\n-- strata:revises c3\n-- strata:irreversible the old data is gone\n\n-- strata:up\nCREATE TABLE audit (id integer);\n";
+    p.write("d4_m.sql", irreversible);
+    // A down that drops an index the up did not create.
+    p.migration(
+        "e5",
+        &["d4"],
+        "CREATE TABLE t (id integer);",
+        "DROP TABLE t;\nDROP INDEX orders_customer_idx;",
+    );
+    // A down that loses rows.
+    p.migration(
+        "f6",
+        &["e5"],
+        "ALTER TABLE users ADD COLUMN flag integer;",
+        "DELETE FROM orders;\nALTER TABLE users DROP COLUMN flag;",
+    );
+    let out = strata(p.path(), Some(db.url()), &["test"]);
+    assert_exit(&out, 1);
+    let shown = text(&out);
+    for expected in [
+        "down leaves column users.nickname",
+        "down drops index orders_customer_idx that the up did not create",
+        "down loses rows of table orders: 20 before the up, 0 after the down",
+        "d4 irreversible: irreversible (the old data is gone): the stair stops here",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "missing `{expected}` in:\n{shown}"
+        );
+    }
+
+    let out = strata(p.path(), Some(db.url()), &["test", "--json"]);
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["ok"], false);
+    let stairway = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "stairway")
+        .unwrap();
+    let failing: Vec<&str> = stairway["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["failures"].as_array().unwrap().is_empty())
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["c3 c3", "e5 e5"]);
+
+    let out = strata(p.path(), Some(db.url()), &["test", "--format", "junit"]);
+    assert_exit(&out, 1);
+    let root = xml::parse(&stdout(&out));
+    xml::validate_junit(&root);
+    assert_eq!(root.attr("failures"), Some("3"));
+    let failure = root
+        .children
+        .iter()
+        .flat_map(|s| &s.children)
+        .find(|c| c.attr("name") == Some("c3 c3"))
+        .and_then(|c| c.children.iter().find(|f| f.name == "failure"))
+        .expect("c3's failure");
+    assert!(
+        failure.text.contains("down leaves column users.nickname\n"),
+        "{failure:?}"
+    );
+
+    // `-- strata:destructive-downgrade` covers the lost rows.
+    let f6 = std::fs::read_to_string(p.path().join("migrations/f6_m.sql")).unwrap();
+    p.write(
+        "f6_m.sql",
+        &f6.replace(
+            "-- strata:revises e5\n",
+            "-- strata:revises e5\n-- strata:destructive-downgrade orders are re-imported\n",
+        ),
+    );
+    let out = strata(p.path(), Some(db.url()), &["test", "--only", "data"]);
+    assert_exit(&out, 0);
+}
+
+both_engines!(two_heads_fail_single_head);
+fn two_heads_fail_single_head(db: Db) {
+    let p = Project::new();
+    correct(&p);
+    p.migration(
+        "c3",
+        &["b2"],
+        "CREATE TABLE x (id integer);",
+        "DROP TABLE x;",
+    );
+    p.migration(
+        "d4",
+        &["b2"],
+        "CREATE TABLE y (id integer);",
+        "DROP TABLE y;",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "single-head,stairway"],
+    );
+    assert_exit(&out, 1);
+    let shown = text(&out);
+    assert!(
+        shown.contains(
+            "2 heads without a branch label: c3, d4; merge them with `strata merge c3 d4"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("ok stairway: passed (4 case(s)"), "{shown}");
+}
+
+#[test]
+fn an_edited_applied_file_fails_checksums_against_the_manifest() {
+    let target = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    assert_exit(&strata(p.path(), Some(target.url()), &["upgrade"]), 0);
+    let out = strata(p.path(), Some(target.url()), &["log", "--json"]);
+    assert_exit(&out, 0);
+    std::fs::write(p.path().join("deployed.json"), stdout(&out)).unwrap();
+    let args = ["test", "--only", "checksums", "--manifest", "deployed.json"];
+    assert_exit(&strata(p.path(), None, &args), 0);
+
+    let b2 = std::fs::read_to_string(p.path().join("migrations/b2_m.sql")).unwrap();
+    p.write("b2_m.sql", &b2.replace("(customer)", "(customer, id)"));
+    let out = strata(p.path(), None, &args);
+    assert_exit(&out, 1);
+    let shown = text(&out);
+    assert!(
+        shown.contains("migrations/b2_m.sql (b2) was edited after it was deployed"),
+        "{shown}"
+    );
+    // A manifest that is not `strata log --json`: bad input, at its line.
+    std::fs::write(p.path().join("bad.json"), "{\n  \"events\": [\n}").unwrap();
+    let out = strata(
+        p.path(),
+        None,
+        &["test", "--only", "checksums", "--manifest", "bad.json"],
+    );
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("bad.json:3"), "{}", text(&out));
+}
+
+both_engines!(a_scratch_database_with_tables_is_refused);
+fn a_scratch_database_with_tables_is_refused(db: Db) {
+    db.exec("CREATE TABLE precious (id integer); INSERT INTO precious VALUES (1);");
+    let p = Project::new();
+    correct(&p);
+    let out = strata(p.path(), Some(db.url()), &["test"]);
+    assert_exit(&out, 2);
+    let shown = text(&out);
+    assert!(shown.contains("is not empty: it holds precious"), "{shown}");
+    assert!(shown.contains("hint:"), "{shown}");
+    assert_eq!(
+        db.strings("SELECT CAST(count(*) AS TEXT) FROM precious"),
+        ["1"]
+    );
+    assert!(!db.table_exists("users"));
+}
+
+#[test]
+fn without_url_a_temporary_database_on_the_environment_server_is_used() {
+    let target = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    p.config(&format!(
+        "migrations_dir = \"migrations\"\n[env.development]\nurl = \"{}\"\n",
+        target.url()
+    ));
+    let out = strata(p.path(), None, &["test", "--only", "stairway"]);
+    assert_exit(&out, 0);
+    // The target is never touched.
+    assert!(!target.table_exists("users") && !target.table_exists("strata_version"));
+}
+
+/// A small XML reader for what the JUnit renderer writes, and the checks of the JUnit schema
+/// (the Ant/Jenkins XSD that GitHub, GitLab and Jenkins read): the required elements and
+/// attributes, and counts that agree with the test cases.
+mod xml {
+    #[derive(Debug)]
+    pub struct Element {
+        pub name: String,
+        pub attrs: Vec<(String, String)>,
+        pub children: Vec<Element>,
+        pub text: String,
+    }
+
+    impl Element {
+        pub fn attr(&self, name: &str) -> Option<&str> {
+            self.attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    fn unescape(text: &str) -> String {
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    }
+
+    pub fn parse(text: &str) -> Element {
+        let text = text.trim();
+        let body = match text.strip_prefix("<?xml") {
+            Some(rest) => &rest[rest.find("?>").expect("end of the XML declaration") + 2..],
+            None => text,
+        };
+        let (element, rest) = element(body.trim_start());
+        assert!(
+            rest.trim().is_empty(),
+            "text after the root element: {rest}"
+        );
+        element
+    }
+
+    fn element(text: &str) -> (Element, &str) {
+        let text = text.strip_prefix('<').expect("an element");
+        let end = text.find(['>', ' ', '/']).unwrap();
+        let name = text[..end].to_owned();
+        assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let mut rest = &text[end..];
+        let mut attrs = Vec::new();
+        loop {
+            rest = rest.trim_start();
+            if let Some(r) = rest.strip_prefix("/>") {
+                return (
+                    Element {
+                        name,
+                        attrs,
+                        children: Vec::new(),
+                        text: String::new(),
+                    },
+                    r,
+                );
+            }
+            if let Some(r) = rest.strip_prefix('>') {
+                rest = r;
+                break;
+            }
+            let eq = rest.find('=').expect("an attribute");
+            let key = rest[..eq].to_owned();
+            let r = rest[eq + 1..].strip_prefix('"').expect("a quoted value");
+            let close = r.find('"').unwrap();
+            assert!(!r[..close].contains('<'), "`<` in an attribute value");
+            attrs.push((key, unescape(&r[..close])));
+            rest = &r[close + 1..];
+        }
+        let mut children = Vec::new();
+        let mut text_content = String::new();
+        loop {
+            let lt = rest.find('<').expect("a closing tag");
+            text_content.push_str(&unescape(&rest[..lt]));
+            rest = &rest[lt..];
+            if let Some(r) = rest.strip_prefix("</") {
+                let close = r.find('>').unwrap();
+                assert_eq!(&r[..close], name, "mismatched closing tag");
+                return (
+                    Element {
+                        name,
+                        attrs,
+                        children,
+                        text: text_content,
+                    },
+                    &r[close + 1..],
+                );
+            }
+            let (child, r) = element(rest);
+            children.push(child);
+            rest = r;
+        }
+    }
+
+    fn number(e: &Element, attr: &str) -> usize {
+        e.attr(attr)
+            .unwrap_or_else(|| panic!("<{}> needs `{attr}`", e.name))
+            .parse()
+            .unwrap_or_else(|_| panic!("<{}> `{attr}` must be a number", e.name))
+    }
+
+    pub fn validate_junit(root: &Element) {
+        assert_eq!(root.name, "testsuites");
+        let mut total = 0;
+        for suite in &root.children {
+            assert_eq!(suite.name, "testsuite");
+            assert!(suite.attr("name").is_some_and(|n| !n.is_empty()));
+            let tests = number(suite, "tests");
+            let failures = number(suite, "failures");
+            number(suite, "errors");
+            let time: f64 = suite.attr("time").unwrap().parse().unwrap();
+            assert!(time >= 0.0);
+            assert_eq!(tests, suite.children.len(), "tests = the testcases");
+            let mut failed = 0;
+            for case in &suite.children {
+                assert_eq!(case.name, "testcase");
+                assert!(case.attr("name").is_some() && case.attr("classname").is_some());
+                case.attr("time").unwrap().parse::<f64>().unwrap();
+                for child in &case.children {
+                    match child.name.as_str() {
+                        "failure" => {
+                            assert!(
+                                child.attr("type").is_some() && child.attr("message").is_some()
+                            );
+                            failed += 1;
+                        }
+                        "skipped" | "system-out" => {}
+                        other => panic!("<{other}> is not allowed in <testcase>"),
+                    }
+                }
+            }
+            assert_eq!(failures, failed, "failures = the testcases that failed");
+            total += tests;
+        }
+        assert_eq!(number(root, "tests"), total);
+    }
+}
