@@ -17,7 +17,7 @@ use strata_core::{display_url, Diagnostic, Dialect, QualifiedName};
 use strata_engine::migrator::Silent;
 use strata_engine::{Database, DbError, Migrator};
 use strata_files::RenameHint;
-use strata_schema::Schema;
+use strata_schema::{NotModelled, Schema};
 
 /// One side of a comparison, as the user wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +72,9 @@ pub struct Workspace<'p> {
     /// A configured scratch database.
     shadow_url: Option<String>,
     printer: &'p Printer,
+    /// The objects of kinds the model does not cover that the sides read so far held, each
+    /// reported once.
+    not_modelled: Mutex<Vec<NotModelled>>,
 }
 
 impl<'p> Workspace<'p> {
@@ -128,10 +131,45 @@ impl<'p> Workspace<'p> {
             server_url,
             shadow_url,
             printer,
+            not_modelled: Mutex::new(Vec::new()),
         })
     }
 
+    /// Reads a side, and reports on standard error each object of a kind the model does not
+    /// cover (the first time a side of this command holds it): it is neither compared nor
+    /// written, and a person should know.
     pub fn load(&self, side: &Side) -> Result<Loaded, CliError> {
+        let loaded = self.read_side(side)?;
+        let mut seen = self
+            .not_modelled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for n in &loaded.schema.not_modelled {
+            if !seen.contains(n) {
+                self.printer.stderr(&format!(
+                    "{} {n} in {} is not modelled by strata: it is neither compared nor written (docs/schema.md, \"What strata models\")",
+                    self.printer.yellow("note:"),
+                    side.describe()
+                ));
+                seen.push(n.clone());
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// The objects of kinds the model does not cover that the sides read so far held, for
+    /// `--json` output (`"not_modelled": [{"kind": …, "name": …}]`).
+    pub fn not_modelled_json(&self) -> serde_json::Value {
+        let mut seen = self
+            .not_modelled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        seen.sort();
+        serde_json::to_value(seen).unwrap_or_default()
+    }
+
+    fn read_side(&self, side: &Side) -> Result<Loaded, CliError> {
         self.printer
             .verbose(&format!("reading {}", side.describe()));
         match side {

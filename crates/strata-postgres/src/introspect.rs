@@ -10,6 +10,9 @@
 //! their constraint), functions PostgreSQL generates for a type (range constructors), internal
 //! triggers, and what partitions and children inherit without declaring it themselves (re-created
 //! with their parent's).
+//!
+//! Objects of kinds the model does not cover are listed in [`Schema::not_modelled`]
+//! (`not_modelled.rs`), so that commands report them instead of dropping them silently.
 
 use crate::Postgres;
 use postgres::Row;
@@ -155,6 +158,8 @@ impl<'o> Reader<'o> {
         self.indexes(pg)?;
         self.triggers(pg)?;
         self.policies(pg)?;
+        self.statistics(pg)?;
+        self.schema.not_modelled = crate::not_modelled::read(pg)?;
         self.dependencies(pg)?;
         self.schema.normalize();
         Ok(self.schema)
@@ -1032,6 +1037,38 @@ impl<'o> Reader<'o> {
                 using: row.get(5),
                 with_check: row.get(6),
                 comment: row.get(7),
+            });
+        }
+        Ok(())
+    }
+
+    /// Extended statistics (`CREATE STATISTICS`) on the tables and materialized views read.
+    fn statistics(&mut self, pg: &mut Postgres) -> Result<(), DbError> {
+        // stxstattarget: -1 for the default before PostgreSQL 17, NULL since.
+        let target = if self.version >= 130_000 {
+            "CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget::int4 END"
+        } else {
+            "NULL::int4"
+        };
+        let sql = format!(
+            "SELECT s.stxrelid, n.nspname::text, s.stxname::text, \
+                    pg_catalog.pg_get_statisticsobjdef(s.oid), {target}, d.description \
+             FROM pg_catalog.pg_statistic_ext s \
+             JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace {} \
+             WHERE {USER_SCHEMA} AND {}",
+            comment_join("d", "pg_statistic_ext", "s.oid"),
+            not_extension_member("pg_statistic_ext", "s.oid"),
+        );
+        for row in self.query(pg, &sql)? {
+            let Some(table) = self.relations.get(&row.get::<_, u32>(0)).cloned() else {
+                continue;
+            };
+            self.schema.statistics.push(Statistics {
+                name: qname(row.get(1), row.get(2)),
+                table,
+                definition: row.get(3),
+                target: row.get(4),
+                comment: row.get(5),
             });
         }
         Ok(())

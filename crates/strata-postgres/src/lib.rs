@@ -28,6 +28,7 @@
 
 pub mod introspect;
 mod libpq;
+mod not_modelled;
 pub mod shadow;
 mod tls;
 mod url;

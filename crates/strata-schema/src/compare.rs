@@ -33,6 +33,7 @@ pub fn differences(left: &Schema, right: &Schema) -> Vec<String> {
     compare(&l.indexes, &r.indexes, &mut out);
     compare(&l.triggers, &r.triggers, &mut out);
     compare(&l.policies, &r.policies, &mut out);
+    compare(&l.statistics, &r.statistics, &mut out);
     out
 }
 

@@ -63,6 +63,14 @@ pub struct Schema {
     pub triggers: Vec<Trigger>,
     #[serde(default)]
     pub policies: Vec<Policy>,
+    /// Extended statistics (`CREATE STATISTICS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<Statistics>,
+    /// Objects the database holds that the model does not cover (event triggers, foreign tables,
+    /// publications, casts, operators, ...): never compared nor written, but reported by every
+    /// command that reads a schema, so that nothing disappears without a word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_modelled: Vec<NotModelled>,
 }
 
 /// What kind of object an [`ObjectRef`] points at.
@@ -87,6 +95,7 @@ pub enum ObjectKind {
     Index,
     Trigger,
     Policy,
+    Statistics,
 }
 
 impl ObjectKind {
@@ -109,6 +118,7 @@ impl ObjectKind {
             ObjectKind::Index => "INDEX",
             ObjectKind::Trigger => "TRIGGER",
             ObjectKind::Policy => "POLICY",
+            ObjectKind::Statistics => "STATISTICS",
         }
     }
 }
@@ -776,6 +786,63 @@ pub struct Policy {
     pub comment: Option<String>,
 }
 
+/// `CREATE STATISTICS`: extended statistics on columns or expressions of one table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statistics {
+    /// In its own schema (usually its table's).
+    pub name: QualifiedName,
+    /// The table or materialized view.
+    pub table: QualifiedName,
+    /// `pg_get_statisticsobjdef`: the complete `CREATE STATISTICS …` statement (without `;`).
+    pub definition: String,
+    /// `ALTER STATISTICS … SET STATISTICS n` when set (`stxstattarget`; `None`: the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// An object of a kind the model does not cover, reported so that it is not lost silently.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NotModelled {
+    /// The kind as PostgreSQL names it: `event trigger`, `foreign table`, `publication`, ...
+    /// (one of [`NOT_MODELLED_KINDS`]).
+    pub kind: String,
+    /// Its name as SQL writes it (quoted, schema-qualified where it has a schema).
+    pub name: String,
+}
+
+impl std::fmt::Display for NotModelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
+/// The kinds of objects introspection reports as not modelled ([`NotModelled::kind`]); the
+/// "What strata models" table of docs/schema.md lists the same.
+pub const NOT_MODELLED_KINDS: &[&str] = &[
+    "event trigger",
+    "foreign-data wrapper",
+    "foreign server",
+    "user mapping",
+    "foreign table",
+    "publication",
+    "subscription",
+    "cast",
+    "operator",
+    "operator class",
+    "operator family",
+    "rule",
+    "transform",
+    "language",
+    "conversion",
+    "text search dictionary",
+    "text search parser",
+    "text search template",
+    "access method",
+    "base type",
+];
+
 impl Keyed for Namespace {
     fn key(&self) -> ObjectRef {
         ObjectRef::new(ObjectKind::Schema, QualifiedName::new(None, &self.name))
@@ -810,6 +877,7 @@ keyed_by_name! {
     View => ObjectKind::View,
     MaterializedView => ObjectKind::MaterializedView,
     Index => ObjectKind::Index,
+    Statistics => ObjectKind::Statistics,
 }
 
 impl Keyed for Function {
@@ -901,6 +969,9 @@ impl Schema {
         for p in &mut self.policies {
             p.roles.sort();
         }
+        sort_by_key(&mut self.statistics);
+        self.not_modelled.sort();
+        self.not_modelled.dedup();
     }
 
     /// The model as JSON (pretty, stable field order).
@@ -953,6 +1024,7 @@ impl Schema {
             ("indexes", self.indexes.len()),
             ("triggers", self.triggers.len()),
             ("policies", self.policies.len()),
+            ("statistics", self.statistics.len()),
         ];
         counts.into_iter().filter(|(_, n)| *n > 0).collect()
     }

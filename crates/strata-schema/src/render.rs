@@ -36,6 +36,13 @@ pub fn to_sql(schema: &Schema) -> String {
     if !counts.is_empty() {
         let _ = writeln!(out, "-- {}", counts.join(", "));
     }
+    for n in &schema.not_modelled {
+        let _ = writeln!(
+            out,
+            "-- not modelled by strata (neither compared nor written here): {}",
+            one_line(&n.to_string())
+        );
+    }
     // As pg_dump: literals are written for standard_conforming_strings, function bodies may name
     // later objects. Unlike pg_dump, the search_path is left as the database has it: every name
     // in the script is schema-qualified already, and a statement added to the file by hand
@@ -93,6 +100,11 @@ pub fn to_sql(schema: &Schema) -> String {
     section(&mut out, "indexes", indexes_in_order(schema));
     section(
         &mut out,
+        "extended statistics",
+        schema.statistics.iter().map(create_statistics),
+    );
+    section(
+        &mut out,
         "foreign keys",
         foreign_keys.into_iter().map(add_constraint),
     );
@@ -118,6 +130,11 @@ pub fn to_sql(schema: &Schema) -> String {
     );
     section(&mut out, "comments", comments(schema));
     out
+}
+
+/// A name on one comment line: line breaks (legal in quoted names) become `\n`.
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 fn section(out: &mut String, title: &str, statements: impl IntoIterator<Item = String>) {
@@ -764,6 +781,24 @@ fn indexes_in_order(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
+/// `CREATE STATISTICS …;`, and `ALTER STATISTICS … SET STATISTICS n;` when a target is set.
+pub(crate) fn create_statistics(s: &Statistics) -> String {
+    let mut out = format!("{};", s.definition.trim_end().trim_end_matches(';'));
+    if let Some(target) = s.target {
+        let _ = write!(out, "\n{}", statistics_target(s, Some(target)));
+    }
+    out
+}
+
+/// `ALTER STATISTICS … SET STATISTICS n;` (`-1`: the default).
+pub(crate) fn statistics_target(s: &Statistics, target: Option<i32>) -> String {
+    format!(
+        "ALTER STATISTICS {} SET STATISTICS {};",
+        s.name,
+        target.unwrap_or(-1)
+    )
+}
+
 pub(crate) fn create_trigger(t: &Trigger) -> String {
     let mut out = format!("{};", t.definition.trim_end());
     let state = match t.enabled {
@@ -947,6 +982,9 @@ fn comments(schema: &Schema) -> Vec<String> {
             &p.comment,
             &mut out,
         );
+    }
+    for s in &schema.statistics {
+        comment(format!("STATISTICS {}", s.name), &s.comment, &mut out);
     }
     out
 }

@@ -59,7 +59,7 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
         up: "-- Write the SQL that applies this change.\n".to_owned(),
         down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
     };
-    write_file(project, &new, printer)
+    write_file(project, &new, None, printer)
 }
 
 /// `revision --autogenerate`: one file, or a chain when some changes must run outside a
@@ -72,7 +72,8 @@ fn autogenerate(
     depends_on: Vec<String>,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    let generated = super::schema::autogenerate(project, args, revises.clone(), printer)?;
+    let (generated, not_modelled) =
+        super::schema::autogenerate(project, args, revises.clone(), printer)?;
     if generated.is_empty() {
         let at = if revises.is_empty() {
             "base".to_owned()
@@ -80,7 +81,7 @@ fn autogenerate(
             revises.join(", ")
         };
         if printer.json {
-            printer.json_value(&serde_json::json!({ "written": [] }));
+            printer.json_value(&serde_json::json!({ "written": [], "not_modelled": not_modelled }));
         } else {
             printer.line(&format!(
                 "no changes: the schema files match the migrations at {at}; nothing written"
@@ -106,7 +107,7 @@ fn autogenerate(
         }
         taken.push(new.id.clone());
         parent = vec![new.id.clone()];
-        write_file(project, &new, printer)?;
+        write_file(project, &new, Some(&not_modelled), printer)?;
     }
     Ok(())
 }
@@ -154,7 +155,7 @@ pub fn merge(
         up: String::new(),
         down: String::new(),
     };
-    write_file(project, &new, printer)
+    write_file(project, &new, None, printer)
 }
 
 /// A target that names exactly one revision: an id or prefix, `head`, `LABEL@head`.
@@ -266,7 +267,14 @@ fn write_online(
     Ok(())
 }
 
-fn write_file(project: &Project, new: &NewMigration, printer: &Printer) -> Result<(), CliError> {
+/// Writes a migration file; with `--json`, one object per file (with `not_modelled` for a
+/// generated one).
+fn write_file(
+    project: &Project,
+    new: &NewMigration,
+    not_modelled: Option<&serde_json::Value>,
+    printer: &Printer,
+) -> Result<(), CliError> {
     let dir = project.migrations_dir();
     std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
     let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
@@ -279,7 +287,11 @@ fn write_file(project: &Project, new: &NewMigration, printer: &Printer) -> Resul
     file.and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(io_err(format!("cannot write {}", path.display())))?;
     if printer.json {
-        printer.json_value(&serde_json::json!({ "path": display_path(&path), "id": new.id, "revises": new.revises }));
+        let mut value = serde_json::json!({ "path": display_path(&path), "id": new.id, "revises": new.revises });
+        if let Some(not_modelled) = not_modelled {
+            value["not_modelled"] = not_modelled.clone();
+        }
+        printer.json_value(&value);
     } else {
         printer.result(&display_path(&path));
     }

@@ -87,7 +87,9 @@ pub fn diff(project: &Project, args: &DiffArgs, printer: &Printer) -> Result<(),
         printer,
     )?;
     if args.format == DiffFormat::Json || printer.json {
-        printer.json_value(&plan_json(&plan));
+        let mut value = plan_json(&plan);
+        value["not_modelled"] = ws.not_modelled_json();
+        printer.json_value(&value);
     } else {
         printer.result(render(ws.dialect, &plan, args.allow_destructive).trim_end());
         if !plan.is_empty() {
@@ -192,6 +194,7 @@ pub fn summary(c: &Change) -> String {
         | CreateView
         | CreateMaterializedView
         | CreateIndex
+        | CreateStatistics
         | AddConstraint
         | CreateTrigger
         | CreatePolicy
@@ -199,8 +202,8 @@ pub fn summary(c: &Change) -> String {
         | AddIdentity
         | EnableRls => "added",
         DropSchema | DropEnum | DropSequence | DropFunction | DropTable | DropColumn | DropView
-        | DropMaterializedView | DropIndex | DropConstraint | DropTrigger | DropPolicy
-        | DropIdentity | DisableRls => "removed",
+        | DropMaterializedView | DropIndex | DropStatistics | DropConstraint | DropTrigger
+        | DropPolicy | DropIdentity | DisableRls => "removed",
         RenameTable | RenameColumn => "renamed",
         _ => "changed",
     };
@@ -247,6 +250,7 @@ pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
     if printer.json {
         let mut value = plan_json(&plan);
         value["ok"] = serde_json::json!(plan.is_empty());
+        value["not_modelled"] = ws.not_modelled_json();
         printer.json_value(&value);
     } else if plan.is_empty() {
         printer.line("check: the schema files match the migrations at head");
@@ -317,6 +321,7 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
             "invalid_indexes": invalid.iter().map(|i| serde_json::json!({
                 "schema": i.schema, "table": i.table, "index": i.name,
             })).collect::<Vec<_>>(),
+            "not_modelled": ws.not_modelled_json(),
         }));
     } else {
         let at = if heads.is_empty() {
@@ -376,12 +381,13 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
 /// `revision --autogenerate`: the migration(s) from the migrations at the new revision's parent to
 /// the schema files. Changes that must run outside a transaction go into files of their own, so
 /// one generated change may give a chain of two or three migrations (`strata_schema::split`).
+/// Also returns the objects of kinds the model does not cover that the sides held, for `--json`.
 pub fn autogenerate(
     project: &Project,
     args: &RevisionArgs,
     revises: Vec<String>,
     printer: &Printer,
-) -> Result<Vec<NewMigration>, CliError> {
+) -> Result<(Vec<NewMigration>, serde_json::Value), CliError> {
     let from_target = if revises.is_empty() {
         "base".to_owned()
     } else {
@@ -399,7 +405,7 @@ pub fn autogenerate(
         printer,
     )?;
     if plan.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), ws.not_modelled_json()));
     }
     let destructive: Vec<&Change> = plan.changes.iter().filter(|c| c.destructive).collect();
     if !destructive.is_empty() && !args.allow_destructive {
@@ -442,5 +448,5 @@ pub fn autogenerate(
             down: file.down,
         });
     }
-    Ok(out)
+    Ok((out, ws.not_modelled_json()))
 }

@@ -756,3 +756,77 @@ CREATE TABLE "select" (id int, "user" text);
         COMMENT ON VIEW "Mixed ""V""" IS 'it''s';
         CREATE MATERIALIZED VIEW "order" AS SELECT count(*) AS n FROM "v ü";
 
+
+-- pair: statistics_created_altered_and_dropped
+-- a:
+CREATE TABLE "order" (id int, city text, zip text, "a""b" int);
+        CREATE STATISTICS "order deps" (dependencies) ON city, zip FROM "order";
+        CREATE STATISTICS gone (ndistinct) ON id, "a""b" FROM "order";
+        CREATE STATISTICS changed (ndistinct) ON city, zip FROM "order";
+        COMMENT ON STATISTICS "order deps" IS 'it''s';
+        INSERT INTO "order" VALUES (1, 'x', 'y', 2);
+-- b:
+CREATE TABLE "order" (id int, city text, zip text, "a""b" int);
+        CREATE STATISTICS "order deps" (dependencies) ON city, zip FROM "order";
+        ALTER STATISTICS "order deps" SET STATISTICS 500;
+        CREATE STATISTICS changed (ndistinct, mcv) ON city, zip, "a""b" FROM "order";
+        CREATE STATISTICS "expr ü" ON (lower(city)), (id + 1) FROM "order";
+        COMMENT ON STATISTICS "order deps" IS 'changed';
+        INSERT INTO "order" VALUES (1, 'x', 'y', 2);
+
+-- pair: statistics_go_and_come_back_with_their_table_column_and_materialized_view
+-- a:
+CREATE TABLE t (id int, a int, b int, gone int);
+        CREATE TABLE u (x int, y int);
+        CREATE STATISTICS t_ab ON a, b FROM t;
+        CREATE STATISTICS t_gone ON a, gone FROM t;
+        CREATE STATISTICS u_xy ON x, y FROM u;
+        CREATE MATERIALIZED VIEW mv AS SELECT a, b FROM t;
+        CREATE STATISTICS mv_ab ON a, b FROM mv;
+        COMMENT ON STATISTICS u_xy IS 'with its table';
+-- b:
+CREATE TABLE t (id int, a bigint, b int);
+        CREATE STATISTICS t_ab ON a, b FROM t;
+        CREATE MATERIALIZED VIEW mv AS SELECT a, b, 1 AS c FROM t;
+        CREATE STATISTICS mv_ab ON a, b FROM mv;
+
+-- pair: foreign_keys_and_not_null_dropped_from_tables_that_stay
+-- a:
+CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent, note text NOT NULL);
+        INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1, 'n');
+-- b:
+CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL, note text);
+        INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1, 'n');
+
+-- pair: partitions_detached_beside_a_default_partition_and_without_one
+-- a:
+CREATE TABLE ev (id int NOT NULL, kind text NOT NULL) PARTITION BY LIST (kind);
+        CREATE TABLE ev_a PARTITION OF ev FOR VALUES IN ('a');
+        CREATE TABLE ev_rest PARTITION OF ev DEFAULT;
+        CREATE TABLE log (id int NOT NULL, at int NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE log_1 PARTITION OF log FOR VALUES FROM (0) TO (10);
+        CREATE TABLE log_2 PARTITION OF log FOR VALUES FROM (10) TO (20);
+        INSERT INTO ev VALUES (1, 'a'), (2, 'z'); INSERT INTO log VALUES (1, 1), (2, 15);
+-- b:
+CREATE TABLE ev (id int NOT NULL, kind text NOT NULL) PARTITION BY LIST (kind);
+        CREATE TABLE ev_a (id int NOT NULL, kind text NOT NULL);
+        CREATE TABLE ev_rest PARTITION OF ev DEFAULT;
+        CREATE TABLE log (id int NOT NULL, at int NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE log_1 PARTITION OF log FOR VALUES FROM (0) TO (10);
+        CREATE TABLE log_2 (id int NOT NULL, at int NOT NULL);
+        INSERT INTO ev VALUES (2, 'z'); INSERT INTO log VALUES (1, 1);
+
+-- pair: domain_checks_added_validated_and_not_null
+-- a:
+CREATE DOMAIN pos AS int;
+        CREATE DOMAIN code AS text CHECK (VALUE <> '') ;
+        CREATE TABLE t (p pos, c code);
+        INSERT INTO t VALUES (1, 'x');
+-- b:
+CREATE DOMAIN pos AS int NOT NULL CHECK (VALUE > 0);
+        CREATE DOMAIN code AS text CONSTRAINT code_check CHECK (VALUE <> '' AND length(VALUE) < 10);
+        CREATE DOMAIN fresh AS int CHECK (VALUE < 100);
+        CREATE TABLE t (p pos, c code, f fresh);
+        INSERT INTO t VALUES (1, 'x');

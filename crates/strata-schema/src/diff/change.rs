@@ -80,6 +80,10 @@ pub enum ChangeKind {
     DropMaterializedView,
     CreateIndex,
     DropIndex,
+    CreateStatistics,
+    DropStatistics,
+    /// `ALTER STATISTICS … SET STATISTICS n`.
+    AlterStatistics,
     AddConstraint,
     DropConstraint,
     ValidateConstraint,
@@ -118,20 +122,36 @@ pub enum HazardId {
     /// A table or column is renamed (from a hint): clients that use the old name fail from then
     /// on.
     Rename,
+    /// A foreign key is dropped: from then on nothing stops rows that reference missing rows.
+    IntegrityLoss,
+    /// A column accepts NULL from then on: readers that expect a value meet NULLs.
+    NullsAllowed,
+    /// A constraint on a domain is added, validated or set (`NOT NULL`): every column of the
+    /// domain in every table is checked while writes to those tables wait (a domain has no
+    /// form that does not block them); a `CHECK` created with a domain can only change that way.
+    BlockingValidation,
+    /// A partition is detached without `CONCURRENTLY` on PostgreSQL 14+: ACCESS EXCLUSIVE on the
+    /// parent while it waits for running queries.
+    BlockingDetach,
 }
 
 impl HazardId {
-    pub const ALL: [HazardId; 6] = [
+    pub const ALL: [HazardId; 10] = [
         HazardId::DataLoss,
         HazardId::TableRewrite,
         HazardId::NotNullBackfill,
         HazardId::PossibleRename,
         HazardId::ManualStep,
         HazardId::Rename,
+        HazardId::IntegrityLoss,
+        HazardId::NullsAllowed,
+        HazardId::BlockingValidation,
+        HazardId::BlockingDetach,
     ];
 
     /// The stable id: `data-loss`, `table-rewrite`, `not-null-backfill`, `possible-rename`,
-    /// `manual-step`, `rename`.
+    /// `manual-step`, `rename`, `integrity-loss`, `nulls-allowed`, `blocking-validation`,
+    /// `blocking-detach`.
     pub fn as_str(self) -> &'static str {
         match self {
             HazardId::DataLoss => "data-loss",
@@ -140,6 +160,10 @@ impl HazardId {
             HazardId::PossibleRename => "possible-rename",
             HazardId::ManualStep => "manual-step",
             HazardId::Rename => "rename",
+            HazardId::IntegrityLoss => "integrity-loss",
+            HazardId::NullsAllowed => "nulls-allowed",
+            HazardId::BlockingValidation => "blocking-validation",
+            HazardId::BlockingDetach => "blocking-detach",
         }
     }
 }

@@ -402,16 +402,22 @@ pub(super) fn columns(from: &Schema, to: &Schema, old: &Table, new: &Table, b: &
         }
         let not_null_inherited = inherited.same(o, &n, |x| x.not_null);
         if o.not_null && !n.not_null && !not_null_inherited {
-            b.push_at(
-                Phase::AlterColumn,
-                depth,
-                col(
-                    ChangeKind::DropNotNull,
-                    c,
-                    vec![format!("{} DROP NOT NULL;", alter(c))],
-                    vec![format!("{} SET NOT NULL;", alter(c))],
-                ),
+            let mut dropped = col(
+                ChangeKind::DropNotNull,
+                c,
+                vec![format!("{} DROP NOT NULL;", alter(c))],
+                vec![format!("{} SET NOT NULL;", alter(c))],
             );
+            // The lint rule drop-not-null names this hazard.
+            dropped.hazards.push(hazard(
+                HazardId::NullsAllowed,
+                format!(
+                    "column {} of {} accepts NULL from now on: deploy the readers that handle NULL first",
+                    quote_ident(c),
+                    new.name
+                ),
+            ));
+            b.push_at(Phase::AlterColumn, depth, dropped);
         }
         if !o.not_null && n.not_null && !not_null_inherited {
             // Safe form: a validated check lets SET NOT NULL skip its full-table scan.

@@ -2,7 +2,7 @@
 //! then validated), foreign keys' deferrability altered, `NOT VALID` ones validated.
 
 use super::by_key;
-use super::change::{change, ChangeKind, Part, Validation};
+use super::change::{change, hazard, ChangeKind, HazardId, Part, Validation};
 use super::comments::{comment_change, comment_statements};
 use super::order::{Builder, Phase};
 use crate::model::*;
@@ -106,10 +106,20 @@ pub(super) fn constraints(from: &Schema, to: &Schema, b: &mut Builder) {
             };
             let mut down = vec![render::add_constraint(c)];
             down.extend(comment_statements(&[(target(c), c.comment.clone())]));
-            b.push(
-                phase,
-                change(ChangeKind::DropConstraint, key.clone(), vec![drop(c)], down),
-            );
+            let mut dropped = change(ChangeKind::DropConstraint, key.clone(), vec![drop(c)], down);
+            // The lint rule drop-foreign-key names this hazard (on a table that stays).
+            if c.kind == ConstraintKind::ForeignKey && to.table(&c.table).is_some() {
+                dropped.hazards.push(hazard(
+                    HazardId::IntegrityLoss,
+                    format!(
+                        "foreign key {} on {} is dropped: until it is back, nothing stops rows of {} that reference missing rows",
+                        quote_ident(&c.name),
+                        c.table,
+                        c.table
+                    ),
+                ));
+            }
+            b.push(phase, dropped);
         }
     }
     for (key, c) in &t {

@@ -4,7 +4,7 @@
 //! re-creates or alters one kind in place, or leaves the change to a person (`manual_step`).
 
 use super::by_key;
-use super::change::{change, hazard, Change, ChangeKind, HazardId};
+use super::change::{change, hazard, Change, ChangeKind, Hazard, HazardId};
 use super::comments::{comment_change, comment_statements};
 use super::order::{Builder, Phase};
 use crate::model::*;
@@ -20,6 +20,17 @@ pub(super) trait Definition: Keyed {
     fn comments(&self) -> Vec<(String, Option<String>)>;
     /// What changes, for a change PostgreSQL cannot make in place.
     fn what_changes(&self) -> &'static str;
+    /// The hazards of creating it (a domain's `CHECK`).
+    fn hazards(&self) -> Vec<Hazard> {
+        Vec::new()
+    }
+}
+
+/// The change that creates `n`, with the hazards of creating it.
+fn create_change<T: Definition>(key: &ObjectRef, n: &T) -> Change {
+    let mut c = change(T::CREATE, key.clone(), n.create(), vec![n.drop()]);
+    c.hazards = n.hazards();
+    c
 }
 
 /// The statements that create `x` with its comments.
@@ -55,7 +66,7 @@ pub(super) fn definitions<T: Definition>(
         match old {
             None => {
                 fresh = true;
-                b.create(change(T::CREATE, key.clone(), n.create(), vec![n.drop()]));
+                b.create(create_change(key, *n));
             }
             Some(o) if b.ctx.recreate.contains(key) => {
                 fresh = true;
@@ -65,7 +76,7 @@ pub(super) fn definitions<T: Definition>(
                     vec![o.drop()],
                     create_with_comments(o),
                 ));
-                b.create(change(T::CREATE, key.clone(), n.create(), vec![n.drop()]));
+                b.create(create_change(key, *n));
             }
             Some(o) => match b.ctx.blocked.get(key).cloned() {
                 Some(users) => b.create(manual_step(key, n.what_changes(), &users)),

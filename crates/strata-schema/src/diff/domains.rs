@@ -1,7 +1,7 @@
 //! Domains: default, `NOT NULL` and checks altered in place (a new check added `NOT VALID`, then
 //! validated); re-created when the base type or collation changes.
 
-use super::change::{change, ChangeKind};
+use super::change::{change, hazard, Change, ChangeKind, Hazard, HazardId};
 use super::comments::comment_statements;
 use super::constraints::core_definition;
 use super::definitions::Definition;
@@ -30,6 +30,31 @@ impl Definition for Domain {
     fn what_changes(&self) -> &'static str {
         "changes its base type or collation"
     }
+    fn hazards(&self) -> Vec<Hazard> {
+        match self.checks.first() {
+            Some(c) => vec![hazard(
+                HazardId::BlockingValidation,
+                format!(
+                    "domain {} is created with CHECK {}: changing it later (ALTER DOMAIN) checks every column of the domain while blocking writes to their tables",
+                    self.name,
+                    quote_ident(&c.name)
+                ),
+            )],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The hazard of an `ALTER DOMAIN` that checks every column of the domain (what the lint rule
+/// domain-constraint names): there is no form of it that lets writes go on.
+fn blocking(mut c: Change, name: &strata_core::QualifiedName, what: &str) -> Change {
+    c.hazards.push(hazard(
+        HazardId::BlockingValidation,
+        format!(
+            "{what} on domain {name} checks every column of the domain in every table while writes to those tables wait"
+        ),
+    ));
+    c
 }
 
 fn domain_check_target(d: &Domain, c: &DomainCheck) -> String {
@@ -60,12 +85,17 @@ pub(super) fn alter_domain(b: &mut Builder, old: &Domain, new: &Domain) -> BTree
                 if on { "SET" } else { "DROP" }
             )
         };
-        b.create(change(
+        let c = change(
             ChangeKind::AlterDomain,
             key.clone(),
             vec![set(new.not_null)],
             vec![set(old.not_null)],
-        ));
+        );
+        b.create(if new.not_null {
+            blocking(c, name, "SET NOT NULL")
+        } else {
+            c
+        });
     }
     let add = |c: &DomainCheck| {
         format!(
@@ -118,11 +148,15 @@ pub(super) fn alter_domain(b: &mut Builder, old: &Domain, new: &Domain) -> BTree
                         domain_check_target(old, &o),
                         o.comment.clone(),
                     )]));
-                    b.create(change(
-                        ChangeKind::ValidateConstraint,
-                        key.clone(),
-                        vec![validate(c)],
-                        down,
+                    b.create(blocking(
+                        change(
+                            ChangeKind::ValidateConstraint,
+                            key.clone(),
+                            vec![validate(c)],
+                            down,
+                        ),
+                        name,
+                        "VALIDATE CONSTRAINT",
                     ));
                 }
             }
@@ -139,11 +173,15 @@ pub(super) fn alter_domain(b: &mut Builder, old: &Domain, new: &Domain) -> BTree
                     )],
                     vec![drop(c)],
                 ));
-                b.create(change(
-                    ChangeKind::ValidateConstraint,
-                    key.clone(),
-                    vec![validate(c)],
-                    vec![],
+                b.create(blocking(
+                    change(
+                        ChangeKind::ValidateConstraint,
+                        key.clone(),
+                        vec![validate(c)],
+                        vec![],
+                    ),
+                    name,
+                    "VALIDATE CONSTRAINT",
                 ));
             }
             _ => b.create(change(

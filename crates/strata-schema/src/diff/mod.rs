@@ -44,8 +44,8 @@
 //!   and column comments; `partitions.rs`: partition keys, `ATTACH` / `DETACH PARTITION`,
 //!   `INHERIT` / `NO INHERIT`; `columns.rs`: columns added, dropped and altered (type, default,
 //!   identity, `NOT NULL`).
-//! - `views.rs` (views and materialized views), `indexes.rs`, `constraints.rs`, `triggers.rs`,
-//!   `policies.rs`.
+//! - `views.rs` (views and materialized views), `indexes.rs`, `statistics.rs` (extended
+//!   statistics), `constraints.rs`, `triggers.rs`, `policies.rs`.
 //! - `comments.rs`: `COMMENT ON` changes, for every kind.
 //! - `script.rs`: [`fn@render`], the up script, and its [`PREAMBLE`].
 //! - `split.rs`: [`fn@split`], a plan as migration files ([`PlannedMigration`]: a [`Stage`], its
@@ -78,6 +78,7 @@ mod schemas;
 mod script;
 mod sequences;
 pub mod split;
+mod statistics;
 mod tables;
 mod text_search;
 mod triggers;
@@ -103,6 +104,7 @@ use policies::policies;
 use renames::apply_renames;
 use schemas::schemas;
 use sequences::{alter_sequence, sequence_owners};
+use statistics::statistics;
 use std::collections::{BTreeMap, BTreeSet};
 use tables::tables;
 use triggers::triggers;
@@ -164,14 +166,15 @@ pub fn diff(from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
     tables(from, to, &mut b);
     let recreated = views(from, to, &mut b);
     indexes(from, to, &recreated, &mut b);
+    statistics(from, to, &recreated, &mut b);
     constraints(from, to, &mut b);
     triggers(from, to, &mut b);
     policies(from, to, &mut b);
     // Stable sort: within a phase and place, the order changes were produced in (key order).
     b.out.sort_by_key(|(phase, order, _)| (*phase, *order));
-    Plan {
-        changes: b.out.into_iter().map(|(_, _, c)| c).collect(),
-    }
+    let mut changes: Vec<Change> = b.out.into_iter().map(|(_, _, c)| c).collect();
+    partitions::mark_plain_detach(from, &mut changes);
+    Plan { changes }
 }
 
 #[cfg(test)]

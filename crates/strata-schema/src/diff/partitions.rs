@@ -36,6 +36,51 @@ fn inherit_sql(t: &Table, parent: &QualifiedName, on: bool) -> String {
     )
 }
 
+/// The hazard of a plain `DETACH PARTITION` on PostgreSQL 14+, where the lint rule
+/// non-concurrent-detach-partition asks for `CONCURRENTLY`. The diff does not write that form:
+/// PostgreSQL refuses it while the parent has a default partition; it leaves the partition
+/// constraint behind on the detached table as a CHECK the schema does not have (dropping it is a
+/// second statement outside a transaction); and it cannot be run again after an interruption
+/// (that needs `… FINALIZE`). A person who wants it rewrites the file (docs/schema.md).
+pub(super) fn mark_plain_detach(from: &Schema, changes: &mut [Change]) {
+    if from.server_version < 140_000 {
+        return;
+    }
+    let has_default = |parent: &QualifiedName| {
+        from.tables.iter().any(|t| {
+            t.partition_of
+                .as_ref()
+                .is_some_and(|p| &p.parent == parent && p.bound.trim() == "DEFAULT")
+        })
+    };
+    for c in changes
+        .iter_mut()
+        .filter(|c| c.kind == ChangeKind::DetachPartition)
+    {
+        let Some(p) = from
+            .table(&c.object.name)
+            .and_then(|t| t.partition_of.as_ref())
+        else {
+            continue;
+        };
+        let why = if has_default(&p.parent) {
+            format!(
+                "PostgreSQL refuses CONCURRENTLY while {} has a default partition",
+                p.parent
+            )
+        } else {
+            "DETACH … CONCURRENTLY cannot run in a transaction, cannot be run again after an interruption and leaves the partition constraint behind as a CHECK: rewrite it by hand on a busy table".to_owned()
+        };
+        c.hazards.push(hazard(
+            HazardId::BlockingDetach,
+            format!(
+                "partition {} is detached from {} under ACCESS EXCLUSIVE on {} (every query on it waits): {why}",
+                c.object.name, p.parent, p.parent
+            ),
+        ));
+    }
+}
+
 /// `ATTACH PARTITION` / `INHERIT` changes linking a table to its parents (a child created with
 /// `INHERITS (…)` needs none); `up` false gives the inverse (`DETACH`, `NO INHERIT`).
 pub(super) fn links(t: &Table, skip: impl Fn(&QualifiedName) -> bool, up: bool) -> Vec<Change> {
@@ -206,5 +251,35 @@ mod tests {
         let pl = plan(&from, &rekeyed);
         assert_eq!(kinds(&pl), [ManualStep]);
         assert_eq!(hazards(&pl.changes[0]), ["manual-step"]);
+    }
+
+    #[test]
+    fn a_plain_detach_on_14_carries_the_hazard_lint_names() {
+        let parent = q("app", "log");
+        let mut p = table(parent.clone(), vec![column("at", "integer")]);
+        p.partition_key = Some("RANGE (at)".into());
+        let mut part = table(q("app", "log 2"), vec![column("at", "integer")]);
+        part.partition_of = Some(PartitionOf {
+            parent,
+            bound: "FOR VALUES FROM (10) TO (20)".into(),
+        });
+        let mut from = with_tables(vec![p.clone(), part.clone()]);
+        from.server_version = 150_000;
+        let mut alone = part;
+        alone.partition_of = None;
+        let to = with_tables(vec![p, alone]);
+        let pl = plan(&from, &to);
+        let c = only(&pl, ChangeKind::DetachPartition);
+        assert!(!c.non_transactional);
+        assert_eq!(
+            c.up,
+            [r#"ALTER TABLE "app"."log" DETACH PARTITION "app"."log 2";"#]
+        );
+        assert_eq!(hazards(c), ["blocking-detach"]);
+        // Before 14 there is no concurrent form, and lint asks for none.
+        from.server_version = 130_000;
+        assert!(only(&plan(&from, &to), ChangeKind::DetachPartition)
+            .hazards
+            .is_empty());
     }
 }
