@@ -25,10 +25,12 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     // strata switches a migration to non-transactional for statements like CREATE INDEX
     // CONCURRENTLY; the caller may or may not have reflected that in `transactional`.
     let automatic = || {
+        if cx.section.transactional && cx.source.revision.is_none() {
+            return None;
+        }
         cx.statements
             .iter()
             .find_map(|s| no_transaction_reason(&s.sql))
-            .filter(|_| !cx.section.transactional || cx.source.revision.is_some())
     };
     let why = if cx.section.explicitly_non_transactional {
         " (its file says so)".to_owned()

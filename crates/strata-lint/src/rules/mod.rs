@@ -433,7 +433,7 @@ pub static RULES: &[Rule] = &[
         default: Severity::Warning,
         kind: RuleKind::Design,
         opt_in: true,
-        summary: "`CREATE TABLE` without a schema-qualified name (opt-in)",
+        summary: "`CREATE`/`ALTER`/`DROP TABLE` without a schema-qualified name (opt-in)",
         check: require_table_schema::check,
     },
     Rule {

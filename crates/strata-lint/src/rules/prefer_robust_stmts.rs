@@ -16,7 +16,7 @@
 use super::concurrently_in_transaction::runs_in_transaction;
 use super::{Hit, SectionCx};
 use crate::walk;
-use pg_query::protobuf::{AlterTableType, ObjectType};
+use pg_query::protobuf::{AlterTableType, ObjectType, RangeVar};
 use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
@@ -24,17 +24,25 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     if runs_in_transaction(cx) {
         return hits;
     }
-    let counted = cx
-        .statements
-        .iter()
-        .filter(|s| {
-            !matches!(
-                s.node,
-                NodeEnum::VariableSetStmt(_) | NodeEnum::VariableShowStmt(_)
-            )
-        })
-        .count();
-    if counted < 2 {
+    // A failure undoes a whole explicit `BEGIN … COMMIT` block: the block is one step, like a
+    // statement outside any. With fewer than two steps nothing is left half done.
+    let states = crate::tx::states(false, cx.statements);
+    let mut steps = std::collections::BTreeSet::new();
+    for (i, statement) in cx.statements.iter().enumerate() {
+        if matches!(
+            statement.node,
+            NodeEnum::VariableSetStmt(_)
+                | NodeEnum::VariableShowStmt(_)
+                | NodeEnum::TransactionStmt(_)
+        ) {
+            continue;
+        }
+        steps.insert(states[i].transaction.map_or((1, i), |t| (0, t)));
+        if steps.len() > 1 {
+            break;
+        }
+    }
+    if steps.len() < 2 {
         return hits;
     }
     // Constraints dropped `IF EXISTS` so far: `(table, name)`.
@@ -66,14 +74,20 @@ fn fragile(node: &NodeEnum, dropped: &[(String, String)]) -> Vec<(String, String
     let exists = |kind: &str, name: &str| format!("the {kind} {name} already exists");
     let mut out = Vec::new();
     match node {
-        NodeEnum::CreateStmt(s) if !s.if_not_exists => {
+        // A temporary table lives only as long as the session (or its transaction): a re-run
+        // in a new session creates it again without conflict.
+        NodeEnum::CreateStmt(s) if !s.if_not_exists && !temporary(s.relation.as_ref()) => {
             let t = walk::table_ident(&walk::table_name(&s.relation));
             out.push((
                 exists("table", &t),
                 format!("CREATE TABLE IF NOT EXISTS {t} (…);"),
             ));
         }
-        NodeEnum::CreateTableAsStmt(s) if !s.if_not_exists && !s.is_select_into => {
+        NodeEnum::CreateTableAsStmt(s)
+            if !s.if_not_exists
+                && !s.is_select_into
+                && !temporary(s.into.as_ref().and_then(|into| into.rel.as_ref())) =>
+        {
             let t = s
                 .into
                 .as_ref()
@@ -243,6 +257,10 @@ fn fragile(node: &NodeEnum, dropped: &[(String, String)]) -> Vec<(String, String
     out
 }
 
+fn temporary(relation: Option<&RangeVar>) -> bool {
+    relation.is_some_and(|r| r.relpersistence == "t")
+}
+
 /// `DROP <kind>` in SQL for the object types a migration drops.
 fn drop_kind(remove_type: i32) -> &'static str {
     match ObjectType::try_from(remove_type) {
@@ -336,6 +354,50 @@ mod tests {
             RULE
         )
         .is_empty());
+    }
+
+    #[test]
+    fn an_explicit_transaction_block_is_one_step() {
+        // Everything in one `BEGIN … COMMIT` block: a failure undoes all of it.
+        for sql in [
+            "BEGIN;\nALTER TABLE core_foo ADD COLUMN answer_id integer NULL;\nCOMMIT;",
+            "BEGIN;\nDROP INDEX core_bar_foo_id_idx;\nDROP TABLE core_bar;\nDROP TYPE foo;\nCOMMIT;",
+            "SET lock_timeout = '1s';\nSTART TRANSACTION;\nCREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY);\nCOMMIT;",
+        ] {
+            let findings = outside(sql);
+            assert!(of(&findings, RULE).is_empty(), "{sql}: {findings:?}");
+        }
+        // A block and a statement after it are two steps: the block stays committed when the
+        // statement fails.
+        let findings = outside(
+            "BEGIN;\nCREATE TABLE a (id bigint PRIMARY KEY);\nCOMMIT;\nCREATE INDEX CONCURRENTLY a_idx ON a (id);",
+        );
+        let hits = of(&findings, RULE);
+        assert_eq!(hits.len(), 2, "{findings:?}");
+        assert_eq!(hits[0].line, 2);
+        // Two blocks are two steps as well.
+        let findings = outside("BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id bigint);\nCOMMIT;");
+        assert_eq!(of(&findings, RULE).len(), 2, "{findings:?}");
+    }
+
+    #[test]
+    fn temporary_tables_are_gone_by_the_re_run() {
+        for sql in [
+            "SELECT 1;\nCREATE TEMP TABLE test_table (id int) ON COMMIT DROP;",
+            "SELECT 1;\nCREATE TEMPORARY TABLE test_table (id int);",
+            "SELECT 1;\nCREATE TEMP TABLE test_table AS SELECT 1 AS id;",
+        ] {
+            let findings = outside(sql);
+            assert!(of(&findings, RULE).is_empty(), "{sql}: {findings:?}");
+        }
+        assert_eq!(
+            of(
+                &outside("SELECT 1;\nCREATE UNLOGGED TABLE t (id int);"),
+                RULE
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

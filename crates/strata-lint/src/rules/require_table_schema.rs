@@ -1,11 +1,12 @@
-//! `require-table-schema` (opt-in): `CREATE TABLE` (or `CREATE TABLE … AS`) with a name that is
-//! not schema-qualified.
+//! `require-table-schema` (opt-in): `CREATE TABLE` (or `CREATE TABLE … AS`), `ALTER TABLE` or
+//! `DROP TABLE` with a table name that is not schema-qualified.
 //!
 //! An unqualified name goes into the first schema of the `search_path` of whoever runs the
 //! migration — which depends on the role, the database's and the role's settings, and
 //! `PGOPTIONS`. The same migration can create the table in `public` on one server and in a
-//! per-user schema on another, and later migrations that name `app.orders` then miss it. Naming
-//! the schema makes the migration mean one thing everywhere.
+//! per-user schema on another, and later migrations that name `app.orders` then miss it; an
+//! unqualified `ALTER TABLE` or `DROP TABLE` changes whichever table of that name the path finds
+//! first. Naming the schema makes the migration mean one thing everywhere.
 //!
 //! Temporary tables are not checked (they live in their own schema). Off by default: turn it on
 //! in `[lint]` with `"require-table-schema" = "warning"` (or `"on"`). Design rule: not in a down
@@ -13,7 +14,7 @@
 
 use super::{Hit, SectionCx};
 use crate::walk;
-use pg_query::protobuf::RangeVar;
+use pg_query::protobuf::{ObjectType, RangeVar};
 use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
@@ -22,6 +23,33 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
         return hits;
     }
     for (i, statement) in cx.statements.iter().enumerate() {
+        match &statement.node {
+            NodeEnum::AlterTableStmt(alter) if alter.objtype == ObjectType::ObjectTable as i32 => {
+                if let Some(relation) = alter.relation.as_ref() {
+                    if relation.schemaname.is_empty() {
+                        hits.push(refers(i, "ALTER TABLE", relation));
+                    }
+                }
+                continue;
+            }
+            NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => {
+                for object in &drop.objects {
+                    let names = match object.node.as_ref() {
+                        Some(NodeEnum::List(list)) => walk::names(&list.items),
+                        _ => continue,
+                    };
+                    if let [name] = names.as_slice() {
+                        let name = walk::ident(name);
+                        hits.push(
+                            Hit::at(i, format!("DROP TABLE {name} names no schema: it drops whichever table of that name the search_path of whoever runs the migration finds first"))
+                                .help(format!("name the schema, e.g. DROP TABLE public.{name};")),
+                        );
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         let (relation, what) = match &statement.node {
             NodeEnum::CreateStmt(create) => (create.relation.as_ref(), "CREATE TABLE"),
             NodeEnum::CreateTableAsStmt(create) if !create.is_select_into => (
@@ -48,6 +76,18 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
         );
     }
     hits
+}
+
+/// A statement that refers to an existing table by an unqualified name.
+fn refers(i: usize, what: &str, relation: &RangeVar) -> Hit {
+    let name = walk::ident(&relation.relname);
+    Hit::at(
+        i,
+        format!("{what} {name} names no schema: it changes whichever table of that name the search_path of whoever runs the migration finds first"),
+    )
+    .location(relation.location)
+    .help(format!("name the schema, e.g. {what} public.{name} …"))
+    .table(relation.relname.clone())
 }
 
 fn temporary(relation: &RangeVar) -> bool {
@@ -84,6 +124,16 @@ mod tests {
         ] {
             assert_eq!(of(&enabled(sql), RULE).len(), 1, "{sql}");
         }
+        // An existing table by an unqualified name: whichever the search_path finds.
+        let findings = enabled("ALTER TABLE posts ADD COLUMN name text;\nDROP TABLE public.a, b;");
+        let hits = of(&findings, RULE);
+        assert_eq!(hits.len(), 2, "{findings:?}");
+        assert_eq!((hits[0].line, hits[0].column), (1, 13));
+        assert!(hits[0]
+            .message
+            .starts_with("ALTER TABLE posts names no schema"));
+        assert_eq!(hits[1].line, 2);
+        assert!(hits[1].message.starts_with("DROP TABLE b names no schema"));
         let findings = enabled("CREATE TABLE IF NOT EXISTS \"Posts\" (id bigint);");
         let hit = of(&findings, RULE)[0];
         assert_eq!(hit.severity, Severity::Warning);
@@ -101,7 +151,9 @@ mod tests {
             "create table public.posts(id bigint);",
             "create table public.posts as select 1;",
             "CREATE TEMP TABLE scratch (id bigint);",
-            "ALTER TABLE posts ADD COLUMN name text;",
+            "ALTER TABLE public.posts ADD COLUMN name text;",
+            "DROP TABLE public.posts;",
+            "ALTER INDEX posts_idx RENAME TO posts_name_idx;",
         ] {
             assert!(of(&enabled(sql), RULE).is_empty(), "{sql}");
         }

@@ -364,12 +364,7 @@ fn constraint_constructs(c: &Constraint, table_level: bool, out: &mut Vec<Newer>
 /// statements that mention JSON are scanned.
 fn json_syntax(statement: &crate::parse::Statement) -> Vec<Newer> {
     let mut out = Vec::new();
-    if !statement
-        .sql
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"json"))
-    {
+    if !may_hold_json_syntax(&statement.sql) {
         return out;
     }
     let Ok(scan) = pg_query::scan(&statement.sql) else {
@@ -424,6 +419,32 @@ fn json_syntax(statement: &crate::parse::Statement) -> Vec<Newer> {
     out
 }
 
+/// Whether a `json` of the text could be SQL/JSON syntax: `json_…`, `json (`, or after `IS` /
+/// `NOT`. A `json` column type (`payload json,`) is not, and needs no scan. Text with a comment
+/// is always scanned (a comment could sit between the words).
+fn may_hold_json_syntax(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut found = false;
+    for at in 0..bytes.len().saturating_sub(3) {
+        if !bytes[at..at + 4].eq_ignore_ascii_case(b"json") {
+            continue;
+        }
+        found = true;
+        let after = bytes[at + 4..].iter().find(|b| !b.is_ascii_whitespace());
+        if matches!(after, Some(b'_' | b'(')) {
+            return true;
+        }
+        let before = sql[..at].trim_end().as_bytes();
+        let word = |w: &[u8]| {
+            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+        };
+        if word(b"is") || word(b"not") {
+            return true;
+        }
+    }
+    found && (sql.contains("/*") || sql.contains("--"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::*;
@@ -431,6 +452,25 @@ mod tests {
     use crate::Severity;
 
     const RULE: &str = "requires-newer-postgres";
+
+    #[test]
+    fn json_column_types_need_no_scan() {
+        use super::may_hold_json_syntax as may;
+        assert!(!may(
+            "CREATE TABLE t (payload json, doc jsonb, \"json\" text)"
+        ));
+        assert!(!may("ALTER TABLE t ADD COLUMN payload json"));
+        for sql in [
+            "SELECT JSON_OBJECT('a': 1)",
+            "SELECT json_table.x FROM json_table",
+            "SELECT JSON ('{}')",
+            "SELECT x IS JSON FROM t",
+            "SELECT x is not\n json FROM t",
+            "SELECT x IS /* a comment */ JSON FROM t",
+        ] {
+            assert!(may(sql), "{sql}");
+        }
+    }
 
     fn on(version: u32, sql: &str) -> Vec<String> {
         let options = Options {
