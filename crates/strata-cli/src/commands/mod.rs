@@ -2,6 +2,7 @@
 
 mod docs;
 mod graph;
+mod import;
 mod init;
 pub(crate) mod inspect;
 pub(crate) mod lint;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
             unreachable!("handled above")
         }
         Command::Revision(args) => revision::revision(&project, &args, printer),
+        Command::Import(args) => import::import(&project, &args, printer),
         Command::Merge {
             revs,
             message,
