@@ -208,10 +208,19 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Flyway => flyway::read(files)?,
     };
     let mut migrations = read.migrations;
-    migrations.sort_by(|a, b| compare_versions(&a.version, &b.version));
+    // diesel and dbmate order versions as text (diesel's 18-digit `…-0000` versions fall between
+    // the 14-digit ones by their prefix); the others by number.
+    let textual = matches!(format, Format::Diesel | Format::Dbmate);
+    migrations.sort_by(|a, b| {
+        if textual {
+            a.version.cmp(&b.version)
+        } else {
+            compare_versions(&a.version, &b.version)
+        }
+    });
     let mut problems = Vec::new();
     for pair in migrations.windows(2) {
-        if compare_versions(&pair[0].version, &pair[1].version) == std::cmp::Ordering::Equal {
+        if adopt::version_key(&pair[0].version) == adopt::version_key(&pair[1].version) {
             problems.push(
                 Diagnostic::new(
                     &pair[1].path,
