@@ -439,9 +439,9 @@ pub struct LintArgs {
 }
 
 const IMPORT_HELP: &str = "\
-Two steps, so a team can switch in one commit and one command per environment:
-  strata import --from diesel                 # writes migrations/<version>_<name>.sql, one per migration
-  strata import --from diesel --adopt --url postgres://...   # stamps what diesel applied there
+Two steps: one commit of converted files, then one command per database:
+  strata import --from diesel                      # a strata file per migration
+  strata import --from diesel --adopt --url \"$DATABASE_URL\"   # stamp what ran there
 
 The files keep each migration's up, down (a missing one becomes `-- strata:irreversible`), its
 transaction setting and comments, with `-- strata:imported-from PATH`. Revision ids are the
