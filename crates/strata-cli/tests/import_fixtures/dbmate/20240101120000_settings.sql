@@ -3,3 +3,4 @@
 CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
 INSERT INTO settings VALUES ('a;b', 'it''s; fine'), ('c', $$dollar; quoted$$);
 
+-- migrate:down
