@@ -253,12 +253,13 @@ impl<'p> Workspace<'p> {
         let config = &self.project.config;
         match conn {
             Connection::Postgres(pg) => {
-                let opts = strata_postgres::IntrospectOptions {
-                    exclude_tables: vec![
-                        QualifiedName::parse(&config.version_table),
-                        QualifiedName::parse(&config.history_table),
-                    ],
-                };
+                let mut exclude_tables = vec![
+                    QualifiedName::parse(&config.version_table),
+                    QualifiedName::parse(&config.history_table),
+                ];
+                // The tables of the tools `strata import --adopt` took the history from.
+                exclude_tables.extend(crate::commands::adopted_tables(pg, config));
+                let opts = strata_postgres::IntrospectOptions { exclude_tables };
                 strata_postgres::introspect(pg, &opts).map_err(db_err("could not read the schema"))
             }
             Connection::Sqlite(db) => {

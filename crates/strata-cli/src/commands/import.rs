@@ -346,6 +346,31 @@ fn adopt(
     Ok(())
 }
 
+/// The source tools' tables adoption took this database's history from, as the `stamp` rows name
+/// them (`adopted from TABLE: …`): left out of `inspect`, `diff` and `drift`, which compare the
+/// schema the migrations make. Empty when there are none or they cannot be read.
+pub(crate) fn adopted_tables(
+    pg: &mut strata_postgres::Postgres,
+    config: &strata_files::Config,
+) -> Vec<strata_core::QualifiedName> {
+    let history = strata_core::QualifiedName::parse(&config.history_table).to_string();
+    let exists = pg.simple_query_rows(&adopt::exists_query(&config.history_table));
+    if !matches!(exists.as_deref(), Ok([row]) if row.first().cloned().flatten().as_deref() == Some("true"))
+    {
+        return Vec::new();
+    }
+    let sql = format!(
+        "SELECT DISTINCT substring(message FROM '^adopted from (.+?): version ') FROM {history} \
+         WHERE kind = 'stamp' AND message LIKE 'adopted from %'"
+    );
+    pg.simple_query_rows(&sql)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .map(|table| strata_core::QualifiedName::parse(&table))
+        .collect()
+}
+
 fn pg_describe(pg: &strata_postgres::Postgres) -> String {
     use strata_engine::Database;
     pg.describe()

@@ -3,6 +3,7 @@
 mod docs;
 mod graph;
 mod import;
+pub(crate) use import::adopted_tables;
 mod init;
 pub(crate) mod inspect;
 pub(crate) mod lint;
