@@ -26,11 +26,16 @@ fn originals(format: Format, tool: &str) -> Vec<SourceMigration> {
         Format::GolangMigrate => strata_import::golang_migrate::read(&files),
         Format::Dbmate => strata_import::dbmate::read(&files),
         Format::Goose => strata_import::goose::read(&files),
+        Format::MaragudkMigrate => strata_import::maragudk::read(&files),
         _ => strata_import::flyway::read(&files),
     }
     .unwrap();
     let mut ms = read.migrations;
-    ms.sort_by(|a, b| strata_import::compare_versions(&a.version, &b.version));
+    if format == Format::MaragudkMigrate {
+        ms.sort_by(|a, b| a.version.cmp(&b.version));
+    } else {
+        ms.sort_by(|a, b| strata_import::compare_versions(&a.version, &b.version));
+    }
     assert_eq!(ms.len(), 11, "{tool}: the fixture has 11 migrations");
     ms
 }
@@ -74,6 +79,7 @@ fn tool_table(format: Format, ms: &[SourceMigration]) -> String {
         Format::GolangMigrate => {
             "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\nINSERT INTO schema_migrations VALUES (11, false);\n".to_owned()
         }
+        Format::MaragudkMigrate => "CREATE TABLE migrations (version text NOT NULL);\nINSERT INTO migrations VALUES ('0011_email_check');\n".to_owned(),
         // Captured from dbmate itself by scripts/import-check.sh.
         Format::Dbmate => include_str!("import_fixtures/captured/dbmate.sql").to_owned(),
         Format::Goose => {
@@ -271,6 +277,11 @@ fn goose() {
 #[test]
 fn flyway() {
     scenario(Format::Flyway, "flyway");
+}
+
+#[test]
+fn maragudk_migrate() {
+    scenario(Format::MaragudkMigrate, "maragudk-migrate");
 }
 
 /// Imports and returns (project, db with the originals applied).

@@ -113,6 +113,9 @@ pub fn source_query(format: Format, table: &str) -> String {
         Format::Goose => format!(
             "SELECT version_id::text, tstamp::timestamptz::text, NULL, NULL, is_applied::text, NULL FROM {t} ORDER BY id"
         ),
+        Format::MaragudkMigrate => {
+            format!("SELECT version::text, NULL, NULL, NULL, 't', NULL FROM {t}")
+        }
         Format::Flyway => format!(
             "SELECT version, installed_on::timestamptz::text, installed_by, checksum::text, success::text, type FROM {t} WHERE version IS NOT NULL ORDER BY installed_rank"
         ),
@@ -206,6 +209,24 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
                 }
                 continue;
             }
+            Format::MaragudkMigrate => {
+                // One row: every version up to it (as text) is applied.
+                for m in &import.migrations {
+                    if m.version <= version {
+                        applied.push((
+                            version_key(&m.version),
+                            AppliedRow {
+                                version: m.version.clone(),
+                                ..entry.clone()
+                            },
+                        ));
+                    }
+                }
+                if !index.contains_key(&key) {
+                    plan.problems.push(Problem::Extra { version });
+                }
+                continue;
+            }
             Format::Goose => {
                 if key == "0" {
                     continue; // goose's own first row
@@ -266,7 +287,7 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
     for (key, row) in applied {
         match index.get(&key) {
             Some(&i) => stamps.push((i, row)),
-            None if format == Format::GolangMigrate => {}
+            None if matches!(format, Format::GolangMigrate | Format::MaragudkMigrate) => {}
             None => plan.problems.push(Problem::Extra {
                 version: row.version,
             }),

@@ -15,6 +15,7 @@ pub mod diesel;
 pub mod flyway;
 pub mod golang_migrate;
 pub mod goose;
+pub mod maragudk;
 pub mod sqlx;
 
 use std::path::Path;
@@ -30,6 +31,8 @@ pub enum Format {
     Dbmate,
     Goose,
     Flyway,
+    /// maragudk/migrate (Harness).
+    MaragudkMigrate,
 }
 
 /// Every name `--from` accepts, the ones strata cannot import yet included.
@@ -40,6 +43,7 @@ pub const FORMAT_NAMES: &[&str] = &[
     "dbmate",
     "goose",
     "flyway",
+    "maragudk-migrate",
     "sqitch",
     "liquibase-sql",
     "alembic",
@@ -56,9 +60,10 @@ impl Format {
             "dbmate" => Format::Dbmate,
             "goose" => Format::Goose,
             "flyway" => Format::Flyway,
+            "maragudk-migrate" => Format::MaragudkMigrate,
             "sqitch" | "liquibase-sql" | "alembic" => {
                 return Err(format!(
-                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose and flyway"
+                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway and maragudk-migrate"
                 ))
             }
             other => {
@@ -78,6 +83,7 @@ impl Format {
             Format::Dbmate => "dbmate",
             Format::Goose => "goose",
             Format::Flyway => "flyway",
+            Format::MaragudkMigrate => "maragudk-migrate",
         }
     }
 
@@ -88,6 +94,7 @@ impl Format {
             Format::Dbmate => "db/migrations",
             Format::Goose => "migrations",
             Format::Flyway => "sql",
+            Format::MaragudkMigrate => "migrations",
         }
     }
 
@@ -99,6 +106,7 @@ impl Format {
             Format::GolangMigrate | Format::Dbmate => "schema_migrations",
             Format::Goose => "goose_db_version",
             Format::Flyway => "flyway_schema_history",
+            Format::MaragudkMigrate => "migrations",
         }
     }
 }
@@ -206,11 +214,15 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Dbmate => dbmate::read(files)?,
         Format::Goose => goose::read(files)?,
         Format::Flyway => flyway::read(files)?,
+        Format::MaragudkMigrate => maragudk::read(files)?,
     };
     let mut migrations = read.migrations;
-    // diesel and dbmate order versions as text (diesel's 18-digit `…-0000` versions fall between
+    // diesel, dbmate and maragudk/migrate order versions as text (diesel's 18-digit `…-0000` versions fall between
     // the 14-digit ones by their prefix); the others by number.
-    let textual = matches!(format, Format::Diesel | Format::Dbmate);
+    let textual = matches!(
+        format,
+        Format::Diesel | Format::Dbmate | Format::MaragudkMigrate
+    );
     migrations.sort_by(|a, b| {
         if textual {
             a.version.cmp(&b.version)

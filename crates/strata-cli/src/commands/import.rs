@@ -14,7 +14,7 @@ pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result
     let format = Format::parse(&args.from).map_err(|message| {
         CliError::invalid_with_hint(
             message,
-            "pass --from diesel, sqlx, golang-migrate, dbmate, goose or flyway",
+            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway or maragudk-migrate",
         )
     })?;
     let dir = args
@@ -99,6 +99,7 @@ fn layout(format: Format) -> &'static str {
         Format::GolangMigrate => "VERSION_name.up.sql and VERSION_name.down.sql",
         Format::Dbmate => "VERSION_name.sql with -- migrate:up / -- migrate:down",
         Format::Goose => "VERSION_name.sql with -- +goose Up / -- +goose Down",
+        Format::MaragudkMigrate => "NAME.up.sql and NAME.down.sql",
         _ => "V1__name.sql, U1__name.sql",
     }
 }
