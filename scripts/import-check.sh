@@ -5,7 +5,7 @@
 # (crates/strata-cli/tests/import.rs) load instead of the documented layout. Then, on the
 # database the tool migrated: `strata import --adopt`, `strata current`, `strata verify`.
 #
-#   scripts/import-check.sh                  # dbmate (npm i -g dbmate)
+#   scripts/import-check.sh                  # dbmate (npm i -g dbmate), sqitch (apt-get install sqitch libdbd-pg-perl)
 #   PG=postgres://user:pw@host:5432 scripts/import-check.sh
 #
 # sqlx-cli and diesel_cli take many minutes to compile on a shared 2-core machine, goose needs Go
@@ -20,10 +20,12 @@ if [ -z "${STRATA:-}" ]; then
   STRATA=target/debug/strata
 fi
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
-if ! command -v dbmate >/dev/null; then
-  echo "import-check: dbmate not found (npm i -g dbmate)" >&2
-  exit 2
-fi
+for tool in dbmate sqitch; do
+  if ! command -v $tool >/dev/null; then
+    echo "import-check: $tool not found (dbmate: npm i -g dbmate; sqitch: apt-get install sqitch libdbd-pg-perl)" >&2
+    exit 2
+  fi
+done
 DB=strata_import_check_$$
 WORK=$(mktemp -d)
 cleanup() {
@@ -32,10 +34,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The table as the tool left it: its DDL and rows, as plain SQL a test can run.
+# The table as the tool left it: its DDL and rows, as plain SQL a test can run (without foreign
+# keys to the tool's other tables; with its schema when it has one).
 capture() {
-  pg_dump --table="$2" --no-owner --no-privileges --inserts "$PG/$DB" |
-    grep -v -E '^(\\|SET |SELECT pg_catalog.set_config|--)' | cat -s >"$FIXTURES/captured/$1.sql"
+  {
+    case "$2" in *.*) echo "CREATE SCHEMA ${2%%.*};" ;; esac
+    pg_dump --table="$2" --no-owner --no-privileges --inserts "$PG/$DB" |
+      grep -v -E '^(\\|SET |SELECT pg_catalog.set_config|--)' |
+      perl -00 -ne 'print unless /FOREIGN KEY/'
+  } | cat -s >"$FIXTURES/captured/$1.sql"
   echo "captured $2 ($(grep -c '^INSERT' "$FIXTURES/captured/$1.sql") rows) into tests/import_fixtures/captured/$1.sql"
 }
 
@@ -45,10 +52,22 @@ dbmate --url "$PG/$DB?sslmode=disable" --migrations-dir "$FIXTURES/dbmate" --no-
 echo "dbmate $(dbmate --version | awk '{print $3}') applied $(ls "$FIXTURES/dbmate" | wc -l) migrations"
 capture dbmate schema_migrations
 
-mkdir -p "$WORK/project/migrations"
-printf 'migrations_dir = "migrations"\n' >"$WORK/project/strata.toml"
-cd "$WORK/project"
-"$STRATA" import --from dbmate --dir "$FIXTURES/dbmate" -q
-"$STRATA" --url "$PG/$DB" import --from dbmate --dir "$FIXTURES/dbmate" --adopt
-"$STRATA" --url "$PG/$DB" current
-"$STRATA" --url "$PG/$DB" verify
+adopt() {
+  rm -rf "$WORK/project"
+  mkdir -p "$WORK/project/migrations"
+  printf 'migrations_dir = "migrations"\n' >"$WORK/project/strata.toml"
+  (
+    cd "$WORK/project"
+    "$STRATA" import --from "$1" --dir "$FIXTURES/$1" -q
+    "$STRATA" --url "$PG/$DB" import --from "$1" --dir "$FIXTURES/$1" --adopt
+    "$STRATA" --url "$PG/$DB" current
+    "$STRATA" --url "$PG/$DB" verify
+  )
+}
+adopt dbmate
+
+psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+(cd "$FIXTURES/sqitch" && sqitch deploy "db:$PG/$DB" >/dev/null)
+echo "sqitch $(sqitch --version | awk '{print $3}') deployed $(grep -c '^[a-z]' "$FIXTURES/sqitch/sqitch.plan") changes"
+capture sqitch sqitch.changes
+adopt sqitch

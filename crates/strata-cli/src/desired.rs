@@ -258,9 +258,13 @@ impl<'p> Workspace<'p> {
                     QualifiedName::parse(&config.history_table),
                 ];
                 // The tables of the tools `strata import --adopt` took the history from.
-                exclude_tables.extend(crate::commands::adopted_tables(pg, config));
+                let adopted = crate::commands::adopted_tables(pg, config);
+                exclude_tables.extend(adopted.tables.iter().cloned());
                 let opts = strata_postgres::IntrospectOptions { exclude_tables };
-                strata_postgres::introspect(pg, &opts).map_err(db_err("could not read the schema"))
+                let mut schema = strata_postgres::introspect(pg, &opts)
+                    .map_err(db_err("could not read the schema"))?;
+                adopted.drop_empty_schemas(&mut schema);
+                Ok(schema)
             }
             Connection::Sqlite(db) => {
                 let exclude = [config.version_table.clone(), config.history_table.clone()];

@@ -27,11 +27,14 @@ fn originals(format: Format, tool: &str) -> Vec<SourceMigration> {
         Format::Dbmate => strata_import::dbmate::read(&files),
         Format::Goose => strata_import::goose::read(&files),
         Format::MaragudkMigrate => strata_import::maragudk::read(&files),
+        Format::Sqitch => strata_import::sqitch::read(&files),
         _ => strata_import::flyway::read(&files),
     }
     .unwrap();
     let mut ms = read.migrations;
-    if format == Format::MaragudkMigrate {
+    if format == Format::Sqitch {
+        // The plan's order.
+    } else if format == Format::MaragudkMigrate {
         ms.sort_by(|a, b| a.version.cmp(&b.version));
     } else {
         ms.sort_by(|a, b| strata_import::compare_versions(&a.version, &b.version));
@@ -80,6 +83,8 @@ fn tool_table(format: Format, ms: &[SourceMigration]) -> String {
             "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\nINSERT INTO schema_migrations VALUES (11, false);\n".to_owned()
         }
         Format::MaragudkMigrate => "CREATE TABLE migrations (version text NOT NULL);\nINSERT INTO migrations VALUES ('0011_email_check');\n".to_owned(),
+        // Captured from sqitch itself by scripts/import-check.sh.
+        Format::Sqitch => include_str!("import_fixtures/captured/sqitch.sql").to_owned(),
         // Captured from dbmate itself by scripts/import-check.sh.
         Format::Dbmate => include_str!("import_fixtures/captured/dbmate.sql").to_owned(),
         Format::Goose => {
@@ -277,6 +282,11 @@ fn goose() {
 #[test]
 fn flyway() {
     scenario(Format::Flyway, "flyway");
+}
+
+#[test]
+fn sqitch() {
+    scenario(Format::Sqitch, "sqitch");
 }
 
 #[test]

@@ -116,6 +116,9 @@ pub fn source_query(format: Format, table: &str) -> String {
         Format::MaragudkMigrate => {
             format!("SELECT version::text, NULL, NULL, NULL, 't', NULL FROM {t}")
         }
+        Format::Sqitch => format!(
+            "SELECT change, committed_at::text, committer_name, NULL, 't', project FROM {t} ORDER BY committed_at, change"
+        ),
         Format::Flyway => format!(
             "SELECT version, installed_on::timestamptz::text, installed_by, checksum::text, success::text, type FROM {t} WHERE version IS NOT NULL ORDER BY installed_rank"
         ),
@@ -227,6 +230,8 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
                 }
                 continue;
             }
+            // Another project's change in the same registry.
+            Format::Sqitch if import.project.as_deref().is_some_and(|p| p != kind) => continue,
             Format::Goose => {
                 if key == "0" {
                     continue; // goose's own first row
@@ -492,6 +497,43 @@ mod tests {
         );
         assert!(p.problems.is_empty());
         assert_eq!(p.head(&imp).unwrap().id, "1");
+    }
+
+    #[test]
+    fn sqitch_reads_only_its_projects_rows() {
+        let files = [
+            SourceFile {
+                path: "sqitch.plan".into(),
+                text: "%project=app\na 2024-01-01T00:00:00Z M <m@e> # a\nb [a] 2024-01-02T00:00:00Z M <m@e> # b\n".into(),
+            },
+            SourceFile {
+                path: "deploy/a.sql".into(),
+                text: "SELECT 1;".into(),
+            },
+            SourceFile {
+                path: "deploy/b.sql".into(),
+                text: "SELECT 2;".into(),
+            },
+        ];
+        let imp = convert(Format::Sqitch, &files).unwrap();
+        assert!(imp.migrations[1].text.contains("-- strata:depends-on a\n"));
+        let r = |change, project| {
+            row(&[
+                Some(change),
+                Some("2024-01-01 00:00:00+00"),
+                Some("marge"),
+                None,
+                Some("t"),
+                Some(project),
+            ])
+        };
+        let p = plan(
+            Format::Sqitch,
+            &imp,
+            &[r("a", "app"), r("b", "other"), r("zz", "other")],
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.head(&imp).unwrap().id, "a");
     }
 
     #[test]

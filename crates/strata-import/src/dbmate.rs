@@ -74,6 +74,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             down: down.map(|d| d.1),
             path: name.to_owned(),
             tool_checksum: None,
+            depends_on: Vec::new(),
         });
     }
     if problems.is_empty() {

@@ -64,6 +64,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             transaction,
             path: format!("{folder}/up.sql"),
             tool_checksum: None,
+            depends_on: Vec::new(),
         });
     }
     if problems.is_empty() {

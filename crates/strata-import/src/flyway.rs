@@ -114,6 +114,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             transaction,
             path: file.path.clone(),
             tool_checksum: Some(checksum(&file.text).to_string()),
+            depends_on: Vec::new(),
             version,
         });
     }

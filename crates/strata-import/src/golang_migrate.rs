@@ -80,6 +80,7 @@ pub(crate) fn read_pairs(files: &[SourceFile], hint: &str) -> Result<Read, Vec<D
             transaction: true,
             path: up.path.clone(),
             tool_checksum: None,
+            depends_on: Vec::new(),
         });
     }
     if problems.is_empty() {

@@ -93,6 +93,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             transaction,
             path: name.to_owned(),
             tool_checksum: None,
+            depends_on: Vec::new(),
         });
     }
     for file in files.iter().filter(|f| f.path.ends_with(".go")) {

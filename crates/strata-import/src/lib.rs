@@ -16,6 +16,7 @@ pub mod flyway;
 pub mod golang_migrate;
 pub mod goose;
 pub mod maragudk;
+pub mod sqitch;
 pub mod sqlx;
 
 use std::path::Path;
@@ -33,6 +34,7 @@ pub enum Format {
     Flyway,
     /// maragudk/migrate (Harness).
     MaragudkMigrate,
+    Sqitch,
 }
 
 /// Every name `--from` accepts, the ones strata cannot import yet included.
@@ -61,9 +63,10 @@ impl Format {
             "goose" => Format::Goose,
             "flyway" => Format::Flyway,
             "maragudk-migrate" => Format::MaragudkMigrate,
-            "sqitch" | "liquibase-sql" | "alembic" => {
+            "sqitch" => Format::Sqitch,
+            "liquibase-sql" | "alembic" => {
                 return Err(format!(
-                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway and maragudk-migrate"
+                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate and sqitch"
                 ))
             }
             other => {
@@ -84,6 +87,7 @@ impl Format {
             Format::Goose => "goose",
             Format::Flyway => "flyway",
             Format::MaragudkMigrate => "maragudk-migrate",
+            Format::Sqitch => "sqitch",
         }
     }
 
@@ -95,6 +99,7 @@ impl Format {
             Format::Goose => "migrations",
             Format::Flyway => "sql",
             Format::MaragudkMigrate => "migrations",
+            Format::Sqitch => ".",
         }
     }
 
@@ -107,6 +112,7 @@ impl Format {
             Format::Goose => "goose_db_version",
             Format::Flyway => "flyway_schema_history",
             Format::MaragudkMigrate => "migrations",
+            Format::Sqitch => "sqitch.changes",
         }
     }
 }
@@ -136,6 +142,9 @@ pub struct SourceMigration {
     /// The checksum the tool records when it applies the migration (sqlx: SHA-384 in hex;
     /// Flyway: CRC32 as a signed integer), to compare on adoption.
     pub tool_checksum: Option<String>,
+    /// Versions it requires besides those before it (Sqitch's dependencies), written as
+    /// `-- strata:depends-on`.
+    pub depends_on: Vec<String>,
 }
 
 /// One converted migration: a strata file to write.
@@ -157,6 +166,9 @@ pub struct Converted {
 /// The result of reading a source folder.
 #[derive(Clone, Debug, Default)]
 pub struct Import {
+    /// The project the history belongs to, where the tool names one (Sqitch's `%project`):
+    /// adoption reads only its rows.
+    pub project: Option<String>,
     /// In the order the tool applies them.
     pub migrations: Vec<Converted>,
     /// Files left out, with what strata does with them instead (Flyway repeatable scripts and
@@ -167,6 +179,7 @@ pub struct Import {
 /// The reader's output before conversion.
 #[derive(Default)]
 pub struct Read {
+    pub project: Option<String>,
     pub migrations: Vec<SourceMigration>,
     pub notes: Vec<String>,
 }
@@ -191,7 +204,10 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) -> std::io::Result<
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(&entry.path(), &path, out)?;
-        } else if name.ends_with(".sql") || name.ends_with(".toml") || name.ends_with(".conf") {
+        } else if [".sql", ".toml", ".conf", ".plan"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
             let bytes = std::fs::read(entry.path())?;
             let text = String::from_utf8(bytes).map_err(|_| {
                 std::io::Error::new(
@@ -215,6 +231,7 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Goose => goose::read(files)?,
         Format::Flyway => flyway::read(files)?,
         Format::MaragudkMigrate => maragudk::read(files)?,
+        Format::Sqitch => sqitch::read(files)?,
     };
     let mut migrations = read.migrations;
     // diesel, dbmate and maragudk/migrate order versions as text (diesel's 18-digit `…-0000` versions fall between
@@ -224,7 +241,9 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Diesel | Format::Dbmate | Format::MaragudkMigrate
     );
     migrations.sort_by(|a, b| {
-        if textual {
+        if format == Format::Sqitch {
+            std::cmp::Ordering::Equal // the plan's order (a stable sort keeps it)
+        } else if textual {
             a.version.cmp(&b.version)
         } else {
             compare_versions(&a.version, &b.version)
@@ -247,6 +266,7 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         }
     }
     let mut out = Import {
+        project: read.project,
         migrations: Vec::with_capacity(migrations.len()),
         notes: read.notes,
     };
@@ -264,7 +284,24 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
                 .with_hint("rename one of the versions so they differ in letters or digits"),
             );
         }
-        let converted = render(m, &id, previous.as_deref());
+        let mut depends_on = Vec::new();
+        for dep in &m.depends_on {
+            match seen.get(&revision_id(dep)) {
+                Some(_) => depends_on.push(revision_id(dep)),
+                None => problems.push(
+                    Diagnostic::new(
+                        &m.path,
+                        0,
+                        format!(
+                            "{} requires {dep}, which comes later or not at all",
+                            m.version
+                        ),
+                    )
+                    .with_hint("a change may only require changes planned before it"),
+                ),
+            }
+        }
+        let converted = render(m, &id, previous.as_deref(), &depends_on);
         previous = Some(id);
         out.migrations.push(converted);
     }
@@ -352,7 +389,12 @@ fn controls_transactions(text: &str) -> bool {
     })
 }
 
-fn render(m: &SourceMigration, id: &str, previous: Option<&str>) -> Converted {
+fn render(
+    m: &SourceMigration,
+    id: &str,
+    previous: Option<&str>,
+    depends_on: &[String],
+) -> Converted {
     let down = m.down.as_deref().filter(|d| !sql::split(d, 1).is_empty());
     let transaction =
         m.transaction && !controls_transactions(&m.up) && !down.is_some_and(controls_transactions);
@@ -364,6 +406,9 @@ fn render(m: &SourceMigration, id: &str, previous: Option<&str>) -> Converted {
     }
     if let Some(previous) = previous {
         text.push_str(&format!("-- strata:revises {previous}\n"));
+    }
+    if !depends_on.is_empty() {
+        text.push_str(&format!("-- strata:depends-on {}\n", depends_on.join(" ")));
     }
     if !transaction {
         text.push_str("-- strata:transaction off\n");
@@ -454,8 +499,9 @@ mod tests {
             transaction: false,
             path: "3_add_x.up.sql".into(),
             tool_checksum: None,
+            depends_on: Vec::new(),
         };
-        let c = render(&m, "3", Some("2"));
+        let c = render(&m, "3", Some("2"), &[]);
         assert_eq!(
             c.text,
             "-- strata:message add x\n-- strata:revises 2\n-- strata:transaction off\n-- strata:irreversible imported without a down\n-- strata:imported-from 3_add_x.up.sql\n\n-- strata:up\nCREATE TABLE x ();\n\n-- strata:down\n"

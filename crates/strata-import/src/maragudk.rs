@@ -59,6 +59,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             transaction: true,
             path: up.path.clone(),
             tool_checksum: None,
+            depends_on: Vec::new(),
         });
     }
     Ok(out)

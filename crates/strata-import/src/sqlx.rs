@@ -57,6 +57,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             down,
             path: file.path.clone(),
             tool_checksum: Some(hex(&Sha384::digest(file.text.as_bytes()))),
+            depends_on: Vec::new(),
         });
     }
     for (_, down) in downs {

@@ -14,7 +14,7 @@ pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result
     let format = Format::parse(&args.from).map_err(|message| {
         CliError::invalid_with_hint(
             message,
-            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway or maragudk-migrate",
+            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate or sqitch",
         )
     })?;
     let dir = args
@@ -100,6 +100,7 @@ fn layout(format: Format) -> &'static str {
         Format::Dbmate => "VERSION_name.sql with -- migrate:up / -- migrate:down",
         Format::Goose => "VERSION_name.sql with -- +goose Up / -- +goose Down",
         Format::MaragudkMigrate => "NAME.up.sql and NAME.down.sql",
+        Format::Sqitch => "sqitch.plan, deploy/NAME.sql, revert/NAME.sql",
         _ => "V1__name.sql, U1__name.sql",
     }
 }
@@ -277,7 +278,8 @@ fn adopt(
         ));
         return Ok(());
     };
-    let sql = adopt::adopt_sql(&tables, imported, &plan, &table, &settings.client, |id| {
+    let source = format!("{table} ({})", format.name());
+    let sql = adopt::adopt_sql(&tables, imported, &plan, &source, &settings.client, |id| {
         migrations.get(id).map(|f| Written {
             checksum: f.checksum.as_str(),
             parents: &f.revises,
@@ -347,29 +349,77 @@ fn adopt(
     Ok(())
 }
 
-/// The source tools' tables adoption took this database's history from, as the `stamp` rows name
-/// them (`adopted from TABLE: …`): left out of `inspect`, `diff` and `drift`, which compare the
-/// schema the migrations make. Empty when there are none or they cannot be read.
+/// What adoption took a database's history from, as its `stamp` rows name it
+/// (`adopted from TABLE (TOOL): …`): the tools' tables, left out of `inspect`, `diff` and `drift`
+/// (which compare the schema the migrations make), and Sqitch's registry schema.
+#[derive(Default)]
+pub(crate) struct Adopted {
+    pub tables: Vec<strata_core::QualifiedName>,
+    /// Schemas that hold only a tool's tables (Sqitch's registry): left out when nothing else
+    /// is in them.
+    pub schemas: Vec<String>,
+}
+
+impl Adopted {
+    pub fn drop_empty_schemas(&self, schema: &mut strata_schema::Schema) {
+        let used = |s: &str| {
+            let here = |q: &strata_core::QualifiedName| q.schema.as_deref() == Some(s);
+            schema.tables.iter().any(|t| here(&t.name))
+                || schema.views.iter().any(|v| here(&v.name))
+                || schema.sequences.iter().any(|q| here(&q.name))
+                || schema.functions.iter().any(|f| here(&f.name))
+                || schema.enums.iter().any(|e| here(&e.name))
+                || schema.domains.iter().any(|d| here(&d.name))
+        };
+        let drop: Vec<&String> = self.schemas.iter().filter(|s| !used(s)).collect();
+        schema.schemas.retain(|n| !drop.contains(&&n.name));
+    }
+}
+
+/// Reads [`Adopted`]; empty when there is no history table or it cannot be read.
 pub(crate) fn adopted_tables(
     pg: &mut strata_postgres::Postgres,
     config: &strata_files::Config,
-) -> Vec<strata_core::QualifiedName> {
+) -> Adopted {
+    let mut adopted = Adopted::default();
     let history = strata_core::QualifiedName::parse(&config.history_table).to_string();
     let exists = pg.simple_query_rows(&adopt::exists_query(&config.history_table));
     if !matches!(exists.as_deref(), Ok([row]) if row.first().cloned().flatten().as_deref() == Some("true"))
     {
-        return Vec::new();
+        return adopted;
     }
     let sql = format!(
-        "SELECT DISTINCT substring(message FROM '^adopted from (.+?): version ') FROM {history} \
+        "SELECT DISTINCT substring(message FROM '^adopted from (.+?) \\([a-z-]+\\): version '), \
+         substring(message FROM '^adopted from .+? \\(([a-z-]+)\\): version ') FROM {history} \
          WHERE kind = 'stamp' AND message LIKE 'adopted from %'"
     );
-    pg.simple_query_rows(&sql)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|row| row.into_iter().next().flatten())
-        .map(|table| strata_core::QualifiedName::parse(&table))
-        .collect()
+    for row in pg.simple_query_rows(&sql).unwrap_or_default() {
+        let mut cells = row.into_iter();
+        let (Some(Some(table)), Some(tool)) = (cells.next(), cells.next()) else {
+            continue;
+        };
+        let table = strata_core::QualifiedName::parse(&table);
+        if tool.as_deref() == Some("sqitch") {
+            // The whole registry: Sqitch keeps these beside `changes` in its schema.
+            let registry = table.schema.clone();
+            for name in [
+                "projects",
+                "releases",
+                "changes",
+                "tags",
+                "dependencies",
+                "events",
+            ] {
+                adopted
+                    .tables
+                    .push(strata_core::QualifiedName::new(registry.as_deref(), name));
+            }
+            adopted.schemas.extend(registry);
+        } else {
+            adopted.tables.push(table);
+        }
+    }
+    adopted
 }
 
 fn pg_describe(pg: &strata_postgres::Postgres) -> String {

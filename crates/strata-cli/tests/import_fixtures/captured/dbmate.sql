@@ -1,4 +1,3 @@
-
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
