@@ -157,6 +157,10 @@ that drop data are refused (exit 1) without --allow-destructive.\n\nDocs: docs/s
         rev_id: Option<String>,
     },
 
+    /// Convert another tool's migrations to strata files, and adopt what a database applied
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+
     /// Set the version table to a target without running SQL (recorded as `stamp`)
     #[command(
         after_help = "Example:\n  strata stamp head --reason \"schema restored from a dump\""
@@ -514,6 +518,49 @@ fn parse_rows(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{text}` is not a number of rows (e.g. 20)")),
     }
+}
+
+const IMPORT_HELP: &str = "\
+Two steps: one commit of converted files, then one command per database:
+  strata import --from diesel                      # a strata file per migration
+  strata import --from diesel --adopt --url \"$DATABASE_URL\"   # stamp what ran there
+
+The files keep each migration's up, down (a missing one becomes `-- strata:irreversible`), its
+transaction setting and comments, with `-- strata:imported-from PATH`. Revision ids are the
+source versions (non-alphanumeric runs become `x`: Flyway 1.2 -> 1x2), chained in the tool's order.
+
+--adopt reads the tool's own table (__diesel_schema_migrations, _sqlx_migrations, schema_migrations,
+goose_db_version, flyway_schema_history, migrations, sqitch.changes; --table to name
+another) and writes one `stamp` row per
+applied migration, with the source's applied time and user, and strata's version row. It changes
+nothing of the source tool, writes nothing when a row cannot be matched (exit 1: a dirty or failed
+run, a row the folder lacks, a gap, a file changed since sqlx or Flyway applied it), and --dry-run
+prints the SQL instead. PostgreSQL only.
+
+Docs: docs/migrating-from.md";
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The tool the history comes from: diesel, sqlx, golang-migrate, dbmate, goose, flyway,
+    /// maragudk-migrate, sqitch (liquibase-sql and alembic are not supported yet)
+    #[arg(long, value_name = "TOOL")]
+    pub from: String,
+    /// The tool's migrations folder (default: the tool's own default: migrations, db/migrations
+    /// for dbmate, sql for flyway)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Where to write strata files (default: the project's migrations folder)
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
+    /// Stamp the database's applied migrations (read from the tool's table) into strata's tables
+    #[arg(long)]
+    pub adopt: bool,
+    /// The tool's table, `name` or `schema.name` (default: the tool's default)
+    #[arg(long, value_name = "TABLE", requires = "adopt")]
+    pub table: Option<String>,
+    /// Print what would be written (files, or the adoption's SQL) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

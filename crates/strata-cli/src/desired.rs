@@ -291,13 +291,18 @@ impl<'p> Workspace<'p> {
         let config = &self.project.config;
         match conn {
             Connection::Postgres(pg) => {
-                let opts = strata_postgres::IntrospectOptions {
-                    exclude_tables: vec![
-                        QualifiedName::parse(&config.version_table),
-                        QualifiedName::parse(&config.history_table),
-                    ],
-                };
-                strata_postgres::introspect(pg, &opts).map_err(db_err("could not read the schema"))
+                let mut exclude_tables = vec![
+                    QualifiedName::parse(&config.version_table),
+                    QualifiedName::parse(&config.history_table),
+                ];
+                // The tables of the tools `strata import --adopt` took the history from.
+                let adopted = crate::commands::adopted_tables(pg, config);
+                exclude_tables.extend(adopted.tables.iter().cloned());
+                let opts = strata_postgres::IntrospectOptions { exclude_tables };
+                let mut schema = strata_postgres::introspect(pg, &opts)
+                    .map_err(db_err("could not read the schema"))?;
+                adopted.drop_empty_schemas(&mut schema);
+                Ok(schema)
             }
             Connection::Sqlite(db) => {
                 let exclude = [config.version_table.clone(), config.history_table.clone()];

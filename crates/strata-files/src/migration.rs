@@ -27,6 +27,7 @@ const HEADER_KEYS: &[&str] = &[
     "transaction",
     "destructive-downgrade",
     "irreversible",
+    "imported-from",
 ];
 
 /// Directives for the linter, allowed anywhere and kept in the SQL text.

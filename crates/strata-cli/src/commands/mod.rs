@@ -2,6 +2,8 @@
 
 mod docs;
 mod graph;
+mod import;
+pub(crate) use import::adopted_tables;
 mod init;
 pub(crate) mod inspect;
 pub(crate) mod lint;
@@ -31,6 +33,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
             unreachable!("handled above")
         }
         Command::Revision(args) => revision::revision(&project, &args, printer),
+        Command::Import(args) => import::import(&project, &args, printer),
         Command::Merge {
             revs,
             message,

@@ -1,0 +1,9 @@
+-- migrate:up
+CREATE TABLE posts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES users (id),
+    body text NOT NULL DEFAULT ';'
+);
+
+-- migrate:down
+DROP TABLE posts;

@@ -1,0 +1,10 @@
+-- migrate:up
+CREATE FUNCTION touch_updated_at() RETURNS trigger AS $$
+BEGIN
+    NEW.updated_at := now(); -- a semicolon; inside
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+-- migrate:down
+DROP FUNCTION touch_updated_at();

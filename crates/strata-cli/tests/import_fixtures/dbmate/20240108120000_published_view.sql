@@ -1,0 +1,6 @@
+-- migrate:up
+CREATE VIEW published_posts AS
+    SELECT id, user_id FROM posts WHERE state = 'published';
+
+-- migrate:down
+DROP VIEW published_posts;

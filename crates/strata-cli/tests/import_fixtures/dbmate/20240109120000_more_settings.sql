@@ -1,0 +1,5 @@
+-- migrate:up
+INSERT INTO settings (key, value) VALUES ('semi;colon', E'line1;\nline2'), ('quote', 'it''s');
+
+-- migrate:down
+DELETE FROM settings WHERE key IN ('semi;colon', 'quote');

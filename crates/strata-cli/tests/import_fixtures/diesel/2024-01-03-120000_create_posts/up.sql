@@ -1,0 +1,5 @@
+CREATE TABLE posts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES users (id),
+    body text NOT NULL DEFAULT ';'
+);

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW settings_keys AS SELECT key FROM settings;

@@ -1,0 +1,2 @@
+ALTER TABLE posts DROP COLUMN state;
+DROP TYPE post_state;

@@ -1,0 +1,1 @@
+ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (position('@' in email) > 0);

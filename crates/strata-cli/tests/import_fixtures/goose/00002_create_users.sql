@@ -1,0 +1,9 @@
+-- +goose Up
+-- The people who post.
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL
+);
+
+-- +goose Down
+DROP TABLE users;

@@ -1,0 +1,9 @@
+-- +goose Up
+CREATE TABLE posts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES users (id),
+    body text NOT NULL DEFAULT ';'
+);
+
+-- +goose Down
+DROP TABLE posts;

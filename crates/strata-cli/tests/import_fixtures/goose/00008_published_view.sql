@@ -1,0 +1,6 @@
+-- +goose Up
+CREATE VIEW published_posts AS
+    SELECT id, user_id FROM posts WHERE state = 'published';
+
+-- +goose Down
+DROP VIEW published_posts;

@@ -1,0 +1,6 @@
+CREATE FUNCTION touch_updated_at() RETURNS trigger AS $$
+BEGIN
+    NEW.updated_at := now(); -- a semicolon; inside
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;

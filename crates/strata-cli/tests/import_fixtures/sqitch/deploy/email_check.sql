@@ -1,0 +1,7 @@
+-- Deploy fixture:email_check to pg
+
+BEGIN;
+
+ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (position('@' in email) > 0);
+
+COMMIT;

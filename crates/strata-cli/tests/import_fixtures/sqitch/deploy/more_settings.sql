@@ -1,0 +1,7 @@
+-- Deploy fixture:more_settings to pg
+
+BEGIN;
+
+INSERT INTO settings (key, value) VALUES ('semi;colon', E'line1;\nline2'), ('quote', 'it''s');
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert fixture:comment_users from pg
+
+BEGIN;
+
+COMMENT ON TABLE users IS NULL;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert fixture:create_posts from pg
+
+BEGIN;
+
+DROP TABLE posts;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert fixture:create_users from pg
+
+BEGIN;
+
+DROP TABLE users;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert fixture:published_view from pg
+
+BEGIN;
+
+DROP VIEW published_posts;
+
+COMMIT;

@@ -1,0 +1,3 @@
+-- Verify fixture:comment_users on pg
+
+SELECT 1;

@@ -1,0 +1,3 @@
+-- Verify fixture:create_posts on pg
+
+SELECT 1;

@@ -1,0 +1,3 @@
+-- Verify fixture:create_users on pg
+
+SELECT 1;

@@ -1,0 +1,3 @@
+-- Verify fixture:email_check on pg
+
+SELECT 1;

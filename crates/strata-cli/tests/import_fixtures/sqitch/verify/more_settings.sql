@@ -1,0 +1,3 @@
+-- Verify fixture:more_settings on pg
+
+SELECT 1;

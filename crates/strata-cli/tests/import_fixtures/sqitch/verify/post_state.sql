@@ -1,0 +1,3 @@
+-- Verify fixture:post_state on pg
+
+SELECT 1;

@@ -1,0 +1,3 @@
+-- Verify fixture:posts_updated_at on pg
+
+SELECT 1;

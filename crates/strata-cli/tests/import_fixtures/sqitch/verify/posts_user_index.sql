@@ -1,0 +1,3 @@
+-- Verify fixture:posts_user_index on pg
+
+SELECT 1;

@@ -1,0 +1,3 @@
+-- Verify fixture:published_view on pg
+
+SELECT 1;

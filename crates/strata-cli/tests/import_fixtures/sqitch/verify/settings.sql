@@ -1,0 +1,3 @@
+-- Verify fixture:settings on pg
+
+SELECT 1;

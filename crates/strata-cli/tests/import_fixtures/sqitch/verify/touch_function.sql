@@ -1,0 +1,3 @@
+-- Verify fixture:touch_function on pg
+
+SELECT 1;

@@ -1,0 +1,1 @@
+DELETE FROM settings WHERE key IN ('semi;colon', 'quote');
