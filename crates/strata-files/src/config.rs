@@ -54,6 +54,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "default_env",
     "env",
     "lint",
+    "versioning",
 ];
 
 const ENV_KEYS: &[&str] = &[
@@ -89,6 +90,8 @@ pub struct Config {
     /// `[lint.naming]`: a regular expression per kind of object (one of [`LINT_NAMING_KINDS`]),
     /// validated, with its line.
     pub lint_naming: BTreeMap<String, Located<String>>,
+    /// `[versioning] start`: the schema version of a database with nothing applied.
+    pub versioning_start: strata_core::SchemaVersion,
 }
 
 /// The keys of `[lint.naming]`: the kinds of object whose names the linter's
@@ -232,6 +235,7 @@ pub fn default_config(root: PathBuf) -> Config {
         envs: BTreeMap::new(),
         lint: None,
         lint_naming: BTreeMap::new(),
+        versioning_start: strata_core::SchemaVersion::default(),
     }
 }
 
@@ -545,6 +549,11 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
                 other => reader.wrong_type(line, "lint", "a table (`[lint]`)", other),
             },
             "env" => envs_valid = reader.check_envs(line, value),
+            "versioning" => {
+                if let Some(start) = reader.versioning(line, value) {
+                    config.versioning_start = start;
+                }
+            }
             other => reader.unknown_key(line, other, "", TOP_LEVEL_KEYS),
         }
     }
@@ -926,9 +935,13 @@ fn example(key: &str) -> String {
         "foreign_key" => "foreign_key = \"^fk_\"".into(),
         "check" => "check = \"^ck_\"".into(),
         "env" => "[env.development]\n    url = \"sqlite://strata-dev.db\"".into(),
+        "versioning" => "[versioning]\n    start = \"1.0.0\"".into(),
+        "start" => "start = \"1.0.0\"".into(),
         _ => format!("{bare} = ..."),
     }
 }
+
+mod versioning;
 
 #[cfg(test)]
 mod tests;

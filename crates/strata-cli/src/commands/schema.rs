@@ -429,6 +429,9 @@ pub fn autogenerate(
     let mut out = Vec::new();
     for file in files {
         let message = file.message(&args.message, count);
+        let impact =
+            strata_schema::impact::assess_changes(&file.changes, &at_parent.schema, &wanted.schema)
+                .impact;
         out.push(NewMigration {
             id: String::new(),
             slug: strata_files::slugify(&message),
@@ -438,6 +441,7 @@ pub fn autogenerate(
             depends_on: Vec::new(),
             irreversible: file.irreversible,
             destructive_downgrade: file.destructive_downgrade,
+            impact: Some(impact),
             up: file.up,
             down: file.down,
         });
