@@ -248,6 +248,23 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
     )]
     Drift,
 
+    /// Print the database's schema version (MAJOR.MINOR.PATCH) from its applied history
+    #[command(
+        after_help = "Every revision has an impact on the schema's clients, in its header as\n\
+`-- strata:impact major|minor|patch`: major breaks a client that runs today (a drop or rename, a\n\
+narrowed type, NOT NULL without a default, a new constraint on existing rows), minor adds (a table,\n\
+a nullable column, an index, a view), patch does neither (comments, index rebuilds, data).\n\
+The version is `[versioning] start` (default 1.0.0) bumped by each applied revision's impact, in\n\
+the order the database applied them; a revision may declare `-- strata:version X.Y.Z` (not less\n\
+than its impact implies). The impact is read from the file whose checksum is the one applied.\n\n\
+--compute replays every revision in a scratch database (shadow_url, or a temporary database on\n\
+the environment's server; SQLite in memory), never in the target, and writes the missing\n\
+`-- strata:impact` lines; a line that disagrees with the schema change is reported (exit 1).\n\
+With --check nothing is written (for CI).\n\n\
+Examples:\n  strata version\n  strata --env production version --json\n  strata version --compute\n  strata version --compute --check\n\nDocs: docs/versions.md"
+    )]
+    Version(VersionArgs),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -542,6 +559,17 @@ const PROSE: usize = 78;
 const FLAG: usize = 68;
 
 /// The command line: the clap definitions, with every help text wrapped by [`wrap`].
+/// `strata version`.
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// Compute every revision's impact in a scratch database and write the missing headers
+    #[arg(long)]
+    pub compute: bool,
+    /// With --compute: write nothing; exit 1 when a header is missing or wrong
+    #[arg(long, requires = "compute")]
+    pub check: bool,
+}
+
 pub fn command() -> clap::Command {
     fn rewrap(mut cmd: clap::Command) -> clap::Command {
         if let Some(text) = cmd.get_long_about().map(|t| wrap(&t.to_string(), PROSE)) {

@@ -92,6 +92,8 @@ pub struct Config {
     pub lint_naming: BTreeMap<String, Located<String>>,
     /// `[versioning] start`: the schema version of a database with nothing applied.
     pub versioning_start: strata_core::SchemaVersion,
+    /// A `[versioning]` table is present: `check` then also verifies every `-- strata:impact`.
+    pub versioning: bool,
 }
 
 /// The keys of `[lint.naming]`: the kinds of object whose names the linter's
@@ -236,6 +238,7 @@ pub fn default_config(root: PathBuf) -> Config {
         lint: None,
         lint_naming: BTreeMap::new(),
         versioning_start: strata_core::SchemaVersion::default(),
+        versioning: false,
     }
 }
 
@@ -550,6 +553,7 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
             },
             "env" => envs_valid = reader.check_envs(line, value),
             "versioning" => {
+                config.versioning = true;
                 if let Some(start) = reader.versioning(line, value) {
                     config.versioning_start = start;
                 }

@@ -92,6 +92,13 @@ fn run(
             .dry_run(direction, target)?;
         if direction == Direction::Up {
             note = why_more_than_counted(&migrations, &steps, target);
+            // A revision that declares a version below what its impact implies is refused.
+            let revisions: Vec<String> = steps.iter().map(|s| s.revision.clone()).collect();
+            if !super::version::declared_too_low(project, &migrations, Some(&revisions), printer)
+                .is_empty()
+            {
+                return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
+            }
         }
         let online = first_online(&migrations, &steps);
         if direction == Direction::Up {

@@ -10,6 +10,7 @@ pub(crate) mod online;
 mod revision;
 pub(crate) mod schema;
 mod status;
+pub(crate) mod version;
 
 use crate::cli::{Cli, Command};
 use crate::context::Project;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Diff(args) => schema::diff(&project, &args, printer),
         Command::Check => schema::check(&project, printer),
         Command::Drift => schema::drift(&project, printer),
+        Command::Version(args) => version::version(&project, &args, printer),
         Command::Start {
             sql,
             batch_size,

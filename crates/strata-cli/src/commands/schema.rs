@@ -238,6 +238,7 @@ fn visible(plan: &Plan) -> impl Iterator<Item = &Change> {
 }
 
 pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let versions_ok = super::version::check_headers(project, printer)?;
     let head = Side::Rev("heads".into());
     let desired = Side::Desired;
     let ws = Workspace::new(project, &[], printer)?;
@@ -265,7 +266,7 @@ pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
             printer.result("  hint: write the migration with `strata revision --autogenerate -m \"...\"`, review it, commit it");
         }
     }
-    if plan.is_empty() {
+    if plan.is_empty() && versions_ok {
         Ok(())
     } else {
         Err(CliError::Reported(crate::error::EXIT_PROBLEMS))
