@@ -265,6 +265,17 @@ Examples:\n  strata version\n  strata --env production version --json\n  strata 
     )]
     Version(VersionArgs),
 
+    /// Print the schema changelog: revisions grouped by the schema version they make
+    #[command(
+        after_help = "For each revision: its message, its author (the git commit that added the file, else\n\
+the history's applied_by), the objects it adds, changes and drops (from the schema model,\n\
+replayed in a scratch database as `version --compute` does, never in the target), its hazards\n\
+and lint waivers, and the environments of strata.toml that applied it, with when.\n\
+FROM..TO selects versions (after FROM, up to TO) or revisions (what TO needs and FROM does not).\n\n\
+Examples:\n  strata changelog > CHANGELOG-schema.md\n  strata changelog 1.4.0..2.0.0\n  strata changelog 20261101090000..head --format json\n  strata changelog --format html > changelog.html\n\nDocs: docs/versions.md"
+    )]
+    Changelog(ChangelogArgs),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -568,6 +579,24 @@ pub struct VersionArgs {
     /// With --compute: write nothing; exit 1 when a header is missing or wrong
     #[arg(long, requires = "compute")]
     pub check: bool,
+}
+
+/// `strata changelog`.
+#[derive(Args, Debug)]
+pub struct ChangelogArgs {
+    /// FROM..TO: versions (1.2.0..2.0.0) or revisions (ID..head); either side may be empty
+    #[arg(value_name = "FROM..TO")]
+    pub range: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ChangelogFormat::Markdown)]
+    pub format: ChangelogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChangelogFormat {
+    Markdown,
+    Json,
+    Html,
 }
 
 pub fn command() -> clap::Command {

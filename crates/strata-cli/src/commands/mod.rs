@@ -1,5 +1,6 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
+mod changelog;
 mod docs;
 mod graph;
 mod init;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Check => schema::check(&project, printer),
         Command::Drift => schema::drift(&project, printer),
         Command::Version(args) => version::version(&project, &args, printer),
+        Command::Changelog(args) => changelog::changelog(&project, &args, printer),
         Command::Start {
             sql,
             batch_size,

@@ -98,6 +98,12 @@ pub struct Computed {
     pub header: Option<Impact>,
     /// Why the impact is what it is (the deciding changes).
     pub reasons: Vec<String>,
+    /// The objects the revision adds, changes and drops (from the model diff), and the hazards
+    /// of its changes (`id: message`).
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub dropped: Vec<String>,
+    pub hazards: Vec<String>,
 }
 
 /// Replays every revision in the graph's order in a scratch database (the environment's
@@ -128,6 +134,10 @@ pub fn compute(
                 impact: None,
                 header: file.impact,
                 reasons: Vec::new(),
+                added: Vec::new(),
+                changed: Vec::new(),
+                dropped: Vec::new(),
+                hazards: Vec::new(),
             };
             if file.online || stopped {
                 stopped = true;
@@ -150,6 +160,7 @@ pub fn compute(
                 .deciding()
                 .map(|r| format!("{}: {}", r.object, r.why))
                 .collect();
+            objects(&plan, &before, &after, &mut computed);
             out.push(computed);
             before = after;
         }
@@ -343,4 +354,94 @@ pub fn check_headers(project: &Project, printer: &Printer) -> Result<bool, CliEr
         ));
     }
     Ok(ok)
+}
+
+/// Sorts a plan's changes into objects added, changed and dropped (an object both dropped and
+/// added is re-created: changed), and collects their hazards.
+fn objects(
+    plan: &strata_schema::Plan,
+    before: &strata_schema::Schema,
+    after: &strata_schema::Schema,
+    into: &mut Computed,
+) {
+    use strata_schema::ChangeKind as K;
+    let mut added = std::collections::BTreeSet::new();
+    let mut dropped = std::collections::BTreeSet::new();
+    let mut changed = std::collections::BTreeSet::new();
+    for c in &plan.changes {
+        let object = match &c.column {
+            Some(column) => format!(
+                "column {} on {}",
+                strata_core::quote_ident(column),
+                c.object.name
+            ),
+            None => c.object.to_string(),
+        };
+        // SQLite rebuilds a table for most changes: name the columns that came and went.
+        if c.kind == K::RebuildTable {
+            let table = |s: &strata_schema::Schema| {
+                s.tables
+                    .iter()
+                    .find(|t| t.name == c.object.name)
+                    .map(|t| t.columns.clone())
+                    .unwrap_or_default()
+            };
+            let (old, new) = (table(before), table(after));
+            let column = |name: &str| {
+                format!(
+                    "column {} on {}",
+                    strata_core::quote_ident(name),
+                    c.object.name
+                )
+            };
+            for o in &old {
+                match new.iter().find(|n| n.name == o.name) {
+                    None => {
+                        dropped.insert(column(&o.name));
+                    }
+                    Some(n) if n != o => {
+                        changed.insert(column(&o.name));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for n in new.iter().filter(|n| !old.iter().any(|o| o.name == n.name)) {
+                added.insert(column(&n.name));
+            }
+            if old.is_empty() || new.is_empty() {
+                changed.insert(object.clone());
+            }
+        }
+        let kind = format!("{:?}", c.kind);
+        let dropping = kind.starts_with("Drop")
+            && !matches!(
+                c.kind,
+                K::DropNotNull | K::DropDefault | K::DropIdentity | K::DropDomainConstraint
+            );
+        let adding = matches!(c.kind, K::AddColumn | K::AddConstraint | K::AddAttribute)
+            || kind.starts_with("Create");
+        if c.kind == K::RebuildTable {
+            // Named column by column above.
+        } else if adding {
+            added.insert(object);
+        } else if dropping {
+            dropped.insert(object);
+        } else {
+            changed.insert(object);
+        }
+        for h in &c.hazards {
+            let text = format!("{}: {}", h.id, h.message);
+            if !into.hazards.contains(&text) {
+                into.hazards.push(text);
+            }
+        }
+    }
+    for both in added.intersection(&dropped).cloned().collect::<Vec<_>>() {
+        added.remove(&both);
+        dropped.remove(&both);
+        changed.insert(both);
+    }
+    into.added = added.into_iter().collect();
+    into.changed = changed.into_iter().collect();
+    into.dropped = dropped.into_iter().collect();
 }
