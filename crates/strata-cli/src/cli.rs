@@ -276,6 +276,16 @@ Examples:\n  strata changelog > CHANGELOG-schema.md\n  strata changelog 1.4.0..2
     )]
     Changelog(ChangelogArgs),
 
+    /// Promotion between environments: export a signed record, show the status, make a key
+    #[command(
+        subcommand,
+        after_help = "With `[promotion] order = [\"staging\", \"production\"]` in strata.toml, `upgrade` in an\n\
+environment refuses (exit 1) revisions the environment before it has not applied with the same\n\
+checksum; it reads that environment's history, or a signed record (--promotion FILE).\n\n\
+Examples:\n  strata promote status\n  strata promote export --env staging > promotion.json\n  strata --env production upgrade --promotion promotion.json\n  strata promote keygen --out staging.key\n\nDocs: docs/promotion.md"
+    )]
+    Promote(PromoteCommand),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -530,6 +540,48 @@ pub struct MigrateArgs {
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
+    #[command(flatten)]
+    pub promotion: PromotionFlags,
+}
+
+/// `upgrade`'s promotion flags (`[promotion] order` in strata.toml).
+#[derive(Args, Debug, Default)]
+pub struct PromotionFlags {
+    /// Apply revisions the previous environment has not applied, and record who and why
+    #[arg(long, requires = "reason")]
+    pub override_promotion: bool,
+    /// Why the promotion is overridden (required with --override-promotion; kept in the history)
+    #[arg(long, value_name = "TEXT", requires = "override_promotion")]
+    pub reason: Option<String>,
+    /// A signed record of what the previous environment applied (`strata promote export`),
+    /// instead of reading its history table
+    #[arg(long, value_name = "FILE")]
+    pub promotion: Option<PathBuf>,
+}
+
+/// `strata promote`.
+#[derive(Subcommand, Debug)]
+pub enum PromoteCommand {
+    /// Print a signed record of what this environment has applied (JSON), for the next one
+    #[command(
+        after_help = "Signed with the environment's `signing_key` (Ed25519); verified by\n\
+`strata upgrade --promotion FILE` in the next environment with `public_key` of [promotion].\n\n\
+Example:\n  strata promote export --env staging > promotion.json"
+    )]
+    Export,
+    /// Show which revisions each environment of the promotion order has applied
+    #[command(
+        after_help = "States: applied, pending, failed, overridden (applied over a refused promotion),\n\
+applied (other checksum), unreachable.\n\nExample:\n  strata promote status --json"
+    )]
+    Status,
+    /// Generate a signing key: the private key into FILE, the public key on stdout
+    #[command(after_help = "Example:\n  strata promote keygen --out staging.key")]
+    Keygen {
+        /// Where to write the private key (created; never overwritten)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -569,7 +621,6 @@ const PROSE: usize = 78;
 /// A flag's text starts at column 10 of `--help` (80 - 10 - a margin of 2).
 const FLAG: usize = 68;
 
-/// The command line: the clap definitions, with every help text wrapped by [`wrap`].
 /// `strata version`.
 #[derive(Args, Debug)]
 pub struct VersionArgs {
@@ -599,6 +650,7 @@ pub enum ChangelogFormat {
     Html,
 }
 
+/// The command line: the clap definitions, with every help text wrapped by [`wrap`].
 pub fn command() -> clap::Command {
     fn rewrap(mut cmd: clap::Command) -> clap::Command {
         if let Some(text) = cmd.get_long_about().map(|t| wrap(&t.to_string(), PROSE)) {

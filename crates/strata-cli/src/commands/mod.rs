@@ -8,6 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
 pub(crate) mod online;
+mod promote;
 mod revision;
 pub(crate) mod schema;
 mod status;
@@ -37,7 +38,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
             message,
             rev_id,
         } => revision::merge(&project, &revs, &message, rev_id.as_deref(), printer),
-        Command::Upgrade(args) => migrate::upgrade(&project, &args.target, &args.run, printer),
+        Command::Upgrade(args) => {
+            migrate::upgrade(&project, &args.target, &args.run, &args.promotion, printer)
+        }
         Command::Downgrade(args) => migrate::downgrade(&project, &args.target, &args.run, printer),
         Command::Current => status::current(&project, printer),
         Command::History { range } => status::history(&project, range.as_deref(), printer),
@@ -64,6 +67,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Drift => schema::drift(&project, printer),
         Command::Version(args) => version::version(&project, &args, printer),
         Command::Changelog(args) => changelog::changelog(&project, &args, printer),
+        Command::Promote(command) => promote::promote(&project, &command, printer),
         Command::Start {
             sql,
             batch_size,
