@@ -269,6 +269,43 @@ Exit codes: 0 every check passed; 1 a check failed (a migration erroring while t
 2 bad input; 3 the database failed.\n\n\
 Examples:\n  strata test\n  strata test --url postgres://localhost/scratch --format junit > strata-test.xml\n  strata test --only stairway,single-head\n  strata test 20261120:head --data 50\n  strata test --only checksums --manifest deployed.json\n\nDocs: docs/testing.md")]
     Test(TestArgs),
+    /// Print the database's schema version (MAJOR.MINOR.PATCH) from its applied history
+    #[command(
+        after_help = "Every revision has an impact on the schema's clients, in its header as\n\
+`-- strata:impact major|minor|patch`: major breaks a client that runs today (a drop or rename, a\n\
+narrowed type, NOT NULL without a default, a new constraint on existing rows), minor adds (a table,\n\
+a nullable column, an index, a view), patch does neither (comments, index rebuilds, data).\n\
+The version is `[versioning] start` (default 1.0.0) bumped by each applied revision's impact, in\n\
+the order the database applied them; a revision may declare `-- strata:version X.Y.Z` (not less\n\
+than its impact implies). The impact is read from the file whose checksum is the one applied.\n\n\
+--compute replays every revision in a scratch database (shadow_url, or a temporary database on\n\
+the environment's server; SQLite in memory), never in the target, and writes the missing\n\
+`-- strata:impact` lines; a line that disagrees with the schema change is reported (exit 1).\n\
+With --check nothing is written (for CI).\n\n\
+Examples:\n  strata version\n  strata --env production version --json\n  strata version --compute\n  strata version --compute --check\n\nDocs: docs/versions.md"
+    )]
+    Version(VersionArgs),
+
+    /// Print the schema changelog: revisions grouped by the schema version they make
+    #[command(
+        after_help = "For each revision: its message, its author (the git commit that added the file, else\n\
+the history's applied_by), the objects it adds, changes and drops (from the schema model,\n\
+replayed in a scratch database as `version --compute` does, never in the target), its hazards\n\
+and lint waivers, and the environments of strata.toml that applied it, with when.\n\
+FROM..TO selects versions (after FROM, up to TO) or revisions (what TO needs and FROM does not).\n\n\
+Examples:\n  strata changelog > CHANGELOG-schema.md\n  strata changelog 1.4.0..2.0.0\n  strata changelog 20261101090000..head --format json\n  strata changelog --format html > changelog.html\n\nDocs: docs/versions.md"
+    )]
+    Changelog(ChangelogArgs),
+
+    /// Promotion between environments: export a signed record, show the status, make a key
+    #[command(
+        subcommand,
+        after_help = "With `[promotion] order = [\"staging\", \"production\"]` in strata.toml, `upgrade` in an\n\
+environment refuses (exit 1) revisions the environment before it has not applied with the same\n\
+checksum; it reads that environment's history, or a signed record (--promotion FILE).\n\n\
+Examples:\n  strata promote status\n  strata promote export --env staging > promotion.json\n  strata --env production upgrade --promotion promotion.json\n  strata promote keygen --out staging.key\n\nDocs: docs/promotion.md"
+    )]
+    Promote(PromoteCommand),
 
     /// Start the next online migration: its expand phase
     #[command(
@@ -631,6 +668,48 @@ pub struct MigrateArgs {
     pub target: String,
     #[command(flatten)]
     pub run: RunFlags,
+    #[command(flatten)]
+    pub promotion: PromotionFlags,
+}
+
+/// `upgrade`'s promotion flags (`[promotion] order` in strata.toml).
+#[derive(Args, Debug, Default)]
+pub struct PromotionFlags {
+    /// Apply revisions the previous environment has not applied, and record who and why
+    #[arg(long, requires = "reason")]
+    pub override_promotion: bool,
+    /// Why the promotion is overridden (required with --override-promotion; kept in the history)
+    #[arg(long, value_name = "TEXT", requires = "override_promotion")]
+    pub reason: Option<String>,
+    /// A signed record of what the previous environment applied (`strata promote export`),
+    /// instead of reading its history table
+    #[arg(long, value_name = "FILE")]
+    pub promotion: Option<PathBuf>,
+}
+
+/// `strata promote`.
+#[derive(Subcommand, Debug)]
+pub enum PromoteCommand {
+    /// Print a signed record of what this environment has applied (JSON), for the next one
+    #[command(
+        after_help = "Signed with the environment's `signing_key` (Ed25519); verified by\n\
+`strata upgrade --promotion FILE` in the next environment with `public_key` of [promotion].\n\n\
+Example:\n  strata promote export --env staging > promotion.json"
+    )]
+    Export,
+    /// Show which revisions each environment of the promotion order has applied
+    #[command(
+        after_help = "States: applied, pending, failed, overridden (applied over a refused promotion),\n\
+applied (other checksum), unreachable.\n\nExample:\n  strata promote status --json"
+    )]
+    Status,
+    /// Generate a signing key: the private key into FILE, the public key on stdout
+    #[command(after_help = "Example:\n  strata promote keygen --out staging.key")]
+    Keygen {
+        /// Where to write the private key (created; never overwritten)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -669,6 +748,35 @@ pub struct RunFlags {
 const PROSE: usize = 78;
 /// A flag's text starts at column 10 of `--help` (80 - 10 - a margin of 2).
 const FLAG: usize = 68;
+
+/// `strata version`.
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// Compute every revision's impact in a scratch database and write the missing headers
+    #[arg(long)]
+    pub compute: bool,
+    /// With --compute: write nothing; exit 1 when a header is missing or wrong
+    #[arg(long, requires = "compute")]
+    pub check: bool,
+}
+
+/// `strata changelog`.
+#[derive(Args, Debug)]
+pub struct ChangelogArgs {
+    /// FROM..TO: versions (1.2.0..2.0.0) or revisions (ID..head); either side may be empty
+    #[arg(value_name = "FROM..TO")]
+    pub range: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ChangelogFormat::Markdown)]
+    pub format: ChangelogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChangelogFormat {
+    Markdown,
+    Json,
+    Html,
+}
 
 /// The command line: the clap definitions, with every help text wrapped by [`wrap`].
 pub fn command() -> clap::Command {

@@ -251,7 +251,7 @@ impl<'p> Workspace<'p> {
     /// A migration that failed while the migrations were replayed in a shadow database: the
     /// shadow is emptied afterwards, so neither its history (`strata log`) nor the migrations
     /// "left applied" there are anything to look at; the target database was not touched.
-    fn replay_failed(&self, e: strata_engine::EngineError) -> CliError {
+    pub(crate) fn replay_failed(&self, e: strata_engine::EngineError) -> CliError {
         match e {
             strata_engine::EngineError::MigrationFailed(mut failure) => {
                 failure.recorded = false;
@@ -312,7 +312,7 @@ impl<'p> Workspace<'p> {
     }
 
     /// Runs `fill` on an empty shadow database and returns the schema it leaves there.
-    fn with_shadow(
+    pub(crate) fn with_shadow(
         &self,
         fill: impl FnOnce(&mut Connection) -> Result<(), CliError>,
     ) -> Result<Schema, CliError> {

@@ -23,6 +23,7 @@ fn every_command_has_help_with_an_example() {
         "graph",
         "inspect",
         "lint",
+        "version",
     ];
     for command in commands {
         let out = strata(dir.path(), None, &[command, "--help"]);

@@ -71,6 +71,11 @@ fn workflow(db: Db) {
     );
     assert_exit(&out, 0);
     assert_exit(&strata(project.path(), url, &["check"]), 0);
+    // Every file written carries its impact: a table, then a nullable column and an index.
+    for name in migration_files(&project) {
+        let file = read(&project.path().join("migrations").join(&name));
+        assert!(file.contains("-- strata:impact minor\n"), "{name}:\n{file}");
+    }
     assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
     assert_exit(&strata(project.path(), url, &["drift"]), 0);
 

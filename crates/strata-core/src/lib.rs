@@ -8,6 +8,7 @@ pub mod checksum;
 pub mod diag;
 pub mod dialect;
 pub mod ident;
+pub mod semver;
 pub mod sql;
 pub mod text;
 pub mod url;
@@ -18,5 +19,6 @@ pub use dialect::Dialect;
 pub use ident::{
     quote_ident, quote_literal, truncate_identifier, QualifiedName, MAX_IDENTIFIER_BYTES,
 };
+pub use semver::{Impact, SchemaVersion};
 pub use text::line_of_offset;
 pub use url::{display_url, mask_url, url_scheme};

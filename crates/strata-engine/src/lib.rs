@@ -8,6 +8,7 @@ pub mod migrator;
 pub mod online;
 pub mod state;
 pub mod verify;
+pub mod versions;
 
 pub use database::{Database, DbError, InvalidIndex};
 pub use migrator::{Applied, EngineError, Migrator, Reporter, Settings};

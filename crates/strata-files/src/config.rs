@@ -54,6 +54,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "default_env",
     "env",
     "lint",
+    "versioning",
+    "promotion",
 ];
 
 const ENV_KEYS: &[&str] = &[
@@ -64,6 +66,7 @@ const ENV_KEYS: &[&str] = &[
     "lock_retries",
     "lint",
     "verify",
+    "signing_key",
 ];
 
 const DURATION_HINT: &str =
@@ -89,6 +92,12 @@ pub struct Config {
     /// `[lint.naming]`: a regular expression per kind of object (one of [`LINT_NAMING_KINDS`]),
     /// validated, with its line.
     pub lint_naming: BTreeMap<String, Located<String>>,
+    /// `[versioning] start`: the schema version of a database with nothing applied.
+    pub versioning_start: strata_core::SchemaVersion,
+    /// A `[versioning]` table is present: `check` then also verifies every `-- strata:impact`.
+    pub versioning: bool,
+    /// `[promotion]`: the order environments are promoted in.
+    pub promotion: Option<Promotion>,
 }
 
 /// The keys of `[lint.naming]`: the kinds of object whose names the linter's
@@ -106,6 +115,10 @@ pub struct EnvConfig {
     pub lock_retries: Option<u32>,
     pub lint: Option<LintMode>,
     pub verify: Option<VerifyMode>,
+    /// The Ed25519 private key that signs this environment's promotion records (`strata promote
+    /// export`): 64 hex digits, or the path of a file that holds them; `${VAR}` is interpolated.
+    /// Never printed.
+    pub signing_key: Option<Located<String>>,
 }
 
 /// A value and the `strata.toml` line it was read from.
@@ -232,6 +245,9 @@ pub fn default_config(root: PathBuf) -> Config {
         envs: BTreeMap::new(),
         lint: None,
         lint_naming: BTreeMap::new(),
+        versioning_start: strata_core::SchemaVersion::default(),
+        versioning: false,
+        promotion: None,
     }
 }
 
@@ -545,6 +561,13 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
                 other => reader.wrong_type(line, "lint", "a table (`[lint]`)", other),
             },
             "env" => envs_valid = reader.check_envs(line, value),
+            "promotion" => config.promotion = reader.promotion(line, value),
+            "versioning" => {
+                config.versioning = true;
+                if let Some(start) = reader.versioning(line, value) {
+                    config.versioning_start = start;
+                }
+            }
             other => reader.unknown_key(line, other, "", TOP_LEVEL_KEYS),
         }
     }
@@ -804,6 +827,11 @@ impl Reader<'_> {
             let qualified = format!("env.{}.{}", shown(name), shown(key_name));
             let line = self.line(key.span().start);
             match key_name {
+                "signing_key" => {
+                    if let Some(s) = self.string(line, &qualified, value) {
+                        env.signing_key = Some(Located { value: s, line });
+                    }
+                }
                 "url" | "shadow_url" => {
                     if let Some(s) = self.string(line, &qualified, value) {
                         let located = Some(Located { value: s, line });
@@ -926,9 +954,16 @@ fn example(key: &str) -> String {
         "foreign_key" => "foreign_key = \"^fk_\"".into(),
         "check" => "check = \"^ck_\"".into(),
         "env" => "[env.development]\n    url = \"sqlite://strata-dev.db\"".into(),
+        "versioning" => "[versioning]\n    start = \"1.0.0\"".into(),
+        "start" => "start = \"1.0.0\"".into(),
         _ => format!("{bare} = ..."),
     }
 }
+
+mod promotion;
+mod versioning;
+
+pub use promotion::Promotion;
 
 #[cfg(test)]
 mod tests;

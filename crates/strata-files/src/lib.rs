@@ -12,7 +12,7 @@ pub mod schema;
 
 pub use config::{
     default_config, find_config, interpolate, mask_config_line, parse_config, parse_duration,
-    resolve_shadow_url, resolve_url, Config, EnvConfig, LintMode, Located, VerifyMode,
+    resolve_shadow_url, resolve_url, Config, EnvConfig, LintMode, Located, Promotion, VerifyMode,
     CONFIG_TEMPLATE,
 };
 pub use load::{build, load, load_embedded, nul_byte, Migrations};

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use strata_core::sql::{self, Statement};
-use strata_core::{Checksum, Diagnostic};
+use strata_core::{Checksum, Diagnostic, Impact, SchemaVersion};
 
 use crate::did_you_mean;
 
@@ -28,6 +28,8 @@ const HEADER_KEYS: &[&str] = &[
     "destructive-downgrade",
     "irreversible",
     "imported-from",
+    "impact",
+    "version",
 ];
 
 /// Directives for the linter, allowed anywhere and kept in the SQL text.
@@ -80,6 +82,11 @@ pub struct MigrationFile {
     pub transaction: Option<bool>,
     pub destructive_downgrade: Option<String>,
     pub irreversible: Option<String>,
+    /// `-- strata:impact major|minor|patch`: what the revision does to the schema's clients,
+    /// written by strata (`revision --autogenerate`, `version --compute`).
+    pub impact: Option<Impact>,
+    /// `-- strata:version X.Y.Z`: the schema version the user declares the revision makes.
+    pub version: Option<SchemaVersion>,
     pub up: Section,
     /// `None` only when the migration is irreversible.
     pub down: Option<Section>,
@@ -134,6 +141,8 @@ pub struct NewMigration {
     pub irreversible: Option<String>,
     /// `-- strata:destructive-downgrade <text>`.
     pub destructive_downgrade: Option<String>,
+    /// `-- strata:impact …`, computed from the schema change.
+    pub impact: Option<Impact>,
     pub up: String,
     pub down: String,
 }
@@ -163,6 +172,9 @@ pub fn render_migration(m: &NewMigration) -> String {
             let text = text.replace(['\r', '\n'], " ");
             out.push_str(&format!("-- strata:{key} {}\n", text.trim()));
         }
+    }
+    if let Some(impact) = m.impact {
+        out.push_str(&format!("-- strata:impact {impact}\n"));
     }
     if !out.is_empty() {
         out.push('\n');
@@ -373,6 +385,8 @@ pub fn parse_migration(
         transaction,
         destructive_downgrade: header.text("destructive-downgrade"),
         irreversible,
+        impact: header.value("impact").and_then(Impact::parse),
+        version: header.value("version").and_then(SchemaVersion::parse),
         up,
         down,
         checksum: Checksum::of_text(text),
@@ -592,6 +606,8 @@ pub fn parse_online_header(
         transaction: None,
         destructive_downgrade: None,
         irreversible: Some(ONLINE_IRREVERSIBLE.to_owned()),
+        impact: None,
+        version: None,
         up: Section::new("", 1),
         down: None,
         checksum: Checksum::of_text(text),
@@ -917,6 +933,30 @@ impl Parser<'_> {
                 "label",
                 "letters, digits, `_` and `-` only",
             ),
+            "impact" => {
+                if Impact::parse(value).is_some() && value == value.to_ascii_lowercase() {
+                    true
+                } else {
+                    self.error(
+                        number,
+                        format!("`-- strata:impact` must be `major`, `minor` or `patch`, not `{value}`"),
+                        "strata writes this line from the schema change (`strata version --compute` writes it for older files); remove it and let strata compute it",
+                    );
+                    false
+                }
+            }
+            "version" => {
+                if SchemaVersion::parse(value).is_some() {
+                    true
+                } else {
+                    self.error(
+                        number,
+                        format!("`-- strata:version` must be a version `MAJOR.MINOR.PATCH`, not `{value}`"),
+                        "write three numbers, e.g. `-- strata:version 4.0.0`, or remove the line to let the revision's impact decide",
+                    );
+                    false
+                }
+            }
             "transaction" => {
                 if value == "on" || value == "off" {
                     true

@@ -6,6 +6,7 @@
 //! - [`render`]: [`to_sql`], the DDL script that re-creates a model.
 //! - [`compare`]: [`differences`], a readable list of what differs between two models (for
 //!   checks and tests; the migration diff builds on the model, not on this).
+//! - [`impact`]: [`impact::assess`], the semantic impact (major, minor, patch) of a plan.
 //! - [`mod@diff`]: [`fn@diff`], the migration from one model to another: typed, ordered changes with
 //!   up and down SQL, safe forms and hazards; [`render_plan`] writes the up script.
 //!
@@ -14,6 +15,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod impact;
 pub mod model;
 pub mod render;
 pub mod sqlite;

@@ -1,7 +1,7 @@
 //! `upgrade` and `downgrade`: live, `--dry-run`, or offline `--sql`.
 
 use super::online::run_error;
-use crate::cli::RunFlags;
+use crate::cli::{PromotionFlags, RunFlags};
 use crate::context::Connection;
 use crate::context::Project;
 use crate::error::CliError;
@@ -18,9 +18,17 @@ pub fn upgrade(
     project: &Project,
     target: &str,
     flags: &RunFlags,
+    promotion: &PromotionFlags,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    run(project, Direction::Up, target, flags, printer)
+    run(
+        project,
+        Direction::Up,
+        target,
+        flags,
+        Some(promotion),
+        printer,
+    )
 }
 
 pub fn downgrade(
@@ -29,7 +37,7 @@ pub fn downgrade(
     flags: &RunFlags,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    run(project, Direction::Down, target, flags, printer)
+    run(project, Direction::Down, target, flags, None, printer)
 }
 
 fn run(
@@ -37,6 +45,7 @@ fn run(
     direction: Direction,
     target: &str,
     flags: &RunFlags,
+    promotion: Option<&PromotionFlags>,
     printer: &Printer,
 ) -> Result<(), CliError> {
     let migrations = project.migrations()?;
@@ -87,11 +96,24 @@ fn run(
     printer.verbose(&format!("connected to {}", connection.db().describe()));
     // Why a `+N` runs more than N migrations (a merge's other parents, depends-on).
     let mut note = None;
+    let mut overridden = None;
     if direction == Direction::Up || flags.dry_run {
         let steps = Migrator::new(connection.db(), &migrations, settings.clone())
             .dry_run(direction, target)?;
         if direction == Direction::Up {
             note = why_more_than_counted(&migrations, &steps, target);
+            // A revision that declares a version below what its impact implies is refused.
+            let revisions: Vec<String> = steps.iter().map(|s| s.revision.clone()).collect();
+            if !super::version::declared_too_low(project, &migrations, Some(&revisions), printer)
+                .is_empty()
+            {
+                return Err(CliError::Reported(crate::error::EXIT_PROBLEMS));
+            }
+            // Promotion: what runs here must have run in the environment before this one.
+            if let Some(flags) = promotion {
+                overridden =
+                    super::promote::before_upgrade(project, &migrations, &steps, flags, printer)?;
+            }
         }
         let online = first_online(&migrations, &steps);
         if direction == Direction::Up {
@@ -138,6 +160,10 @@ fn run(
         }
     };
     drop(reporter);
+    if let Some(over) = &overridden {
+        let ran: Vec<String> = applied.iter().map(|a| a.revision.clone()).collect();
+        super::promote::record_override(project, &migrations, connection.db(), over, &ran)?;
+    }
     if let Some(stop) = &stopped_at {
         super::online::report_stop(stop, printer);
         return Ok(());

@@ -1,5 +1,6 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
+mod changelog;
 mod docs;
 mod graph;
 mod import;
@@ -9,10 +10,12 @@ pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
 pub(crate) mod online;
+mod promote;
 mod revision;
 pub(crate) mod schema;
 mod status;
 mod test;
+pub(crate) mod version;
 
 use crate::cli::{Cli, Command};
 use crate::context::Project;
@@ -39,7 +42,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
             message,
             rev_id,
         } => revision::merge(&project, &revs, &message, rev_id.as_deref(), printer),
-        Command::Upgrade(args) => migrate::upgrade(&project, &args.target, &args.run, printer),
+        Command::Upgrade(args) => {
+            migrate::upgrade(&project, &args.target, &args.run, &args.promotion, printer)
+        }
         Command::Downgrade(args) => migrate::downgrade(&project, &args.target, &args.run, printer),
         Command::Current => status::current(&project, printer),
         Command::History { range } => status::history(&project, range.as_deref(), printer),
@@ -65,6 +70,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Check => schema::check(&project, printer),
         Command::Drift => schema::drift(&project, printer),
         Command::Test(args) => test::test(&project, &cli.global, &args, printer),
+        Command::Version(args) => version::version(&project, &args, printer),
+        Command::Changelog(args) => changelog::changelog(&project, &args, printer),
+        Command::Promote(command) => promote::promote(&project, &command, printer),
         Command::Start {
             sql,
             batch_size,

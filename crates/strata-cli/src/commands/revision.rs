@@ -56,6 +56,7 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
         depends_on,
         irreversible: None,
         destructive_downgrade: None,
+        impact: None,
         up: "-- Write the SQL that applies this change.\n".to_owned(),
         down: "-- Write the SQL that reverts it exactly.\n".to_owned(),
     };
@@ -152,6 +153,7 @@ pub fn merge(
         depends_on: Vec::new(),
         irreversible: None,
         destructive_downgrade: None,
+        impact: None,
         up: String::new(),
         down: String::new(),
     };

@@ -241,6 +241,7 @@ fn visible(plan: &Plan) -> impl Iterator<Item = &Change> {
 }
 
 pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
+    let versions_ok = super::version::check_headers(project, printer)?;
     let head = Side::Rev("heads".into());
     let desired = Side::Desired;
     let ws = Workspace::new(project, &[], printer)?;
@@ -269,7 +270,7 @@ pub fn check(project: &Project, printer: &Printer) -> Result<(), CliError> {
             printer.result("  hint: write the migration with `strata revision --autogenerate -m \"...\"`, review it, commit it");
         }
     }
-    if plan.is_empty() {
+    if plan.is_empty() && versions_ok {
         Ok(())
     } else {
         Err(CliError::Reported(crate::error::EXIT_PROBLEMS))
@@ -435,6 +436,9 @@ pub fn autogenerate(
     let mut out = Vec::new();
     for file in files {
         let message = file.message(&args.message, count);
+        let impact =
+            strata_schema::impact::assess_changes(&file.changes, &at_parent.schema, &wanted.schema)
+                .impact;
         out.push(NewMigration {
             id: String::new(),
             slug: strata_files::slugify(&message),
@@ -444,6 +448,7 @@ pub fn autogenerate(
             depends_on: Vec::new(),
             irreversible: file.irreversible,
             destructive_downgrade: file.destructive_downgrade,
+            impact: Some(impact),
             up: file.up,
             down: file.down,
         });

@@ -434,13 +434,14 @@ fn render_round_trips() {
         depends_on: vec!["c3".into()],
         irreversible: None,
         destructive_downgrade: None,
+        impact: Some(strata_core::Impact::Minor),
         up: "CREATE TABLE users (id bigint PRIMARY KEY);\n".into(),
         down: "DROP TABLE users;".into(),
     };
     let text = render_migration(&m);
     assert_eq!(
         text,
-        "-- strata:message add users\n-- strata:revises a1 b2\n-- strata:labels core\n-- strata:depends-on c3\n\n-- strata:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- strata:down\nDROP TABLE users;\n"
+        "-- strata:message add users\n-- strata:revises a1 b2\n-- strata:labels core\n-- strata:depends-on c3\n-- strata:impact minor\n\n-- strata:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- strata:down\nDROP TABLE users;\n"
     );
     let parsed = parse_migration("x", "20261125143000_add_users.sql", &text).unwrap();
     assert_eq!(parsed.id, m.id);
@@ -449,6 +450,7 @@ fn render_round_trips() {
     assert_eq!(parsed.revises, m.revises);
     assert_eq!(parsed.labels, m.labels);
     assert_eq!(parsed.depends_on, m.depends_on);
+    assert_eq!(parsed.impact, m.impact);
     assert_eq!(parsed.up.sql.trim(), m.up.trim());
     assert_eq!(parsed.down.unwrap().sql.trim(), m.down.trim());
 }
@@ -570,4 +572,36 @@ fn slugs() {
     assert_eq!(slugify(""), "migration");
     let long = slugify(&"abc ".repeat(40));
     assert!(long.len() <= 60 && !long.ends_with('_'), "{long}");
+}
+
+#[test]
+fn impact_and_version_headers() {
+    let text = "-- strata:message m\n-- strata:impact major\n-- strata:version 4.0.0\n\n-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 2;\n";
+    let f = parse_migration("m/a1_m.sql", "a1_m.sql", text).unwrap();
+    assert_eq!(f.impact, Some(strata_core::Impact::Major));
+    assert_eq!(f.version, Some(strata_core::SchemaVersion::new(4, 0, 0)));
+    assert_eq!(f.header_lines.get("impact"), Some(&2));
+    for (bad, wanted) in [
+        (
+            "-- strata:impact huge",
+            "must be `major`, `minor` or `patch`",
+        ),
+        (
+            "-- strata:impact Major",
+            "must be `major`, `minor` or `patch`",
+        ),
+        (
+            "-- strata:version 4.0",
+            "must be a version `MAJOR.MINOR.PATCH`",
+        ),
+        (
+            "-- strata:version v4.0.0",
+            "must be a version `MAJOR.MINOR.PATCH`",
+        ),
+    ] {
+        let text = format!("{bad}\n-- strata:up\nSELECT 1;\n-- strata:down\nSELECT 2;\n");
+        let e = parse_migration("m/a1.sql", "a1.sql", &text).unwrap_err();
+        assert_eq!(e[0].line, 1, "{bad}");
+        assert!(e[0].message.contains(wanted), "{bad}: {}", e[0].message);
+    }
 }
