@@ -317,6 +317,21 @@ Example:\n  strata backfill --table accounts --set \"full_name = name\" \\\n    
     )]
     Backfill(BackfillArgs),
 
+    /// Advise on the schema design of a live PostgreSQL database
+    ///
+    /// Indexes, keys and types, normal forms, JSONB, missing constraints and fit, judged from the
+    /// catalog, the statistics and a sample of the rows; each finding with its evidence and fix.
+    #[command(
+        after_help = "Reads, never writes: one read-only transaction, statement_timeout on every query,\n\
+rows sampled with TABLESAMPLE SYSTEM up to --sample per table, the whole run within --budget.\n\
+Each finding has its evidence and the SQL that fixes it; --fix writes those that are migrations\n\
+into the migrations folder (review them, then `strata lint` and `strata upgrade`).\n\n\
+Exit codes:\n  0  no finding of error severity\n  1  error findings (an invalid index, a sequence about to overflow)\n  2  bad input (a flag, a schema or table that does not exist)\n  3  the database failed\n\n\
+Examples:\n  strata advise --url postgres://localhost/app\n  strata advise --schema billing --table invoices --format json\n  strata advise --sample 5000 --budget 2m --format html > advise.html\n  strata advise --fix\n\n\
+Docs: docs/advise.md"
+    )]
+    Advise(crate::commands::advise::AdviseArgs),
+
     /// Print a shell completion script for bash, zsh, fish or PowerShell
     #[command(
         after_help = "Examples:\n  source <(strata completions bash)       # in ~/.bashrc\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"

@@ -1,5 +1,8 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
+pub(crate) mod advise;
+mod advise_gather;
+mod advise_html;
 mod docs;
 mod graph;
 mod init;
@@ -90,5 +93,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Rollback => online::rollback(&project, printer),
         Command::Status { search_path } => online::status(&project, search_path, printer),
         Command::Backfill(args) => online::backfill(&project, &args, printer),
+        Command::Advise(args) => advise::advise(&project, &args, printer),
     }
 }
