@@ -47,9 +47,10 @@ pub struct Finding {
     pub evidence: String,
     /// What to do, with the SQL where there is one.
     pub help: String,
-    /// The migration that applies the help, for `--fix`.
+    /// The migrations that apply the help, in order, for `--fix` (empty when the fix depends on
+    /// the application: dropping columns, changing types).
     #[serde(skip)]
-    pub fix: Option<Fix>,
+    pub fix: Vec<Fix>,
 }
 
 /// A migration that applies a finding's advice.
@@ -59,7 +60,8 @@ pub struct Fix {
     pub slug: String,
     pub up: String,
     pub down: String,
-    /// Runs in a transaction (false for `CREATE INDEX CONCURRENTLY`).
+    /// Runs in a transaction (false for `CREATE INDEX CONCURRENTLY`); such a migration starts
+    /// with `SET LOCAL lock_timeout`.
     pub transaction: bool,
 }
 

@@ -105,7 +105,7 @@ fn a_dependency_is_found_and_a_coincidence_is_not() {
         "{}",
         fd[0].evidence
     );
-    let fix = fd[0].fix.as_ref().expect("a decomposition");
+    let fix = fd[0].fix.last().expect("a decomposition");
     assert!(
         fix.up.contains("CREATE TABLE \"public\".\"addresses_zip\""),
         "{}",

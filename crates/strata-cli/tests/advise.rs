@@ -353,3 +353,87 @@ fn sarif_and_html_formats() {
     );
     assert!(html.contains("zip → city, state"), "{html}");
 }
+
+#[test]
+fn fix_writes_migrations_that_lint_clean_and_round_trip() {
+    let db = Db::pg();
+    db.exec(PLANTED);
+    let project = Project::new();
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["advise", "--fix", "--format", "json"],
+    );
+    assert_exit(&out, 1);
+    assert!(text(&out).contains("--fix wrote"), "{}", text(&out));
+    let mut files: Vec<String> = std::fs::read_dir(project.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let slugs: Vec<&str> = files.iter().map(|f| f.split_once('_').unwrap().1).collect();
+    assert_eq!(
+        slugs,
+        [
+            "index_line_items_order_id.sql",
+            "index_orders_customer_id.sql",
+            "decompose_orders_zip.sql",
+            "drop_duplicate_index_orders_zip_idx2.sql",
+            "index_payments_order_id.sql",
+            "fk_payments_order_id.sql",
+        ],
+        "{files:?}"
+    );
+    let decompose =
+        std::fs::read_to_string(project.path().join("migrations").join(&files[2])).unwrap();
+    assert!(
+        decompose
+            .contains("SET LOCAL lock_timeout = '5s';\nCREATE TABLE \"public\".\"orders_zip\""),
+        "{decompose}"
+    );
+
+    // Clean for the linter, offline and with the database.
+    let out = strata(project.path(), None, &["lint", "migrations"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("0 error(s), 0 warning(s)"),
+        "{}",
+        text(&out)
+    );
+    let out = strata(project.path(), Some(db.url()), &["lint", "--all"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("0 error(s), 0 warning(s)"),
+        "{}",
+        text(&out)
+    );
+
+    // Applied, the problems are gone; rolled back, they are back.
+    assert_exit(&strata(project.path(), Some(db.url()), &["upgrade"]), 0);
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["advise", "--format", "json"],
+    );
+    let all = findings(&out);
+    for rule in [
+        "foreign-key-without-index",
+        "duplicate-index",
+        "missing-foreign-key",
+    ] {
+        assert!(!all.iter().any(|f| f["rule"] == rule), "{rule}: {all:#?}");
+    }
+    assert_eq!(db.strings("SELECT count(*)::text FROM orders_zip"), ["150"]);
+    assert_exit(
+        &strata(project.path(), Some(db.url()), &["downgrade", "base"]),
+        0,
+    );
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["advise", "--format", "json"],
+    );
+    let all = findings(&out);
+    finding(&all, "duplicate-index", "orders_zip_idx2");
+    finding(&all, "missing-foreign-key", "public.payments.order_id");
+}

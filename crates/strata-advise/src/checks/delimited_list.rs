@@ -41,7 +41,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         key_type(table),
                         quote_ident(&key_name(table)),
                     ),
-                    fix: None,
+                    fix: Vec::new(),
                 });
             }
         }

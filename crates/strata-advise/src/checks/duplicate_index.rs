@@ -60,7 +60,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     big.definition
                 ),
                 help: format!("drop it; {} serves the same queries:\n{drop}", big.name),
-                fix: Some(Fix {
+                fix: vec![Fix {
                     slug: super::slug(&format!("drop duplicate index {}", small.name)),
                     up: drop,
                     down: format!(
@@ -75,7 +75,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                             )
                     ),
                     transaction: false,
-                }),
+                }],
             });
         }
     }

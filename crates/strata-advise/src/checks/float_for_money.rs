@@ -41,7 +41,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     table.qualified(),
                     quote_ident(&column.name)
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

@@ -57,7 +57,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     table.display()
                 ),
                 help: format!("index the referencing columns:\n{create}"),
-                fix: Some(Fix {
+                fix: vec![Fix {
                     slug: slug(&format!("index {} {}", table.name, fk.columns.join(" "))),
                     up: create,
                     down: format!(
@@ -66,7 +66,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         quote_ident(&index)
                     ),
                     transaction: false,
-                }),
+                }],
             });
         }
     }

@@ -134,7 +134,7 @@ fn report(table: &Table, depends: &[Vec<Option<stats::Dependency>>], out: &mut V
     }
 }
 
-fn decomposition(table: &Table, det: &Column, deps: &[String]) -> (String, Option<Fix>) {
+fn decomposition(table: &Table, det: &Column, deps: &[String]) -> (String, Vec<Fix>) {
     let t = table.qualified();
     let drop = deps
         .iter()
@@ -155,7 +155,7 @@ fn decomposition(table: &Table, det: &Column, deps: &[String]) -> (String, Optio
                 "{} already references {target}: these columns describe that row. Keep them in {target} (add what it lacks), read them through a join (a view keeps old readers working), then:\nALTER TABLE {t} {drop};",
                 det.name
             ),
-            None,
+            Vec::new(),
         );
     }
     let new_table = object_name(&[&table.name, &det.name], "ref")
@@ -181,25 +181,60 @@ fn decomposition(table: &Table, det: &Column, deps: &[String]) -> (String, Optio
     let d = quote_ident(&det.name);
     let fk_name = quote_ident(&object_name(&[&table.name, &det.name], "fkey"));
     let index_name = quote_ident(&object_name(&[&table.name, &det.name], "idx"));
-    let up = format!(
-        "CREATE TABLE {new_q} ({});\nINSERT INTO {new_q} ({cols})\n  SELECT DISTINCT ON ({d}) {cols} FROM {t} WHERE {d} IS NOT NULL ORDER BY {d};\nALTER TABLE {t} ADD CONSTRAINT {fk_name} FOREIGN KEY ({d}) REFERENCES {new_q} ({d}) NOT VALID;",
+    let index = table
+        .indexes
+        .iter()
+        .find(|i| i.valid && i.method == "btree" && i.leads_with(std::slice::from_ref(&det.name)));
+    let create_index =
+        format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name} ON {t} ({d});");
+    // The index exists already: lint, reading this file alone, cannot know.
+    let waiver = index
+        .map(|i| {
+            format!(
+                "-- strata:lint-ignore fk-without-index {} indexes {}\n",
+                i.name, det.name
+            )
+        })
+        .unwrap_or_default();
+    let create = format!(
+        "CREATE TABLE {new_q} ({});\nINSERT INTO {new_q} ({cols})\n  SELECT DISTINCT ON ({d}) {cols} FROM {t} WHERE {d} IS NOT NULL ORDER BY {d};\n",
         defs.join(", "),
         cols = column_list(&all),
     );
+    let add_fk = format!(
+        "ALTER TABLE {t} ADD CONSTRAINT {fk_name} FOREIGN KEY ({d}) REFERENCES {new_q} ({d}) NOT VALID;"
+    );
     let then = format!(
-        "CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name} ON {t} ({d});\nALTER TABLE {t} VALIDATE CONSTRAINT {fk_name};\n-- once readers join {new_table}:\nALTER TABLE {t} {drop};"
+        "ALTER TABLE {t} VALIDATE CONSTRAINT {fk_name};\n-- once readers join {new_table}:\nALTER TABLE {t} {drop};"
     );
     let help = format!(
-        "move the dependent columns to a table keyed by {}:\n{up}\n{then}",
-        det.name
+        "move the dependent columns to a table keyed by {}:\n{}{create}{add_fk}\n{then}",
+        det.name,
+        if index.is_some() {
+            String::new()
+        } else {
+            format!("{create_index}\n")
+        },
     );
-    let fix = Fix {
+    let mut fixes = Vec::new();
+    if index.is_none() {
+        fixes.push(Fix {
+            slug: slug(&format!("index {} {}", table.name, det.name)),
+            up: create_index,
+            down: format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}.{index_name};",
+                quote_ident(&table.schema)
+            ),
+            transaction: false,
+        });
+    }
+    fixes.push(Fix {
         slug: slug(&format!("decompose {} {}", table.name, det.name)),
-        up,
+        up: format!("{create}{waiver}{add_fk}"),
         down: format!(
             "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {fk_name};\nDROP TABLE IF EXISTS {new_q};"
         ),
         transaction: true,
-    };
-    (help, Some(fix))
+    });
+    (help, fixes)
 }

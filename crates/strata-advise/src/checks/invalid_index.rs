@@ -27,7 +27,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     "rebuild it:\nREINDEX INDEX CONCURRENTLY {name};\nor drop it and create it again:\nDROP INDEX CONCURRENTLY IF EXISTS {name};\n{};",
                     index.definition.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

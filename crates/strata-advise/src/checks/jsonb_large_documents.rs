@@ -36,7 +36,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         count(docs.len() as i64)
                     ),
                     help: "move the parts read or updated often into columns or a table of their own; keep the rest as a document".into(),
-                    fix: None,
+                    fix: Vec::new(),
                 });
             }
             // Array lengths per top-level key ("" for a document that is an array).
@@ -77,7 +77,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         count(l.len() as i64)
                     ),
                     help: "store the elements as rows of a child table (one row per element, keyed by this row), so adding one does not rewrite the document".into(),
-                    fix: None,
+                    fix: Vec::new(),
                 });
             }
         }

@@ -116,7 +116,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         .join("; ")
                 ),
                 help: format!("make them columns:\n{}", ddl.join("\n")),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

@@ -40,7 +40,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 value.type_name
             ),
             help: "PostgreSQL serves this well (a primary key on the key; UNLOGGED for a cache; jsonb values with a GIN index when they are documents). If the keys are a fixed set, a one-row table with a typed column per setting gives types and constraints".into(),
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

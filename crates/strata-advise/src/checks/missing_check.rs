@@ -56,7 +56,7 @@ pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
                     quote_ident(&column.name),
                     list.join(", ")
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

@@ -39,7 +39,7 @@ pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
                 help: format!(
                     "declare it, without a long lock (VALIDATE scans under SHARE UPDATE EXCLUSIVE; SET NOT NULL then uses the check):\nALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

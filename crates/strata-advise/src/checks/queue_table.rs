@@ -69,7 +69,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 quote_ident(&key),
                 quote_ident(&key)
             ),
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

@@ -81,7 +81,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     quote_ident(&key_name),
                     names.join(", ")
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

@@ -59,7 +59,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         ""
                     }
                 ),
-                fix: Some(Fix {
+                fix: vec![Fix {
                     slug: slug(&format!("index {} {}", table.name, column.name)),
                     up: create,
                     down: format!(
@@ -68,7 +68,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         quote_ident(&index)
                     ),
                     transaction: false,
-                }),
+                }],
             });
         }
     }

@@ -71,7 +71,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 quote_ident(&seq.schema),
                 quote_ident(&seq.name)
             ),
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

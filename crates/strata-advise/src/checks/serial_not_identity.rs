@@ -43,7 +43,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 strata_core::quote_literal(&t),
                 strata_core::quote_literal(&column.name),
             ),
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

@@ -64,7 +64,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 help: format!(
                     "index the live rows on the columns your queries filter by (here: {key}):\n{create}"
                 ),
-                fix: Some(Fix {
+                fix: vec![Fix {
                     slug: slug(&format!("index live {}", table.name)),
                     up: create,
                     down: format!(
@@ -73,7 +73,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         quote_ident(&index)
                     ),
                     transaction: false,
-                }),
+                }],
             });
         }
     }

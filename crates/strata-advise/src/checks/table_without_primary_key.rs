@@ -51,7 +51,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 }
             ),
             help,
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

@@ -21,7 +21,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     quote_ident(&column.name),
                     quote_ident(&column.name)
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

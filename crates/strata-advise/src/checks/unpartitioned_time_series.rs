@@ -48,7 +48,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 table.qualified(),
                 quote_ident(&time.name)
             ),
-            fix: None,
+            fix: Vec::new(),
         });
     }
 }

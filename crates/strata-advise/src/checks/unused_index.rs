@@ -23,7 +23,7 @@ pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
                 duration(options.min_stats_age_secs)
             ),
             help: "run again later, or lower --min-stats-age if the workload since then is representative".into(),
-            fix: None,
+            fix: Vec::new(),
         });
         return;
     }
@@ -54,7 +54,7 @@ pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
                     quote_ident(&table.schema),
                     quote_ident(&index.name)
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

@@ -36,7 +36,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     quote_ident(&super::object_name(&[&table.name, &column.name], "length")),
                     t = table.qualified(),
                 ),
-                fix: None,
+                fix: Vec::new(),
             });
         }
     }

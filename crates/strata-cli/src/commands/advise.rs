@@ -194,31 +194,32 @@ fn write_fixes(project: &Project, findings: &[Finding], printer: &Printer) -> Re
     let mut taken: Vec<String> = Vec::new();
     let mut written = Vec::new();
     for finding in findings {
-        let Some(fix) = &finding.fix else { continue };
-        let id = super::revision::new_id(&migrations, None, &taken)?;
-        taken.push(id.clone());
-        let new = NewMigration {
-            id: id.clone(),
-            slug: fix.slug.clone(),
-            message: format!("advise {}: {}", finding.rule, finding.object),
-            revises: std::mem::replace(&mut parent, vec![id.clone()]),
-            labels: Vec::new(),
-            depends_on: Vec::new(),
-            irreversible: None,
-            destructive_downgrade: None,
-            up: format!("{}\n", fix.up),
-            down: format!("{}\n", fix.down),
-        };
-        let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
-        let text = strata_files::render_migration(&new);
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(io_err(format!("cannot write {}", path.display())))?;
-        written.push(display_path(&path));
+        for fix in &finding.fix {
+            let id = super::revision::new_id(&migrations, None, &taken)?;
+            taken.push(id.clone());
+            let new = NewMigration {
+                id: id.clone(),
+                slug: fix.slug.clone(),
+                message: format!("advise {}: {}", finding.rule, finding.object),
+                revises: std::mem::replace(&mut parent, vec![id.clone()]),
+                labels: Vec::new(),
+                depends_on: Vec::new(),
+                irreversible: None,
+                destructive_downgrade: None,
+                up: with_lock_timeout(fix, &fix.up),
+                down: with_lock_timeout(fix, &fix.down),
+            };
+            let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
+            let text = strata_files::render_migration(&new);
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(io_err(format!("cannot write {}", path.display())))?;
+            written.push(display_path(&path));
+        }
     }
     if written.is_empty() {
         printer.notice("--fix: no finding has a fix that is a migration; nothing written");
@@ -230,4 +231,14 @@ fn write_fixes(project: &Project, findings: &[Finding], printer: &Printer) -> Re
         ));
     }
     Ok(())
+}
+
+/// A fix that runs in a transaction waits at most five seconds for its locks, so a busy table makes
+/// it fail (and be retried) rather than stall the traffic queued behind it.
+fn with_lock_timeout(fix: &strata_advise::Fix, sql: &str) -> String {
+    if fix.transaction {
+        format!("SET LOCAL lock_timeout = '5s';\n{sql}\n")
+    } else {
+        format!("{sql}\n")
+    }
 }
