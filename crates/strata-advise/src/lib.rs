@@ -4,6 +4,7 @@
 //! `checks/`, a pure function from the snapshot to findings, listed once in [`CHECKS`].
 
 pub mod checks;
+pub mod erd;
 pub mod model;
 pub mod render;
 mod stats;

@@ -197,9 +197,9 @@ Docs: docs/lint.md"
     )]
     Lint(LintArgs),
 
-    /// Print the revision graph as Mermaid, Graphviz dot or JSON
+    /// Print the revision graph as Mermaid, Graphviz dot, SVG or JSON
     #[command(
-        after_help = "Examples:\n  strata graph --format dot | dot -Tsvg > graph.svg\n  strata graph --json"
+        after_help = "Examples:\n  strata graph --format svg > graph.svg\n  strata graph --format dot | dot -Tpng > graph.png\n  strata graph --json"
     )]
     Graph {
         /// Output format (--json: json)
@@ -332,6 +332,15 @@ Docs: docs/advise.md"
     )]
     Advise(crate::commands::advise::AdviseArgs),
 
+    /// Print the live schema as an entity-relationship diagram
+    #[command(
+        after_help = "Tables with their columns, types and keys (PK, FK); foreign keys as edges. SVG is laid out\n\
+by Graphviz's dot when it is installed, otherwise by the layout-rs library. PostgreSQL only.\n\n\
+Examples:\n  strata erd > schema.svg\n  strata erd --format mermaid --schema billing\n  strata erd --format dot | dot -Tpng > schema.png\n\n\
+Docs: docs/advise.md"
+    )]
+    Erd(crate::commands::erd::ErdArgs),
+
     /// Print a shell completion script for bash, zsh, fish or PowerShell
     #[command(
         after_help = "Examples:\n  source <(strata completions bash)       # in ~/.bashrc\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"
@@ -416,6 +425,8 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz dot
     Dot,
+    /// An SVG picture (laid out by Graphviz when installed, otherwise by layout-rs)
+    Svg,
     /// `{"nodes": [...], "edges": [...]}` (also: --json)
     Json,
 }

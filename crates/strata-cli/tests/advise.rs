@@ -342,16 +342,45 @@ fn sarif_and_html_formats() {
     assert_exit(&out, 1);
     let html = stdout(&out);
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert!(
-        !html.contains("http://") && !html.contains("<script src") && !html.contains("<link"),
-        "self-contained: {html}"
-    );
+    // Self-contained: nothing is fetched at view time (the SVG namespace URI is a name, not a fetch).
+    for fetch in [
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "<script",
+        "@import",
+        "url(http",
+    ] {
+        assert!(!html.contains(fetch), "{fetch} in {html}");
+    }
     assert!(
         html.contains("<section id=\"error\">")
             && html.contains("data-rule=\"functional-dependency\""),
         "{html}"
     );
     assert!(html.contains("zip → city, state"), "{html}");
+    // The schema diagram is inline SVG with every table, before the findings.
+    let erd = html
+        .split("<section id=\"erd\">")
+        .nth(1)
+        .expect("an erd section");
+    let erd = erd.split("</section>").next().unwrap();
+    assert!(erd.contains("<svg") && erd.contains("</svg>"), "{erd}");
+    for table in [
+        "public.customers",
+        "public.orders",
+        "public.line_items",
+        "public.payments",
+    ] {
+        assert!(erd.contains(table), "{table} in {erd}");
+    }
+    assert!(html.find("id=\"erd\"").unwrap() < html.find("id=\"error\"").unwrap());
+    // Tables with findings are coloured: orders has an error (the sequence).
+    assert!(erd.contains("#f4b4b4"), "{erd}");
+    assert!(
+        html.contains("<section id=\"sizes\">") && html.contains("<td>public.orders</td>"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -436,4 +465,83 @@ fn fix_writes_migrations_that_lint_clean_and_round_trip() {
     let all = findings(&out);
     finding(&all, "duplicate-index", "orders_zip_idx2");
     finding(&all, "missing-foreign-key", "public.payments.order_id");
+}
+
+#[test]
+fn erd_and_graph_diagrams() {
+    let db = Db::pg();
+    db.exec(PLANTED);
+    let project = Project::new();
+    let out = strata(project.path(), Some(db.url()), &["erd", "--format", "dot"]);
+    assert_exit(&out, 0);
+    let dot = stdout(&out);
+    assert!(dot.starts_with("digraph erd {"), "{dot}");
+    assert!(
+        dot.contains("public.line_items|id : bigint PK|order_id : integer FK|qty : integer"),
+        "{dot}"
+    );
+    assert_eq!(dot.matches(" -> ").count(), 2, "two foreign keys: {dot}");
+
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["erd", "--format", "mermaid", "--table", "customers"],
+    );
+    assert_exit(&out, 0);
+    let mermaid = stdout(&out);
+    assert!(
+        mermaid.starts_with("erDiagram\n  public_customers {\n    bigint id PK\n"),
+        "{mermaid}"
+    );
+    assert!(!mermaid.contains("public_orders"), "{mermaid}");
+
+    // SVG laid out by layout-rs (Graphviz is used instead when installed).
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
+    let out = cmd
+        .current_dir(project.path())
+        .env("STRATA_LAYOUT", "builtin")
+        .args(["--url", db.url(), "erd"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let svg = stdout(&out);
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    for table in [
+        "public.customers",
+        "public.orders",
+        "public.line_items",
+        "public.payments",
+    ] {
+        assert!(svg.contains(table), "{table} in {svg}");
+    }
+
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["erd", "--table", "nosuch"],
+    );
+    assert_exit(&out, 2);
+
+    project.migration(
+        "20260101000000",
+        &[],
+        "CREATE TABLE a (id int);",
+        "DROP TABLE a;",
+    );
+    project.migration(
+        "20260102000000",
+        &["20260101000000"],
+        "CREATE TABLE b (id int);",
+        "DROP TABLE b;",
+    );
+    let out = strata(project.path(), None, &["graph", "--format", "svg"]);
+    assert_exit(&out, 0);
+    let svg = stdout(&out);
+    assert!(
+        svg.starts_with("<svg") && svg.contains("20260102000000"),
+        "{svg}"
+    );
 }

@@ -19,7 +19,7 @@ pub enum AdviseFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards
     Sarif,
-    /// One self-contained HTML page: findings by severity, sizes
+    /// One self-contained HTML page: the schema diagram, findings by severity, sizes
     Html,
 }
 
@@ -71,27 +71,8 @@ pub fn advise(project: &Project, args: &AdviseArgs, printer: &Printer) -> Result
         None if printer.json => AdviseFormat::Json,
         None => AdviseFormat::Human,
     };
-    let mut tables = Vec::new();
-    for t in &args.table {
-        match t.split_once('.') {
-            Some((s, n)) if !s.is_empty() && !n.is_empty() => {
-                tables.push((Some(s.to_owned()), n.to_owned()))
-            }
-            None if !t.is_empty() => tables.push((None, t.clone())),
-            _ => {
-                return Err(CliError::invalid_with_hint(
-                    format!("--table `{t}` is not a table name"),
-                    "write TABLE or SCHEMA.TABLE, e.g. --table orders or --table billing.invoices",
-                ))
-            }
-        }
-    }
-    let Connection::Postgres(mut pg) = project.open_read_only()? else {
-        return Err(CliError::invalid_with_hint(
-            "advise reads PostgreSQL databases only; this URL is SQLite",
-            "pass a postgres:// URL with --url (or DATABASE_URL)",
-        ));
-    };
+    let tables = parse_tables(&args.table)?;
+    let mut pg = open_postgres(project, "advise")?;
     let scope = Scope {
         schemas: args.schema.clone(),
         tables: tables.clone(),
@@ -101,31 +82,7 @@ pub fn advise(project: &Project, args: &AdviseArgs, printer: &Printer) -> Result
     };
     let gathered = gather(&mut pg, &scope)?;
     let snapshot = &gathered.snapshot;
-    // A schema or table asked for by name that is not there is a typo, not a clean bill.
-    for schema in &args.schema {
-        if !snapshot.tables.iter().any(|t| &t.schema == schema) {
-            return Err(CliError::invalid_with_hint(
-                format!("--schema {schema}: no table in a schema of that name"),
-                "check the name (schemas are case-sensitive); `strata inspect` lists the schema",
-            ));
-        }
-    }
-    for (schema, name) in &tables {
-        let found = snapshot
-            .tables
-            .iter()
-            .any(|t| &t.name == name && schema.as_ref().is_none_or(|s| &t.schema == s));
-        if !found {
-            return Err(CliError::invalid_with_hint(
-                format!(
-                    "--table {}{name}: no such table{}",
-                    schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
-                    if args.schema.is_empty() { String::new() } else { " in the schemas given".into() }
-                ),
-                "check the name (table names are case-sensitive); `strata inspect` lists the schema",
-            ));
-        }
-    }
+    check_scope(snapshot, &args.schema, &tables)?;
     for t in &gathered.timings {
         printer.verbose(&format!(
             "sampled {} rows of {} in {} ms",
@@ -156,7 +113,11 @@ pub fn advise(project: &Project, args: &AdviseArgs, printer: &Printer) -> Result
         AdviseFormat::Human => strata_advise::render::human(&findings, printer.colors(true)),
         AdviseFormat::Json => strata_advise::render::json(&findings),
         AdviseFormat::Sarif => strata_advise::render::sarif(&findings),
-        AdviseFormat::Html => super::advise_html::report(snapshot, &findings),
+        AdviseFormat::Html => {
+            let marks = strata_advise::erd::marks(&findings);
+            let (svg, _) = crate::diagram::svg(&strata_advise::erd::dot(snapshot, &marks))?;
+            super::advise_html::report(snapshot, &findings, &svg)
+        }
     };
     printer.result(text.trim_end());
     if args.fix {
@@ -241,4 +202,70 @@ fn with_lock_timeout(fix: &strata_advise::Fix, sql: &str) -> String {
     } else {
         format!("{sql}\n")
     }
+}
+
+/// `--table` values as (schema, table); schema `None` for a bare name.
+pub(super) fn parse_tables(args: &[String]) -> Result<Vec<(Option<String>, String)>, CliError> {
+    let mut tables = Vec::new();
+    for t in args {
+        match t.split_once('.') {
+            Some((s, n)) if !s.is_empty() && !n.is_empty() => {
+                tables.push((Some(s.to_owned()), n.to_owned()))
+            }
+            None if !t.is_empty() => tables.push((None, t.clone())),
+            _ => {
+                return Err(CliError::invalid_with_hint(
+                    format!("--table `{t}` is not a table name"),
+                    "write TABLE or SCHEMA.TABLE, e.g. --table orders or --table billing.invoices",
+                ))
+            }
+        }
+    }
+    Ok(tables)
+}
+
+pub(super) fn open_postgres(
+    project: &Project,
+    command: &str,
+) -> Result<strata_postgres::Postgres, CliError> {
+    match project.open_read_only()? {
+        Connection::Postgres(pg) => Ok(pg),
+        _ => Err(CliError::invalid_with_hint(
+            format!("{command} reads PostgreSQL databases only; this URL is SQLite"),
+            "pass a postgres:// URL with --url (or DATABASE_URL)",
+        )),
+    }
+}
+
+/// A schema or table asked for by name that is not there is a typo, not a clean bill.
+pub(super) fn check_scope(
+    snapshot: &strata_advise::Snapshot,
+    schemas: &[String],
+    tables: &[(Option<String>, String)],
+) -> Result<(), CliError> {
+    for schema in schemas {
+        if !snapshot.tables.iter().any(|t| &t.schema == schema) {
+            return Err(CliError::invalid_with_hint(
+                format!("--schema {schema}: no table in a schema of that name"),
+                "check the name (schemas are case-sensitive); `strata inspect` lists the schema",
+            ));
+        }
+    }
+    for (schema, name) in tables {
+        let found = snapshot
+            .tables
+            .iter()
+            .any(|t| &t.name == name && schema.as_ref().is_none_or(|s| &t.schema == s));
+        if !found {
+            return Err(CliError::invalid_with_hint(
+                format!(
+                    "--table {}{name}: no such table{}",
+                    schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
+                    if schemas.is_empty() { String::new() } else { " in the schemas given".into() }
+                ),
+                "check the name (table names are case-sensitive); `strata inspect` lists the schema",
+            ));
+        }
+    }
+    Ok(())
 }

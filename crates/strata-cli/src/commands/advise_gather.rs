@@ -23,6 +23,7 @@ pub struct Scope {
     pub schemas: Vec<String>,
     /// `(schema, table)`; schema `None` matches the table in any schema of the scope.
     pub tables: Vec<(Option<String>, String)>,
+    /// Rows to sample per table; 0: the catalog and statistics only.
     pub sample_rows: usize,
     pub budget: Duration,
     pub progress: bool,
@@ -405,6 +406,9 @@ fn sample_all(
     );
     let mut timings = Vec::new();
     let mut unsampled = Vec::new();
+    if scope.sample_rows == 0 {
+        return Ok((timings, unsampled));
+    }
     let want = scope.sample_rows as i64;
     for table in snapshot.tables.iter_mut() {
         bar.set_message(table.display());

@@ -1,5 +1,6 @@
-//! `advise --format html`: one self-contained page (no script, no network): the findings grouped
-//! by severity with their evidence and fixes, and the tables' sizes.
+//! `advise --format html`: one self-contained page (no script, no network): the schema diagram
+//! (inline SVG, tables with findings coloured), the findings grouped by severity with their
+//! evidence and fixes, and the tables' sizes.
 
 use strata_advise::{model::count, Finding, Severity, Snapshot};
 
@@ -10,17 +11,20 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> String {
+pub fn report(snapshot: &Snapshot, findings: &[Finding], erd_svg: &str) -> String {
     let mut html = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>strata advise</title>\n<style>\n\
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.6em}\
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 .finding{border-left:4px solid #999;padding:.4em 1em;margin:.8em 0}.error{border-color:#c00}.warning{border-color:#d80}.info{border-color:#08c}\
-pre{background:#f6f6f6;padding:.6em;overflow-x:auto}\n</style>\n</head>\n<body>\n<h1>strata advise</h1>\n",
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto}.diagram{overflow:auto;border:1px solid #ddd;max-height:80vh}\n</style>\n</head>\n<body>\n<h1>strata advise</h1>\n",
     );
     html.push_str(&format!(
         "<p id=\"summary\">{}</p>\n",
         esc(&strata_advise::render::summary(findings))
+    ));
+    html.push_str(&format!(
+        "<section id=\"erd\">\n<h2>Schema</h2>\n<p>Tables with a warning are yellow, with an error red.</p>\n<div class=\"diagram\">\n{erd_svg}\n</div>\n</section>\n"
     ));
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
         let these: Vec<&Finding> = findings.iter().filter(|f| f.severity == severity).collect();

@@ -4,6 +4,7 @@ pub(crate) mod advise;
 mod advise_gather;
 mod advise_html;
 mod docs;
+pub(crate) mod erd;
 mod graph;
 mod init;
 pub(crate) mod inspect;
@@ -94,5 +95,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Status { search_path } => online::status(&project, search_path, printer),
         Command::Backfill(args) => online::backfill(&project, &args, printer),
         Command::Advise(args) => advise::advise(&project, &args, printer),
+        Command::Erd(args) => erd::erd(&project, &args, printer),
     }
 }
