@@ -15,6 +15,9 @@ pub struct Snapshot {
     pub stats_since: Option<String>,
     /// Installed extensions (`vector`, `pg_stat_statements`, ...).
     pub extensions: Vec<String>,
+    /// Query texts from `pg_stat_statements` that use JSONB operators (`@>`, `?`, `@?`), when
+    /// the extension is installed and loaded; `None` when there is nothing to read.
+    pub jsonb_queries: Option<Vec<String>>,
 }
 
 impl Snapshot {

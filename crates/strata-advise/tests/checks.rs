@@ -231,3 +231,146 @@ fn a_sequence_is_judged_against_its_column_type() {
     assert_eq!(judge(seq(1_200_000_000, "int4")), [Severity::Warning]);
     assert_eq!(judge(seq(1_932_735_283, "int8")), []);
 }
+
+#[test]
+fn random_uuid_keys_on_very_large_tables() {
+    let rows: Vec<Vec<Option<String>>> = (0..50)
+        .map(|i: u32| vec![Some(format!("{i:08x}-1111-4111-8111-111111111111"))])
+        .collect();
+    let mut t = table("events", vec![column("id", "uuid")], rows);
+    t.rows = 50_000_000;
+    let findings = run(vec![t.clone()]);
+    let f: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "uuid-primary-key")
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert!(
+        f[0].evidence
+            .contains("50 of 50 sampled keys are version 4"),
+        "{}",
+        f[0].evidence
+    );
+    // Time-ordered keys (v7) and small tables are fine.
+    let mut v7 = t.clone();
+    for row in &mut v7.sample.as_mut().unwrap().rows {
+        row[0] = row[0].as_ref().map(|v| v.replacen("-4111-", "-7111-", 1));
+    }
+    t.rows = 1_000;
+    for quiet in [v7, t] {
+        assert!(!run(vec![quiet])
+            .iter()
+            .any(|f| f.rule == "uuid-primary-key"));
+    }
+}
+
+#[test]
+fn composite_index_order_uses_the_statistics() {
+    let mut status = column("status", "text");
+    status.n_distinct = Some(3.0);
+    let mut customer = column("customer_id", "int8");
+    customer.n_distinct = Some(-0.2);
+    let mut t = table(
+        "orders",
+        vec![column("id", "int8"), status, customer],
+        vec![],
+    );
+    t.rows = 100_000;
+    t.indexes.push(Index {
+        name: "orders_status_customer_idx".into(),
+        columns: vec![Some("status".into()), Some("customer_id".into())],
+        definition: "CREATE INDEX orders_status_customer_idx ON public.orders USING btree (status, customer_id)".into(),
+        method: "btree".into(),
+        valid: true,
+        ..Index::default()
+    });
+    let findings = run(vec![t.clone()]);
+    let f: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "composite-index-order")
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert!(
+        f[0].evidence
+            .contains("status (about 3 distinct values) before customer_id (about 20000)"),
+        "{}",
+        f[0].evidence
+    );
+    // Another index leading with customer_id serves those queries.
+    t.indexes.push(Index {
+        name: "orders_customer_idx".into(),
+        columns: vec![Some("customer_id".into())],
+        method: "btree".into(),
+        valid: true,
+        ..Index::default()
+    });
+    assert!(!run(vec![t])
+        .iter()
+        .any(|f| f.rule == "composite-index-order"));
+}
+
+#[test]
+fn jsonb_keys_that_are_data() {
+    let rows = (0..200)
+        .map(|i: usize| {
+            vec![
+                Some(i.to_string()),
+                Some(format!("{{\"user-{i}\": 1, \"user-{}\": 2}}", i + 1000)),
+            ]
+        })
+        .collect();
+    let t = table(
+        "prefs",
+        vec![column("id", "int8"), column("by_user", "jsonb")],
+        rows,
+    );
+    let findings = run(vec![t]);
+    let f: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "jsonb-keys-as-data")
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert!(
+        f[0].evidence
+            .starts_with("400 distinct keys in 200 sampled documents"),
+        "{}",
+        f[0].evidence
+    );
+    assert!(!findings.iter().any(|f| f.rule == "jsonb-stable-keys"));
+}
+
+#[test]
+fn jsonb_searched_without_gin_needs_the_queries() {
+    let t = table(
+        "docs",
+        vec![column("id", "int8"), column("body", "jsonb")],
+        vec![],
+    );
+    let mut snapshot = Snapshot {
+        tables: vec![t],
+        stats_age_secs: Some(0),
+        ..Snapshot::default()
+    };
+    let rules = |s: &Snapshot| {
+        advise(s, &Options::default())
+            .into_iter()
+            .map(|f| f.rule)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !rules(&snapshot).contains(&"jsonb-without-gin"),
+        "no pg_stat_statements: nothing to go by"
+    );
+    snapshot.jsonb_queries = Some(vec!["SELECT * FROM docs WHERE body @> $1".into()]);
+    assert!(rules(&snapshot).contains(&"jsonb-without-gin"));
+    snapshot.tables[0].indexes.push(Index {
+        name: "docs_body_gin".into(),
+        columns: vec![Some("body".into())],
+        definition: "CREATE INDEX docs_body_gin ON public.docs USING gin (body jsonb_path_ops)"
+            .into(),
+        method: "gin".into(),
+        valid: true,
+        ..Index::default()
+    });
+    assert!(!rules(&snapshot).contains(&"jsonb-without-gin"));
+}

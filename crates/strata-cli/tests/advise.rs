@@ -545,3 +545,31 @@ fn erd_and_graph_diagrams() {
         "{svg}"
     );
 }
+
+#[test]
+fn the_time_budget_bounds_the_run() {
+    let db = Db::pg();
+    db.exec(PLANTED);
+    let project = Project::new();
+    let started = std::time::Instant::now();
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["advise", "--budget", "1ms", "--format", "json"],
+    );
+    // The catalog is still read (the sequence at 90% is an error); the samples are not.
+    assert_exit(&out, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the time budget (1ms) ran out before 4 of 4 tables were sampled"),
+        "{err}"
+    );
+    assert!(err.contains("Raise --budget or lower --sample"), "{err}");
+    let all = findings(&out);
+    finding(&all, "sequence-near-overflow", "public.orders.id");
+    assert!(
+        !all.iter().any(|f| f["rule"] == "functional-dependency"),
+        "no sample, no dependency: {all:#?}"
+    );
+}

@@ -1,14 +1,17 @@
 //! One check per file; [`CHECKS`] is the one list. A check reads the snapshot and pushes
 //! findings; it never fails (what it cannot judge, it leaves alone).
 
+mod composite_index_order;
 mod delimited_list;
 mod duplicate_index;
 mod float_for_money;
 mod foreign_key_without_index;
 mod functional_dependency;
 mod invalid_index;
+mod jsonb_keys_as_data;
 mod jsonb_large_documents;
 mod jsonb_stable_keys;
+mod jsonb_without_gin;
 mod key_value_table;
 mod missing_check;
 mod missing_foreign_key;
@@ -23,6 +26,7 @@ mod table_without_primary_key;
 mod timestamp_without_time_zone;
 mod unpartitioned_time_series;
 mod unused_index;
+mod uuid_primary_key;
 mod varchar_length;
 
 use crate::Check;
@@ -65,9 +69,19 @@ pub const CHECKS: &[Check] = &[
         "a tsvector without a GIN index, a pgvector column without HNSW or IVFFlat"
     ),
     check!(
+        jsonb_without_gin,
+        "jsonb-without-gin",
+        "a JSONB column searched with @> or ? (pg_stat_statements) without a GIN index"
+    ),
+    check!(
         soft_delete_without_partial_index,
         "soft-delete-without-partial-index",
         "a deleted_at column and no index WHERE deleted_at IS NULL"
+    ),
+    check!(
+        composite_index_order,
+        "composite-index-order",
+        "a composite index that leads with a column of few distinct values before a selective one"
     ),
     // Keys and types
     check!(
@@ -100,6 +114,11 @@ pub const CHECKS: &[Check] = &[
         "serial-not-identity",
         "a serial column rather than an identity column"
     ),
+    check!(
+        uuid_primary_key,
+        "uuid-primary-key",
+        "a random (v4) UUID primary key on a very large table"
+    ),
     // Normal forms
     check!(
         delimited_list,
@@ -126,6 +145,11 @@ pub const CHECKS: &[Check] = &[
         jsonb_large_documents,
         "jsonb-large-documents",
         "JSONB documents over the TOAST threshold, or arrays that grow"
+    ),
+    check!(
+        jsonb_keys_as_data,
+        "jsonb-keys-as-data",
+        "JSONB documents whose keys are data (a key/value store in a column)"
     ),
     // Constraints as validation
     check!(

@@ -92,6 +92,27 @@ impl Session<'_> {
             Err(e) => Err(db_err("advise could not sample a table")(e)),
         }
     }
+
+    /// A query that may fail for reasons of its own (an extension not loaded): `None` then.
+    fn optional_query(&mut self, sql: &str) -> Result<Option<Rows>, CliError> {
+        let ms = self.left().as_millis().max(1000);
+        match self.pg.simple_query_rows(&format!(
+            "SAVEPOINT strata_advise; SET LOCAL statement_timeout = {ms}; {sql}"
+        )) {
+            Ok(rows) => {
+                self.pg
+                    .simple_query_rows("RELEASE SAVEPOINT strata_advise")
+                    .map_err(db_err("advise could not read the database"))?;
+                Ok(Some(rows))
+            }
+            Err(_) => {
+                self.pg
+                    .simple_query_rows("ROLLBACK TO SAVEPOINT strata_advise")
+                    .map_err(db_err("advise could not read the database"))?;
+                Ok(None)
+            }
+        }
+    }
 }
 
 pub fn gather(pg: &mut Postgres, scope: &Scope) -> Result<Gathered, CliError> {
@@ -365,7 +386,22 @@ fn read(s: &mut Session<'_>, scope: &Scope) -> Result<Read, CliError> {
         .into_iter()
         .map(|r| text(&r, 0))
         .collect();
+    // pg_stat_statements, when installed and loaded: the queries that use JSONB operators.
+    let mut jsonb_queries = None;
+    if let Some(row) = s
+        .query("SELECT extnamespace::pg_catalog.regnamespace::text FROM pg_catalog.pg_extension WHERE extname = 'pg_stat_statements'")?
+        .first()
+    {
+        let sql = format!(
+            "SELECT query FROM {}.pg_stat_statements WHERE query ~ '(@>|<@|\\?[|&]?|@\\?|@@)' LIMIT 5000",
+            text(row, 0)
+        );
+        jsonb_queries = s
+            .optional_query(&sql)?
+            .map(|rows| rows.into_iter().map(|r| text(&r, 0)).collect());
+    }
     let mut snapshot = Snapshot {
+        jsonb_queries,
         tables,
         sequences,
         stats_age_secs: stats.first().map(|r| int(r, 0).max(0) as u64),
