@@ -201,9 +201,9 @@ Docs: docs/lint.md"
     )]
     Lint(LintArgs),
 
-    /// Print the revision graph as Mermaid, Graphviz dot or JSON
+    /// Print the revision graph as Mermaid, Graphviz dot, SVG or JSON
     #[command(
-        after_help = "Examples:\n  strata graph --format dot | dot -Tsvg > graph.svg\n  strata graph --json"
+        after_help = "Examples:\n  strata graph --format svg > graph.svg\n  strata graph --format dot | dot -Tpng > graph.png\n  strata graph --json"
     )]
     Graph {
         /// Output format (--json: json)
@@ -376,6 +376,30 @@ Example:\n  strata backfill --table accounts --set \"full_name = name\" \\\n    
     )]
     Backfill(BackfillArgs),
 
+    /// Advise on the schema design of a live PostgreSQL database
+    ///
+    /// Indexes, keys and types, normal forms, JSONB, missing constraints and fit, judged from the
+    /// catalog, the statistics and a sample of the rows; each finding with its evidence and fix.
+    #[command(
+        after_help = "Reads, never writes: one read-only transaction, statement_timeout on every query,\n\
+rows sampled with TABLESAMPLE SYSTEM up to --sample per table, the whole run within --budget.\n\
+Each finding has its evidence and the SQL that fixes it; --fix writes those that are migrations\n\
+into the migrations folder (review them, then `strata lint` and `strata upgrade`).\n\n\
+Exit codes:\n  0  no finding of error severity\n  1  error findings (an invalid index, a sequence about to overflow)\n  2  bad input (a flag, a schema or table that does not exist)\n  3  the database failed\n\n\
+Examples:\n  strata advise --url postgres://localhost/app\n  strata advise --schema billing --table invoices --format json\n  strata advise --sample 5000 --budget 2m --format html > advise.html\n  strata advise --fix\n\n\
+Docs: docs/advise.md"
+    )]
+    Advise(crate::commands::advise::AdviseArgs),
+
+    /// Print the live schema as an entity-relationship diagram
+    #[command(
+        after_help = "Tables with their columns, types and keys (PK, FK); foreign keys as edges. SVG is laid out\n\
+by Graphviz's dot when it is installed, otherwise by the layout-rs library. PostgreSQL only.\n\n\
+Examples:\n  strata erd > schema.svg\n  strata erd --format mermaid --schema billing\n  strata erd --format dot | dot -Tpng > schema.png\n\n\
+Docs: docs/advise.md"
+    )]
+    Erd(crate::commands::erd::ErdArgs),
+
     /// Print a shell completion script for bash, zsh, fish or PowerShell
     #[command(
         after_help = "Examples:\n  source <(strata completions bash)       # in ~/.bashrc\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"
@@ -460,6 +484,8 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz dot
     Dot,
+    /// An SVG picture (laid out by Graphviz when installed, otherwise by layout-rs)
+    Svg,
     /// `{"nodes": [...], "edges": [...]}` (also: --json)
     Json,
 }

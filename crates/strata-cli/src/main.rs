@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod context;
 mod desired;
+mod diagram;
 mod error;
 mod lint_data;
 mod lint_input;

@@ -198,7 +198,7 @@ pub fn graph(project: &Project, format: GraphFormat, printer: &Printer) -> Resul
                 }
             }
         }
-        GraphFormat::Dot => {
+        GraphFormat::Dot | GraphFormat::Svg => {
             out.push_str("digraph strata {\n    rankdir=BT;\n    node [shape=box];\n");
             for id in graph.topo_order() {
                 out.push_str(&format!(
@@ -223,6 +223,9 @@ pub fn graph(project: &Project, format: GraphFormat, printer: &Printer) -> Resul
             out.push_str("}\n");
         }
         GraphFormat::Json => unreachable!("handled above"),
+    }
+    if format == GraphFormat::Svg {
+        out = crate::diagram::svg(&out)?.0;
     }
     printer.result(out.trim_end());
     Ok(())

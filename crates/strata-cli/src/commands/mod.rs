@@ -1,7 +1,11 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
 mod changelog;
+pub(crate) mod advise;
+mod advise_gather;
+mod advise_html;
 mod docs;
+pub(crate) mod erd;
 mod graph;
 mod import;
 pub(crate) use import::adopted_tables;
@@ -103,5 +107,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Rollback => online::rollback(&project, printer),
         Command::Status { search_path } => online::status(&project, search_path, printer),
         Command::Backfill(args) => online::backfill(&project, &args, printer),
+        Command::Advise(args) => advise::advise(&project, &args, printer),
+        Command::Erd(args) => erd::erd(&project, &args, printer),
     }
 }

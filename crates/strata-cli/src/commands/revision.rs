@@ -178,7 +178,7 @@ fn resolve_single(migrations: &Migrations, target: &str) -> Result<String, CliEr
     }
 }
 
-fn new_id(
+pub(super) fn new_id(
     migrations: &Migrations,
     explicit: Option<&str>,
     taken: &[String],
