@@ -152,6 +152,10 @@ pub fn classify(c: &Change, from: &Schema, to: &Schema) -> (Impact, String) {
         | SetUnlogged | SetTableOptions | AlterIdentity | SetComment | AlterConstraint => {
             r(Patch, "no change to what clients read or write")
         }
+        CreateStatistics | DropStatistics | AlterStatistics => r(
+            Patch,
+            "planner statistics: no change to what clients read or write",
+        ),
         ValidateConstraint => r(Patch, "validated: new rows were already checked"),
         AlterDomain => {
             let (old, new) = (find_domain(from, &c.object), find_domain(to, &c.object));

@@ -167,6 +167,7 @@ fn write_fixes(project: &Project, findings: &[Finding], printer: &Printer) -> Re
                 depends_on: Vec::new(),
                 irreversible: None,
                 destructive_downgrade: None,
+                impact: None,
                 up: with_lock_timeout(fix, &fix.up),
                 down: with_lock_timeout(fix, &fix.down),
             };

@@ -1,9 +1,9 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
-mod changelog;
 pub(crate) mod advise;
 mod advise_gather;
 mod advise_html;
+mod changelog;
 mod docs;
 pub(crate) mod erd;
 mod graph;
