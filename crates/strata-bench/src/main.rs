@@ -322,6 +322,20 @@ const LINT_STATEMENTS: &[&str] = &[
     "ALTER TABLE items_{i} ADD COLUMN price real",
 ];
 
+/// The lint benchmark's strata.toml: only `[lint]`, turning every opt-in rule on (the files are
+/// still read by their layout).
+const LINT_ALL_RULES: &str = r#"[lint]
+"require-table-schema" = "on"
+"prefer-bigint" = "on"
+
+[lint.naming]
+index = "_idx$"
+primary_key = "_pkey$"
+unique = "_key$"
+foreign_key = "_fk$"
+check = "_check$"
+"#;
+
 /// Where the statements of the generated files are: file name -> the first line (0-based) of
 /// each statement, in order.
 type StatementLines = std::collections::BTreeMap<String, Vec<usize>>;
@@ -578,6 +592,9 @@ fn lint(o: &Options) {
         std::fs::remove_dir_all(&files).unwrap();
     }
     let lines = write_lint_files(&files, o.files, o.statements);
+    // Every rule on, on both sides: strata's opt-in rules (and a naming convention for each kind
+    // it checks), squawk's opt-in rule.
+    std::fs::write(dir.join("strata.toml"), LINT_ALL_RULES).unwrap();
     let strata_cmd = || {
         let mut cmd = Command::new(&o.strata);
         cmd.current_dir(&dir)
@@ -588,8 +605,12 @@ fn lint(o: &Options) {
     };
     let squawk_cmd = || {
         let mut cmd = Command::new(&squawk);
-        cmd.current_dir(&dir)
-            .args(["--reporter", "json", "migrations/*.sql"]);
+        cmd.current_dir(&dir).args([
+            "--reporter",
+            "json",
+            "--include=require-table-schema",
+            "migrations/*.sql",
+        ]);
         cmd
     };
 

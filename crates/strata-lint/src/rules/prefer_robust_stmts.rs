@@ -11,7 +11,10 @@
 //! (`mixed-nontransactional` asks for one statement per non-transactional migration; this rule is
 //! for when there must be more).
 //!
-//! Always checked, new tables too: a re-run repeats their `CREATE` as well.
+//! A step is a statement outside any transaction, or an explicit `BEGIN … COMMIT` block (which a
+//! failure undoes as a whole): a migration of one step leaves nothing half done. Temporary
+//! tables are not reported (a re-run is a new session, where they are gone). Always checked, new
+//! tables too: a re-run repeats their `CREATE` as well.
 
 use super::concurrently_in_transaction::runs_in_transaction;
 use super::{Hit, SectionCx};

@@ -14,7 +14,7 @@
 
 use super::{Hit, SectionCx};
 use crate::walk;
-use pg_query::protobuf::{ObjectType, RangeVar};
+use pg_query::protobuf::{ObjectType, RangeVar, RenameStmt};
 use pg_query::NodeEnum;
 
 pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
@@ -25,6 +25,26 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     for (i, statement) in cx.statements.iter().enumerate() {
         match &statement.node {
             NodeEnum::AlterTableStmt(alter) if alter.objtype == ObjectType::ObjectTable as i32 => {
+                if let Some(relation) = alter.relation.as_ref() {
+                    if relation.schemaname.is_empty() {
+                        hits.push(refers(i, "ALTER TABLE", relation));
+                    }
+                }
+                continue;
+            }
+            // `ALTER TABLE … RENAME [COLUMN | CONSTRAINT] …` and `ALTER TABLE … SET SCHEMA`
+            // parse as statements of their own.
+            NodeEnum::RenameStmt(rename) if renames_in_table(rename) => {
+                if let Some(relation) = rename.relation.as_ref() {
+                    if relation.schemaname.is_empty() {
+                        hits.push(refers(i, "ALTER TABLE", relation));
+                    }
+                }
+                continue;
+            }
+            NodeEnum::AlterObjectSchemaStmt(alter)
+                if alter.object_type == ObjectType::ObjectTable as i32 =>
+            {
                 if let Some(relation) = alter.relation.as_ref() {
                     if relation.schemaname.is_empty() {
                         hits.push(refers(i, "ALTER TABLE", relation));
@@ -78,6 +98,15 @@ pub fn check(cx: &SectionCx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// `ALTER TABLE t RENAME TO …`, `… RENAME COLUMN …`, `… RENAME CONSTRAINT …` (not an index's,
+/// a view's or another object's).
+fn renames_in_table(rename: &RenameStmt) -> bool {
+    let table = ObjectType::ObjectTable as i32;
+    rename.rename_type == table
+        || rename.rename_type == ObjectType::ObjectTabconstraint as i32
+        || (rename.relation_type == table && rename.rename_type == ObjectType::ObjectColumn as i32)
+}
+
 /// A statement that refers to an existing table by an unqualified name.
 fn refers(i: usize, what: &str, relation: &RangeVar) -> Hit {
     let name = walk::ident(&relation.relname);
@@ -125,9 +154,12 @@ mod tests {
             assert_eq!(of(&enabled(sql), RULE).len(), 1, "{sql}");
         }
         // An existing table by an unqualified name: whichever the search_path finds.
-        let findings = enabled("ALTER TABLE posts ADD COLUMN name text;\nDROP TABLE public.a, b;");
+        let findings = enabled("ALTER TABLE posts ADD COLUMN name text;\nDROP TABLE public.a, b;\nALTER TABLE posts RENAME COLUMN a TO b;\nALTER TABLE posts RENAME CONSTRAINT a TO b;\nALTER TABLE posts RENAME TO articles;\nALTER TABLE articles SET SCHEMA app;");
         let hits = of(&findings, RULE);
-        assert_eq!(hits.len(), 2, "{findings:?}");
+        assert_eq!(hits.len(), 6, "{findings:?}");
+        assert!(hits[2..]
+            .iter()
+            .all(|h| h.message.starts_with("ALTER TABLE ")));
         assert_eq!((hits[0].line, hits[0].column), (1, 13));
         assert!(hits[0]
             .message
@@ -154,6 +186,9 @@ mod tests {
             "ALTER TABLE public.posts ADD COLUMN name text;",
             "DROP TABLE public.posts;",
             "ALTER INDEX posts_idx RENAME TO posts_name_idx;",
+            "ALTER VIEW v RENAME COLUMN a TO b;",
+            "ALTER TABLE public.posts RENAME COLUMN a TO b;",
+            "ALTER TABLE public.posts SET SCHEMA app;",
         ] {
             assert!(of(&enabled(sql), RULE).is_empty(), "{sql}");
         }
