@@ -286,6 +286,18 @@ Examples:\n  strata promote status\n  strata promote export --env staging > prom
     )]
     Promote(PromoteCommand),
 
+    /// Run a deployment checklist against the target and report blockers
+    #[command(
+        after_help = "One report: the schema version and the pending migrations; lint of them in the\n\
+environment's mode; sessions holding locks the pending statements need (pg_locks,\n\
+pg_stat_activity) and long-running transactions; replication lag; the size of each touched\n\
+table; the WAL archiver (pg_stat_archiver); the promotion status. Nothing is changed.\n\n\
+Exit codes:\n  0  no blocker\n  1  a blocker: lint errors under `lint = \"enforce\"`, a session holding a lock a\n     pending statement needs (for longer than lock_timeout, or at all without one), replication\n     lag over --max-replication-lag, a promotion upgrade would refuse\n  2  bad input\n  3  the database failed\n\n\
+What cannot be seen (no replica, no archive) is reported as info, never a blocker.\n\n\
+Examples:\n  strata --env production preflight\n  strata preflight --json --max-replication-lag 30s\n\nDocs: docs/preflight.md"
+    )]
+    Preflight(PreflightArgs),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -557,6 +569,14 @@ pub struct PromotionFlags {
     /// instead of reading its history table
     #[arg(long, value_name = "FILE")]
     pub promotion: Option<PathBuf>,
+}
+
+/// `strata preflight`.
+#[derive(Args, Debug)]
+pub struct PreflightArgs {
+    /// A replica whose replay lag is above this is a blocker, e.g. `30s` (default: reported only)
+    #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
+    pub max_replication_lag: Option<std::time::Duration>,
 }
 
 /// `strata promote`.

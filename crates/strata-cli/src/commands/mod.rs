@@ -8,6 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
 pub(crate) mod online;
+mod preflight;
 mod promote;
 mod revision;
 pub(crate) mod schema;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Version(args) => version::version(&project, &args, printer),
         Command::Changelog(args) => changelog::changelog(&project, &args, printer),
         Command::Promote(command) => promote::promote(&project, &command, printer),
+        Command::Preflight(args) => preflight::preflight(&project, &args, printer),
         Command::Start {
             sql,
             batch_size,
