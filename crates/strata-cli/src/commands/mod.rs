@@ -1,5 +1,6 @@
 //! One module per command family; each takes parsed arguments and returns `Ok` or a `CliError`.
 
+mod audit;
 mod changelog;
 mod docs;
 mod graph;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Changelog(args) => changelog::changelog(&project, &args, printer),
         Command::Promote(command) => promote::promote(&project, &command, printer),
         Command::Preflight(args) => preflight::preflight(&project, &args, printer),
+        Command::Audit(command) => audit::audit(&project, &command, printer),
         Command::Start {
             sql,
             batch_size,
