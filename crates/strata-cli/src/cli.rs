@@ -587,7 +587,9 @@ pub enum AuditCommand {
 pk as jsonb, old_data, new_data, changed_at, changed_by, txid), filled by a trigger; UPDATE,\n\
 DELETE and TRUNCATE on it are rejected by a trigger and revoked from the application roles\n\
 (--app-role, repeatable). --tamper-evident chains the rows by hash (writers then serialize on\n\
-the log). The file is written like `strata revision`: review it, then `strata upgrade`.\n\n\
+the log). --pattern temporal: a sys_period column, TABLE_history receiving the row versions an\n\
+UPDATE or DELETE ends, and TABLE_as_of(ts). The file is written like `strata revision`: review\n\
+it, then `strata upgrade`.\n\n\
 Example:\n  strata audit add accounts --pattern cdc --tamper-evident --app-role app"
     )]
     Add {
@@ -627,7 +629,7 @@ pub enum AuditPattern {
     Cdc,
     /// Row-versioning columns (not available yet)
     Versioned,
-    /// A history table and TABLE_as_of(ts) (not available yet)
+    /// A history table of past row versions and TABLE_as_of(ts)
     Temporal,
 }
 

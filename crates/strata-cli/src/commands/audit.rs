@@ -197,8 +197,7 @@ fn cdc_sql(
     down.push_str(&format!(
         "DO $strata$\n\
          BEGIN\n  \
-           IF NOT EXISTS (SELECT 1 FROM {registry}) THEN\n    \
-             DROP TABLE {registry};\n    \
+           IF NOT EXISTS (SELECT 1 FROM {registry} WHERE pattern = 'cdc') THEN\n    \
              DROP TRIGGER IF EXISTS {chain} ON {log};\n    \
              DROP FUNCTION IF EXISTS {chain}();\n    \
              DROP FUNCTION IF EXISTS {hash}(text, {log});\n    \
@@ -206,6 +205,9 @@ fn cdc_sql(
              DROP FUNCTION IF EXISTS {capture}();\n    \
              DROP FUNCTION IF EXISTS {reject}();\n    \
              DROP FUNCTION IF EXISTS {lock_fn}();\n  \
+           END IF;\n  \
+           IF NOT EXISTS (SELECT 1 FROM {registry}) THEN\n    \
+             DROP TABLE {registry};\n  \
            END IF;\n\
          END\n\
          $strata$;\n",
@@ -214,6 +216,80 @@ fn cdc_sql(
         chain = quote_ident(CHAIN),
         lock_fn = quote_ident(&format!("{CHAIN}_lock")),
         hash = quote_ident(HASH),
+    ));
+    (up, down)
+}
+
+const TEMPORAL: &str = "strata_audit_temporal";
+
+/// The up and down SQL of system-versioned history for `tables`: a `sys_period` column, a
+/// `TABLE_history` table that receives every row version an UPDATE or DELETE ends, and
+/// `TABLE_as_of(ts)`, the rows as they were at `ts`.
+fn temporal_sql(tables: &[QualifiedName]) -> (String, String) {
+    let registry = quote_ident(REGISTRY);
+    let function = quote_ident(TEMPORAL);
+    let mut up = format!(
+        "CREATE TABLE IF NOT EXISTS {registry} (\n    \
+             table_name text PRIMARY KEY,\n    \
+             pattern text NOT NULL,\n    \
+             tamper_evident boolean NOT NULL\n\
+         );\n\n\
+         -- Before an UPDATE or DELETE: the old row, its period closed now, goes to the history table\n\
+         -- named by the trigger's argument; an updated row's period starts now.\n\
+         CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $strata$\n\
+         BEGIN\n  \
+           OLD.sys_period := tstzrange(lower(OLD.sys_period), now());\n  \
+           EXECUTE format('INSERT INTO %s SELECT ($1).*', TG_ARGV[0]) USING OLD;\n  \
+           IF TG_OP = 'DELETE' THEN\n    \
+             RETURN OLD;\n  \
+           END IF;\n  \
+           NEW.sys_period := tstzrange(now(), NULL);\n  \
+           RETURN NEW;\n\
+         END\n\
+         $strata$;\n\n"
+    );
+    let mut down = String::new();
+    for table in tables {
+        let history =
+            QualifiedName::new(table.schema.as_deref(), &format!("{}_history", table.name));
+        let as_of = QualifiedName::new(table.schema.as_deref(), &format!("{}_as_of", table.name));
+        let period_index = quote_ident(&format!("{}_history_period", table.name));
+        up.push_str(&format!(
+            "ALTER TABLE {table} ADD COLUMN sys_period tstzrange NOT NULL DEFAULT tstzrange(now(), NULL);\n\
+             CREATE TABLE {history} (LIKE {table});\n\
+             CREATE INDEX {period_index} ON {history} USING gist (sys_period);\n\
+             CREATE TRIGGER {function} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}({arg});\n\
+             -- The rows of {table_text} as they were at a time (current and past versions).\n\
+             CREATE FUNCTION {as_of}(ts timestamptz) RETURNS SETOF {table} LANGUAGE sql STABLE AS $strata$\n  \
+               SELECT * FROM {table} WHERE sys_period @> ts\n  \
+               UNION ALL\n  \
+               SELECT * FROM {history} WHERE sys_period @> ts\n\
+             $strata$;\n\
+             INSERT INTO {registry} (table_name, pattern, tamper_evident) VALUES ({name}, 'temporal', false);\n\n",
+            arg = quote_literal(&history.to_string()),
+            table_text = table.to_string().replace('\n', " "),
+            name = quote_literal(&table.to_string()),
+        ));
+        down.push_str(&format!(
+            "DELETE FROM {registry} WHERE table_name = {name};\n\
+             DROP FUNCTION {as_of}(timestamptz);\n\
+             DROP TRIGGER {function} ON {table};\n\
+             DROP TABLE {history};\n\
+             ALTER TABLE {table} DROP COLUMN sys_period;\n",
+            name = quote_literal(&table.to_string()),
+        ));
+    }
+    down.push_str(&format!(
+        "DO $strata$\n\
+         BEGIN\n  \
+           IF NOT EXISTS (SELECT 1 FROM {registry} WHERE pattern = 'temporal') THEN\n    \
+             DROP FUNCTION IF EXISTS {function}();\n  \
+           END IF;\n  \
+           IF NOT EXISTS (SELECT 1 FROM {registry}) THEN\n    \
+             DROP TABLE {registry};\n  \
+           END IF;\n\
+         END\n\
+         $strata$;\n"
     ));
     (up, down)
 }
@@ -228,14 +304,23 @@ fn add(
     message: Option<&str>,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    if pattern != AuditPattern::Cdc {
+    if pattern == AuditPattern::Versioned {
         return Err(CliError::invalid_with_hint(
-            format!("the `{pattern:?}` pattern is not available yet", ).to_lowercase(),
-            "use --pattern cdc (a change log filled by a trigger); docs/audit.md says what is planned",
+            "the `versioned` pattern is not available yet",
+            "use --pattern temporal (a history table and TABLE_as_of(ts)) or --pattern cdc (a change log); docs/audit.md says what is planned",
+        ));
+    }
+    if pattern == AuditPattern::Temporal && (tamper_evident || !app_roles.is_empty()) {
+        return Err(CliError::invalid_with_hint(
+            "--tamper-evident and --app-role are for --pattern cdc",
+            "remove them, or use --pattern cdc",
         ));
     }
     let names: Vec<QualifiedName> = tables.iter().map(|t| QualifiedName::parse(t)).collect();
-    let (up, down) = cdc_sql(&names, tamper_evident, app_roles);
+    let (up, down) = match pattern {
+        AuditPattern::Temporal => temporal_sql(&names),
+        _ => cdc_sql(&names, tamper_evident, app_roles),
+    };
     let migrations = project.migrations()?;
     let revises: Vec<String> = match migrations.graph.heads().as_slice() {
         [] => Vec::new(),
@@ -251,7 +336,11 @@ fn add(
         format!(
             "audit {} ({}{})",
             tables.join(", "),
-            "cdc",
+            if pattern == AuditPattern::Temporal {
+                "temporal"
+            } else {
+                "cdc"
+            },
             if tamper_evident {
                 ", tamper-evident"
             } else {
@@ -337,9 +426,11 @@ fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
         &format!(
             "SELECT r.table_name, r.tamper_evident::text, coalesce(( \
                SELECT t.tgenabled::text FROM pg_trigger t \
-               WHERE t.tgrelid = to_regclass(r.table_name) AND t.tgname = {capture}), 'missing') \
+               WHERE t.tgrelid = to_regclass(r.table_name) \
+                 AND t.tgname = CASE r.pattern WHEN 'temporal' THEN {temporal} ELSE {capture} END), 'missing'), r.pattern \
              FROM {registry} r ORDER BY r.table_name",
             capture = quote_literal(CAPTURE),
+            temporal = quote_literal(TEMPORAL),
             registry = quote_ident(REGISTRY),
         ),
     )?;
@@ -348,11 +439,23 @@ fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
         tamper |= r[1] == "true";
         match r[2].as_str() {
             "O" | "A" => {}
-            "missing" => problems.push(format!("{}: the capture trigger is missing", r[0])),
-            _ => problems.push(format!("{}: the capture trigger is disabled", r[0])),
+            "missing" => problems.push(format!(
+                "{}: the {} trigger is missing",
+                r[0],
+                trigger_of(&r[3])
+            )),
+            _ => problems.push(format!(
+                "{}: the {} trigger is disabled",
+                r[0],
+                trigger_of(&r[3])
+            )),
         }
     }
+    let cdc = registered.iter().any(|r| r[3] == "cdc");
     for trigger in [REJECT, &format!("{REJECT}_truncate")] {
+        if !cdc {
+            break;
+        }
         let found = rows(
             &mut pg,
             &format!(
@@ -438,6 +541,14 @@ fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
         Ok(())
     } else {
         Err(CliError::Reported(EXIT_PROBLEMS))
+    }
+}
+
+fn trigger_of(pattern: &str) -> &'static str {
+    if pattern == "temporal" {
+        "history"
+    } else {
+        "capture"
     }
 }
 
