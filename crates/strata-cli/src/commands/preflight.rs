@@ -194,7 +194,16 @@ fn lint_check(
         .apply_database(connection, &project.settings(false).tables, false)
         .map_err(db_err("could not read what lint needs from the database"))?;
     let inputs = crate::lint_input::read_project(&files);
+    if let Connection::Postgres(pg) = connection {
+        settings.answer_data(pg, &inputs);
+    }
     let report = settings.lint(&inputs);
+    let durations: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "estimated-duration")
+        .map(|f| format!("{}:{}: {}", f.file, f.line, f.message))
+        .collect();
     let errors = report.errors();
     let warnings = report
         .findings
@@ -221,6 +230,8 @@ fn lint_check(
         .filter(|f| f.severity >= strata_lint::Severity::Warning)
         .map(|f| format!("{}:{}: {}: {}", f.file, f.line, f.rule, f.message))
         .collect();
+    c.details
+        .extend(durations.into_iter().map(|d| format!("estimated: {d}")));
     Ok(c)
 }
 
@@ -515,7 +526,7 @@ fn size_check(pg: &mut strata_postgres::Postgres, touches: &[Touch]) -> Result<C
             "the pending statements touch no existing table".to_owned()
         } else {
             format!(
-                "{} existing table(s) touched (durations: `strata lint` estimates them with row counts; `strata lint --calibrate` measures this server)",
+                "{} existing table(s) touched (estimated durations are under lint; `strata lint --calibrate` measures this server)",
                 details.len()
             )
         },
