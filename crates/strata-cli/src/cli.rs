@@ -307,6 +307,25 @@ Examples:\n  strata promote status\n  strata promote export --env staging > prom
     )]
     Promote(PromoteCommand),
 
+    /// Run a deployment checklist against the target and report blockers
+    #[command(
+        after_help = "One report: the schema version and the pending migrations; lint of them in the\n\
+environment's mode; sessions holding locks the pending statements need (pg_locks,\n\
+pg_stat_activity) and long-running transactions; replication lag; the size of each touched\n\
+table; the WAL archiver (pg_stat_archiver); the promotion status. Nothing is changed.\n\n\
+Exit codes:\n  0  no blocker\n  1  a blocker: lint errors under `lint = \"enforce\"`, a session holding a lock a\n     pending statement needs (for longer than lock_timeout, or at all without one), replication\n     lag over --max-replication-lag, a promotion upgrade would refuse\n  2  bad input\n  3  the database failed\n\n\
+What cannot be seen (no replica, no archive) is reported as info, never a blocker.\n\n\
+Examples:\n  strata --env production preflight\n  strata preflight --json --max-replication-lag 30s\n\nDocs: docs/preflight.md"
+    )]
+    Preflight(PreflightArgs),
+
+    /// Audit trails for application tables: write the migration, verify it, anchor its chain
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strata audit add accounts payments --pattern cdc --app-role app\n  strata audit add ledger --pattern cdc --tamper-evident\n  strata audit verify\n  strata audit anchor\n\nDocs: docs/audit.md"
+    )]
+    Audit(AuditCommand),
+
     /// Start the next online migration: its expand phase
     #[command(
         after_help = "Applies the plain migrations before the next online (.toml) migration, then runs its\n\
@@ -711,6 +730,69 @@ pub struct PromotionFlags {
     /// instead of reading its history table
     #[arg(long, value_name = "FILE")]
     pub promotion: Option<PathBuf>,
+}
+
+/// `strata audit`.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Write a migration (with its down) that records every change of the tables
+    #[command(
+        after_help = "--pattern cdc: one append-only change log, strata_audit_log (table_name, operation,\n\
+pk as jsonb, old_data, new_data, changed_at, changed_by, txid), filled by a trigger; UPDATE,\n\
+DELETE and TRUNCATE on it are rejected by a trigger and revoked from the application roles\n\
+(--app-role, repeatable). --tamper-evident chains the rows by hash (writers then serialize on\n\
+the log). --pattern temporal: a sys_period column, TABLE_history receiving the row versions an\n\
+UPDATE or DELETE ends, and TABLE_as_of(ts). The file is written like `strata revision`: review\n\
+it, then `strata upgrade`.\n\n\
+Example:\n  strata audit add accounts --pattern cdc --tamper-evident --app-role app"
+    )]
+    Add {
+        /// The tables to audit (TABLE or SCHEMA.TABLE)
+        #[arg(required = true, value_name = "TABLE")]
+        tables: Vec<String>,
+        /// How changes are kept
+        #[arg(long, value_enum)]
+        pattern: AuditPattern,
+        /// Chain the change log's rows by hash so that a deleted or edited row is detected
+        #[arg(long)]
+        tamper_evident: bool,
+        /// A role of the application, whose UPDATE/DELETE/TRUNCATE on the log are revoked
+        #[arg(long = "app-role", value_name = "ROLE")]
+        app_role: Vec<String>,
+        /// The migration's message (default: `audit TABLES (pattern)`)
+        #[arg(short, long, value_name = "MSG")]
+        message: Option<String>,
+    },
+    /// Check that the capture triggers are present and enabled and the hash chain is intact
+    #[command(
+        after_help = "Exit 1 naming each problem: a missing or disabled trigger, the first row where the\n\
+hash chain breaks, an anchored row that is missing or changed.\n\nExample:\n  strata audit verify --json"
+    )]
+    Verify,
+    /// Record the head of the tamper-evident log in strata's history
+    #[command(
+        after_help = "Rows deleted after the last anchor are detected only up to it: anchor regularly\n\
+(e.g. from cron).\n\nExample:\n  strata audit anchor"
+    )]
+    Anchor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditPattern {
+    /// One append-only change log filled by a trigger
+    Cdc,
+    /// Row-versioning columns (not available yet)
+    Versioned,
+    /// A history table of past row versions and TABLE_as_of(ts)
+    Temporal,
+}
+
+/// `strata preflight`.
+#[derive(Args, Debug)]
+pub struct PreflightArgs {
+    /// A replica whose replay lag is above this is a blocker, e.g. `30s` (default: reported only)
+    #[arg(long, value_parser = parse_pause, value_name = "DURATION")]
+    pub max_replication_lag: Option<std::time::Duration>,
 }
 
 /// `strata promote`.

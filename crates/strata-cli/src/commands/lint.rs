@@ -510,6 +510,23 @@ impl LintSettings {
         Ok(())
     }
 
+    /// Runs the data-aware checks (within `[lint] data_checks`), as `strata lint` does with a
+    /// database: their findings include the estimated duration of statements that scan or
+    /// rewrite (`strata preflight` reports them).
+    pub(crate) fn answer_data(&mut self, pg: &mut strata_postgres::Postgres, inputs: &Inputs) {
+        if let Some(budget) = self.data_checks {
+            let throughput = crate::lint_data::cached(pg);
+            let (answers, _) = crate::lint_data::run(
+                pg,
+                &inputs.sources,
+                &self.options,
+                budget,
+                throughput.as_ref(),
+            );
+            self.options.data = answers;
+        }
+    }
+
     pub(crate) fn lint(&self, inputs: &Inputs) -> Report {
         let mut report = strata_lint::lint(&inputs.sources, &self.options);
         if !self.waiver_levels.is_empty() {

@@ -3,6 +3,7 @@
 pub(crate) mod advise;
 mod advise_gather;
 mod advise_html;
+mod audit;
 mod changelog;
 mod docs;
 pub(crate) mod erd;
@@ -14,6 +15,7 @@ pub(crate) mod inspect;
 pub(crate) mod lint;
 mod migrate;
 pub(crate) mod online;
+mod preflight;
 mod promote;
 mod revision;
 pub(crate) mod schema;
@@ -77,6 +79,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Version(args) => version::version(&project, &args, printer),
         Command::Changelog(args) => changelog::changelog(&project, &args, printer),
         Command::Promote(command) => promote::promote(&project, &command, printer),
+        Command::Preflight(args) => preflight::preflight(&project, &args, printer),
+        Command::Audit(command) => audit::audit(&project, &command, printer),
         Command::Start {
             sql,
             batch_size,

@@ -499,3 +499,35 @@ fn status(project: &Project, printer: &Printer) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// For `preflight`: when this environment has one before it in the order, the revisions of
+/// `steps` it has not applied with the same checksum (as `upgrade` would refuse them), read from
+/// its history table.
+pub fn gaps(
+    project: &Project,
+    migrations: &Migrations,
+    steps: &[Step],
+) -> Result<Option<(String, Vec<String>)>, CliError> {
+    let Some(promotion) = &project.config.promotion else {
+        return Ok(None);
+    };
+    let Some(previous) = promotion.previous(&project.env_name) else {
+        return Ok(None);
+    };
+    let applied = applied_checksums(&read_env_history(project, previous)?);
+    let missing: Vec<String> = steps
+        .iter()
+        .filter_map(|s| {
+            let file = migrations.get(&s.revision)?;
+            match applied.get(&s.revision) {
+                Some(c) if c == file.checksum.as_str() => None,
+                Some(_) => Some(format!(
+                    "{} (applied in `{previous}` with another checksum)",
+                    s.revision
+                )),
+                None => Some(format!("{} (not applied in `{previous}`)", s.revision)),
+            }
+        })
+        .collect();
+    Ok((!missing.is_empty()).then(|| (previous.to_owned(), missing)))
+}
