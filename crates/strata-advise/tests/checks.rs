@@ -374,3 +374,57 @@ fn jsonb_searched_without_gin_needs_the_queries() {
     });
     assert!(!rules(&snapshot).contains(&"jsonb-without-gin"));
 }
+
+#[test]
+fn fit_checks_are_info() {
+    let mut queue = table(
+        "jobs",
+        vec![
+            column("id", "int8"),
+            column("status", "text"),
+            column("run_at", "timestamptz"),
+        ],
+        vec![],
+    );
+    queue.activity.updates = 500;
+    let kv = table(
+        "settings",
+        vec![
+            column("id", "int8"),
+            column("key", "text"),
+            column("value", "jsonb"),
+        ],
+        vec![],
+    );
+    let findings = run(vec![queue.clone(), kv]);
+    let fit: Vec<(&str, Severity)> = findings
+        .iter()
+        .filter(|f| f.rule == "queue-table" || f.rule == "key-value-table")
+        .map(|f| (f.rule, f.severity))
+        .collect();
+    assert_eq!(
+        fit,
+        [
+            ("queue-table", Severity::Info),
+            ("key-value-table", Severity::Info)
+        ],
+        "{findings:#?}"
+    );
+    let q = findings.iter().find(|f| f.rule == "queue-table").unwrap();
+    assert!(
+        q.help.contains("FOR UPDATE SKIP LOCKED")
+            && q.help.contains("WHERE \"status\" = 'pending'"),
+        "{}",
+        q.help
+    );
+    // With a partial index on the pending rows, the queue is already well served.
+    queue.indexes.push(Index {
+        name: "jobs_pending".into(),
+        columns: vec![Some("run_at".into())],
+        method: "btree".into(),
+        valid: true,
+        predicate: Some("(status = 'pending'::text)".into()),
+        ..Index::default()
+    });
+    assert!(!run(vec![queue]).iter().any(|f| f.rule == "queue-table"));
+}
