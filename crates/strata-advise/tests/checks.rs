@@ -428,3 +428,42 @@ fn fit_checks_are_info() {
     });
     assert!(!run(vec![queue]).iter().any(|f| f.rule == "queue-table"));
 }
+
+#[test]
+fn large_documents_and_growing_arrays() {
+    let rows = (0..40)
+        .map(|i: usize| {
+            let items: Vec<String> = (0..if i == 39 { 500 } else { 3 })
+                .map(|n| n.to_string())
+                .collect();
+            let doc = format!(
+                "{{\"text\": \"{}\", \"items\": [{}]}}",
+                "x".repeat(3000),
+                items.join(",")
+            );
+            vec![Some(i.to_string()), Some(doc)]
+        })
+        .collect();
+    let t = table(
+        "pages",
+        vec![column("id", "int8"), column("doc", "jsonb")],
+        rows,
+    );
+    let findings = run(vec![t]);
+    let large: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule == "jsonb-large-documents")
+        .map(|f| f.evidence.as_str())
+        .collect();
+    assert_eq!(large.len(), 2, "{findings:#?}");
+    assert!(
+        large.iter().any(|e| e.starts_with("median document 3 kB")),
+        "{large:?}"
+    );
+    assert!(
+        large
+            .iter()
+            .any(|e| e.contains("the array 'items' has a median of 3 elements and up to 500")),
+        "{large:?}"
+    );
+}
