@@ -20,7 +20,11 @@ admin="${STRATA_TEST_PG_ADMIN_URL:?set STRATA_TEST_PG_ADMIN_URL}"
 base="${admin%/*}"
 db="strata_advise_mb_$$"
 out="$(mktemp -d)"
-cleanup() { psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; rm -rf "$out"; }
+# KEEP_DB=1 keeps the filled database (its name is printed) for runs of your own.
+cleanup() {
+  if [ -n "${KEEP_DB:-}" ]; then echo "kept database $db"; else psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; fi
+  rm -rf "$out"
+}
 trap cleanup EXIT
 
 if [ -z "${STRATA_BIN:-}" ]; then
@@ -114,6 +118,7 @@ out, elapsed, fill, rows = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), 
 err = open(f"{out}/advise.err").read()
 sampled = [(t, int(n), int(ms)) for n, t, ms in re.findall(r"sampled (\d+) rows of (\S+) in (\d+) ms", err)]
 total = re.search(r"gathered (\d+) tables in (\d+) ms", err)
+checks = re.search(r"findings from (\d+) checks in (\d+) ms", err)
 findings = json.load(open(f"{out}/findings.json"))["findings"]
 by_rule = {}
 for f in findings:
@@ -122,6 +127,7 @@ ms = [m for _, _, m in sampled]
 print(f"synthetic load: {rows} rows per table in {fill:.1f} s")
 print(f"strata advise (whole process, default --sample 2000 --budget 60s): {elapsed:.2f} s")
 print(f"tables: {total.group(1)}, sampled: {len(sampled)}, gathering (catalog + samples + key probes): {total.group(2)} ms")
+print(f"checks: {checks.group(1)} in {checks.group(2)} ms")
 print(f"rows sampled: {sum(n for _, n, _ in sampled):,} (per table: min {min(n for _, n, _ in sampled)}, max {max(n for _, n, _ in sampled)})")
 print(f"time per table: median {statistics.median(ms)} ms, p90 {sorted(ms)[int(len(ms) * 0.9)]} ms, max {max(ms)} ms")
 slow = sorted(sampled, key=lambda s: -s[2])[:5]

@@ -40,30 +40,47 @@ impl Dependency {
     }
 }
 
-/// Measures `a → b` over interned columns.
-pub fn dependency(a: &[Option<u32>], b: &[Option<u32>], groups_of_a: &[Vec<usize>]) -> Dependency {
+/// Measures `a → b` over interned columns, grouped by `a`; `None` as soon as more than
+/// `max_disagreeing` rows disagree with their group (most pairs of columns are not dependent, and
+/// give up within a few groups).
+pub fn dependency(
+    b: &[Option<u32>],
+    groups_of_a: &[Vec<usize>],
+    max_disagreeing: usize,
+) -> Option<Dependency> {
     let mut agreeing = 0;
     let mut rows = 0;
     let mut repeated_rows = 0;
-    let mut counts: HashMap<Option<u32>, usize> = HashMap::new();
+    let mut values: Vec<Option<u32>> = Vec::new();
     for group in groups_of_a {
         rows += group.len();
         if group.len() > 1 {
             repeated_rows += group.len();
         }
-        counts.clear();
-        for &row in group {
-            *counts.entry(b[row]).or_default() += 1;
+        values.clear();
+        values.extend(group.iter().map(|&row| b[row]));
+        values.sort_unstable();
+        let mut best = 0;
+        let mut run = 0;
+        for (i, v) in values.iter().enumerate() {
+            run = if i > 0 && values[i - 1] == *v {
+                run + 1
+            } else {
+                1
+            };
+            best = best.max(run);
         }
-        agreeing += counts.values().copied().max().unwrap_or(0);
+        agreeing += best;
+        if rows - agreeing > max_disagreeing {
+            return None;
+        }
     }
-    let _ = a;
-    Dependency {
+    Some(Dependency {
         agreeing,
         rows,
         groups: groups_of_a.len(),
         repeated_rows,
-    }
+    })
 }
 
 /// Row indexes grouped by the (non-NULL) value of a column.

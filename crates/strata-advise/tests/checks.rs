@@ -374,3 +374,96 @@ fn jsonb_searched_without_gin_needs_the_queries() {
     });
     assert!(!rules(&snapshot).contains(&"jsonb-without-gin"));
 }
+
+#[test]
+fn fit_checks_are_info() {
+    let mut queue = table(
+        "jobs",
+        vec![
+            column("id", "int8"),
+            column("status", "text"),
+            column("run_at", "timestamptz"),
+        ],
+        vec![],
+    );
+    queue.activity.updates = 500;
+    let kv = table(
+        "settings",
+        vec![
+            column("id", "int8"),
+            column("key", "text"),
+            column("value", "jsonb"),
+        ],
+        vec![],
+    );
+    let findings = run(vec![queue.clone(), kv]);
+    let fit: Vec<(&str, Severity)> = findings
+        .iter()
+        .filter(|f| f.rule == "queue-table" || f.rule == "key-value-table")
+        .map(|f| (f.rule, f.severity))
+        .collect();
+    assert_eq!(
+        fit,
+        [
+            ("queue-table", Severity::Info),
+            ("key-value-table", Severity::Info)
+        ],
+        "{findings:#?}"
+    );
+    let q = findings.iter().find(|f| f.rule == "queue-table").unwrap();
+    assert!(
+        q.help.contains("FOR UPDATE SKIP LOCKED")
+            && q.help.contains("WHERE \"status\" = 'pending'"),
+        "{}",
+        q.help
+    );
+    // With a partial index on the pending rows, the queue is already well served.
+    queue.indexes.push(Index {
+        name: "jobs_pending".into(),
+        columns: vec![Some("run_at".into())],
+        method: "btree".into(),
+        valid: true,
+        predicate: Some("(status = 'pending'::text)".into()),
+        ..Index::default()
+    });
+    assert!(!run(vec![queue]).iter().any(|f| f.rule == "queue-table"));
+}
+
+#[test]
+fn large_documents_and_growing_arrays() {
+    let rows = (0..40)
+        .map(|i: usize| {
+            let items: Vec<String> = (0..if i == 39 { 500 } else { 3 })
+                .map(|n| n.to_string())
+                .collect();
+            let doc = format!(
+                "{{\"text\": \"{}\", \"items\": [{}]}}",
+                "x".repeat(3000),
+                items.join(",")
+            );
+            vec![Some(i.to_string()), Some(doc)]
+        })
+        .collect();
+    let t = table(
+        "pages",
+        vec![column("id", "int8"), column("doc", "jsonb")],
+        rows,
+    );
+    let findings = run(vec![t]);
+    let large: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule == "jsonb-large-documents")
+        .map(|f| f.evidence.as_str())
+        .collect();
+    assert_eq!(large.len(), 2, "{findings:#?}");
+    assert!(
+        large.iter().any(|e| e.starts_with("median document 3 kB")),
+        "{large:?}"
+    );
+    assert!(
+        large
+            .iter()
+            .any(|e| e.contains("the array 'items' has a median of 3 elements and up to 500")),
+        "{large:?}"
+    );
+}

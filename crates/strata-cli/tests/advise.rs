@@ -573,3 +573,39 @@ fn the_time_budget_bounds_the_run() {
         "no sample, no dependency: {all:#?}"
     );
 }
+
+#[test]
+fn an_invalid_index_left_by_a_failed_concurrent_build_is_an_error() {
+    let db = Db::pg();
+    db.exec(
+        "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL); \
+         INSERT INTO accounts (email) VALUES ('a@example.com'), ('a@example.com');",
+    );
+    if let Db::Pg(pg) = &db {
+        let failed = pg.client().batch_execute(
+            "CREATE UNIQUE INDEX CONCURRENTLY accounts_email_key ON accounts (email)",
+        );
+        assert!(failed.is_err(), "the duplicate makes the build fail");
+    }
+    let project = Project::new();
+    let out = strata(
+        project.path(),
+        Some(db.url()),
+        &["advise", "--format", "json"],
+    );
+    assert_exit(&out, 1);
+    let all = findings(&out);
+    let invalid = finding(&all, "invalid-index", "public.accounts_email_key");
+    assert_eq!(invalid["severity"], "error");
+    assert!(
+        invalid["evidence"].as_str().unwrap().contains("is INVALID"),
+        "{invalid}"
+    );
+    assert!(
+        invalid["help"]
+            .as_str()
+            .unwrap()
+            .contains("REINDEX INDEX CONCURRENTLY \"public\".\"accounts_email_key\";"),
+        "{invalid}"
+    );
+}

@@ -91,6 +91,10 @@ fn json_arrays(values: &[&str]) -> Option<String> {
 /// elements are short and recur across rows (a vocabulary, not free text).
 fn delimited(values: &[&str]) -> Option<String> {
     for delimiter in [',', ';', '|'] {
+        // Cheap first: at least half the values must hold the delimiter at all.
+        if values.iter().filter(|v| v.contains(delimiter)).count() * 2 < values.len() {
+            continue;
+        }
         let mut listed = 0;
         let mut lengths = HashSet::new();
         let mut elements = 0usize;

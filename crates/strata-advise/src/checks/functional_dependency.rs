@@ -73,7 +73,10 @@ pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
                 if *bd < 2 || stats::top_share(bv, *bd) >= 0.9 {
                     continue;
                 }
-                let d = stats::dependency(values, bv, &groups);
+                let allowed = non_null - (non_null as f64 * MIN_CONFIDENCE).ceil() as usize;
+                let Some(d) = stats::dependency(bv, &groups, allowed) else {
+                    continue;
+                };
                 if d.repeated_rows * 2 >= d.rows && d.confidence() >= MIN_CONFIDENCE {
                     depends[a][b] = Some(d);
                 }

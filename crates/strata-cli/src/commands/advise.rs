@@ -108,7 +108,14 @@ pub fn advise(project: &Project, args: &AdviseArgs, printer: &Printer) -> Result
         min_rows: args.min_rows,
         min_stats_age_secs: args.min_stats_age.as_secs(),
     };
+    let checking = std::time::Instant::now();
     let findings = strata_advise::advise(snapshot, &options);
+    printer.verbose(&format!(
+        "{} findings from {} checks in {} ms",
+        findings.len(),
+        strata_advise::CHECKS.len(),
+        checking.elapsed().as_millis()
+    ));
     let text = match format {
         AdviseFormat::Human => strata_advise::render::human(&findings, printer.colors(true)),
         AdviseFormat::Json => strata_advise::render::json(&findings),
