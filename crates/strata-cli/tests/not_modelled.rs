@@ -111,3 +111,114 @@ fn every_command_that_reads_a_schema_reports_what_it_does_not_model() {
     assert_exit(&out, 0);
     assert_json_lists(&out);
 }
+
+/// docs/schema.md's "What strata models" table lists as "reported as not modelled" exactly the
+/// kinds introspection reports.
+#[test]
+fn the_docs_table_lists_the_kinds_that_are_reported() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema.md"),
+    )
+    .unwrap();
+    let section = page
+        .split("## What strata models")
+        .nth(1)
+        .expect("docs/schema.md has a \"What strata models\" section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut documented: Vec<String> = section
+        .lines()
+        .filter(|l| l.ends_with("| reported as not modelled |"))
+        .map(|l| {
+            let kind = l.trim_start_matches('|').split('|').next().unwrap().trim();
+            // "base type (and shell type)": the kind is the words before the parenthesis.
+            kind.split(" (").next().unwrap().to_owned()
+        })
+        .collect();
+    documented.sort();
+    let mut reported: Vec<String> = strata_schema::NOT_MODELLED_KINDS
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    reported.sort();
+    assert_eq!(documented, reported);
+    // And every kind the model holds has a "modelled" row.
+    for kind in [
+        "extended statistics",
+        "row-level security policy",
+        "trigger",
+        "index",
+    ] {
+        assert!(
+            section
+                .lines()
+                .any(|l| l.starts_with(&format!("| {kind}")) && l.ends_with("| modelled |")),
+            "{kind}"
+        );
+    }
+}
+
+/// Every hazard and note printed to a terminal is a line of its own: the count of destructive
+/// changes left as comments does not run into the hazard before it.
+#[test]
+fn hazards_and_notes_each_end_with_a_newline() {
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("schema")).unwrap();
+    let schema = project.path().join("schema").join("app.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE t (id int PRIMARY KEY, gone text);\nCREATE TABLE u (x int);\n",
+    )
+    .unwrap();
+    let db = Db::pg();
+    let url = Some(db.url());
+    assert_exit(
+        &strata(
+            project.path(),
+            url,
+            &["revision", "--autogenerate", "-m", "a"],
+        ),
+        0,
+    );
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    std::fs::write(
+        &schema,
+        "CREATE TABLE t (id int PRIMARY KEY);\nCREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;\n",
+    )
+    .unwrap();
+    let out = strata(project.path(), url, &["diff", "rev:head", "schema"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(err.ends_with('\n'), "{err:?}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("hazard data-loss: "))
+            .count()
+            >= 2,
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("2 destructive change(s) written as comments")),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("note: rule r ON public.t")),
+        "{err}"
+    );
+    // Nothing runs into the next message.
+    for l in &lines {
+        assert!(
+            l.matches("hazard ").count() + l.matches("note: ").count() <= 1,
+            "{l}"
+        );
+        assert!(
+            !l.contains("destructive change(s)") || l.starts_with('2'),
+            "{l}"
+        );
+    }
+}

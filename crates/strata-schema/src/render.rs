@@ -13,8 +13,11 @@
 //! 3. every table is created on its own, then partitions are attached and inheritance children
 //!    linked, before any constraint or index exists (as `pg_dump` does);
 //! 4. constraints (children's own copies of inherited checks first, foreign keys last, after the
-//!    indexes they may need), indexes, triggers, row-level security, policies, `OWNED BY`,
-//!    comments.
+//!    indexes they may need), indexes, extended statistics, triggers, row-level security,
+//!    policies, `OWNED BY`, comments.
+//!
+//! Objects of kinds the model does not cover ([`Schema::not_modelled`]) are named in comments at
+//! the top: the script does not re-create them.
 //!
 //! Every name strata writes goes through [`quote_ident`] / [`QualifiedName`]'s `Display`, every
 //! value through [`quote_literal`]; expressions and definitions are PostgreSQL's own text.
