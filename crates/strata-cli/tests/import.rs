@@ -28,12 +28,13 @@ fn originals(format: Format, tool: &str) -> Vec<SourceMigration> {
         Format::Goose => strata_import::goose::read(&files),
         Format::MaragudkMigrate => strata_import::maragudk::read(&files),
         Format::Sqitch => strata_import::sqitch::read(&files),
+        Format::LiquibaseSql => strata_import::liquibase::read(&files),
         _ => strata_import::flyway::read(&files),
     }
     .unwrap();
     let mut ms = read.migrations;
-    if format == Format::Sqitch {
-        // The plan's order.
+    if matches!(format, Format::Sqitch | Format::LiquibaseSql) {
+        // The plan's or the changelogs' order.
     } else if format == Format::MaragudkMigrate {
         ms.sort_by(|a, b| a.version.cmp(&b.version));
     } else {
@@ -83,6 +84,22 @@ fn tool_table(format: Format, ms: &[SourceMigration]) -> String {
             "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\nINSERT INTO schema_migrations VALUES (11, false);\n".to_owned()
         }
         Format::MaragudkMigrate => "CREATE TABLE migrations (version text NOT NULL);\nINSERT INTO migrations VALUES ('0011_email_check');\n".to_owned(),
+        Format::LiquibaseSql => {
+            let mut sql = "CREATE TABLE databasechangeloglock (id INTEGER NOT NULL PRIMARY KEY, locked BOOLEAN NOT NULL, lockgranted TIMESTAMP WITHOUT TIME ZONE, lockedby VARCHAR(255));\nINSERT INTO databasechangeloglock VALUES (1, false, NULL, NULL);\nCREATE TABLE databasechangelog (id VARCHAR(255) NOT NULL, author VARCHAR(255) NOT NULL, filename VARCHAR(255) NOT NULL, dateexecuted TIMESTAMP WITHOUT TIME ZONE NOT NULL, orderexecuted INTEGER NOT NULL, exectype VARCHAR(10) NOT NULL, md5sum VARCHAR(35), description VARCHAR(255), comments VARCHAR(255), tag VARCHAR(255), liquibase VARCHAR(20), contexts VARCHAR(255), labels VARCHAR(255), deployment_id VARCHAR(10));\n".to_owned();
+            for (i, m) in ms.iter().enumerate() {
+                let (author, id) = m.version.split_once(':').unwrap();
+                let file = m.path.split(':').next().unwrap();
+                sql.push_str(&format!(
+                    "INSERT INTO databasechangelog VALUES ({}, {}, {}, TIMESTAMP '2024-02-01 10:00:00' + interval '{i} seconds', {}, 'EXECUTED', '9:0123456789abcdef0123456789abcdef', 'sql', {}, NULL, '4.29.2', NULL, NULL, '7000000000');\n",
+                    lit(id),
+                    lit(author),
+                    lit(file),
+                    i + 1,
+                    lit(&m.name)
+                ));
+            }
+            sql
+        }
         // Captured from sqitch itself by scripts/import-check.sh.
         Format::Sqitch => include_str!("import_fixtures/captured/sqitch.sql").to_owned(),
         // Captured from dbmate itself by scripts/import-check.sh.
@@ -287,6 +304,11 @@ fn flyway() {
 #[test]
 fn sqitch() {
     scenario(Format::Sqitch, "sqitch");
+}
+
+#[test]
+fn liquibase_sql() {
+    scenario(Format::LiquibaseSql, "liquibase-sql");
 }
 
 #[test]

@@ -116,6 +116,9 @@ pub fn source_query(format: Format, table: &str) -> String {
         Format::MaragudkMigrate => {
             format!("SELECT version::text, NULL, NULL, NULL, 't', NULL FROM {t}")
         }
+        Format::LiquibaseSql => format!(
+            "SELECT author || ':' || id, dateexecuted::timestamptz::text, NULL, NULL, (exectype <> 'FAILED')::text, exectype FROM {t} ORDER BY orderexecuted, dateexecuted"
+        ),
         Format::Sqitch => format!(
             "SELECT change, committed_at::text, committer_name, NULL, 't', project FROM {t} ORDER BY committed_at, change"
         ),

@@ -15,6 +15,7 @@ pub mod diesel;
 pub mod flyway;
 pub mod golang_migrate;
 pub mod goose;
+pub mod liquibase;
 pub mod maragudk;
 pub mod sqitch;
 pub mod sqlx;
@@ -35,6 +36,7 @@ pub enum Format {
     /// maragudk/migrate (Harness).
     MaragudkMigrate,
     Sqitch,
+    LiquibaseSql,
 }
 
 /// Every name `--from` accepts, the ones strata cannot import yet included.
@@ -64,9 +66,10 @@ impl Format {
             "flyway" => Format::Flyway,
             "maragudk-migrate" => Format::MaragudkMigrate,
             "sqitch" => Format::Sqitch,
-            "liquibase-sql" | "alembic" => {
+            "liquibase-sql" => Format::LiquibaseSql,
+            "alembic" => {
                 return Err(format!(
-                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate and sqitch"
+                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate, sqitch and liquibase-sql"
                 ))
             }
             other => {
@@ -88,6 +91,7 @@ impl Format {
             Format::Flyway => "flyway",
             Format::MaragudkMigrate => "maragudk-migrate",
             Format::Sqitch => "sqitch",
+            Format::LiquibaseSql => "liquibase-sql",
         }
     }
 
@@ -100,6 +104,7 @@ impl Format {
             Format::Flyway => "sql",
             Format::MaragudkMigrate => "migrations",
             Format::Sqitch => ".",
+            Format::LiquibaseSql => "changelog",
         }
     }
 
@@ -113,6 +118,7 @@ impl Format {
             Format::Flyway => "flyway_schema_history",
             Format::MaragudkMigrate => "migrations",
             Format::Sqitch => "sqitch.changes",
+            Format::LiquibaseSql => "databasechangelog",
         }
     }
 }
@@ -232,6 +238,7 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Flyway => flyway::read(files)?,
         Format::MaragudkMigrate => maragudk::read(files)?,
         Format::Sqitch => sqitch::read(files)?,
+        Format::LiquibaseSql => liquibase::read(files)?,
     };
     let mut migrations = read.migrations;
     // diesel, dbmate and maragudk/migrate order versions as text (diesel's 18-digit `…-0000` versions fall between
@@ -241,8 +248,8 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Diesel | Format::Dbmate | Format::MaragudkMigrate
     );
     migrations.sort_by(|a, b| {
-        if format == Format::Sqitch {
-            std::cmp::Ordering::Equal // the plan's order (a stable sort keeps it)
+        if matches!(format, Format::Sqitch | Format::LiquibaseSql) {
+            std::cmp::Ordering::Equal // the plan's or changelogs' order (a stable sort keeps it)
         } else if textual {
             a.version.cmp(&b.version)
         } else {

@@ -14,7 +14,7 @@ pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result
     let format = Format::parse(&args.from).map_err(|message| {
         CliError::invalid_with_hint(
             message,
-            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate or sqitch",
+            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate, sqitch or liquibase-sql; for alembic see docs/migrating-from.md",
         )
     })?;
     let dir = args
@@ -101,6 +101,7 @@ fn layout(format: Format) -> &'static str {
         Format::Goose => "VERSION_name.sql with -- +goose Up / -- +goose Down",
         Format::MaragudkMigrate => "NAME.up.sql and NAME.down.sql",
         Format::Sqitch => "sqitch.plan, deploy/NAME.sql, revert/NAME.sql",
+        Format::LiquibaseSql => "*.sql starting with --liquibase formatted sql",
         _ => "V1__name.sql, U1__name.sql",
     }
 }
@@ -415,6 +416,11 @@ pub(crate) fn adopted_tables(
                     .push(strata_core::QualifiedName::new(registry.as_deref(), name));
             }
             adopted.schemas.extend(registry);
+        } else if tool.as_deref() == Some("liquibase-sql") {
+            // Liquibase's lock table sits beside its changelog table.
+            let lock =
+                strata_core::QualifiedName::new(table.schema.as_deref(), "databasechangeloglock");
+            adopted.tables.extend([table, lock]);
         } else {
             adopted.tables.push(table);
         }
