@@ -534,3 +534,161 @@ fn flyway_repeatables_and_callbacks_are_explained() {
     );
     assert!(v12.contains("-- strata:revises 1\n"), "{v12}");
 }
+
+/// Runs `strata` with `STRATA_ALEMBIC` naming `alembic`.
+fn strata_alembic(
+    dir: &Path,
+    url: Option<&str>,
+    alembic: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env("NO_COLOR", "1")
+        .env("STRATA_ALEMBIC", alembic);
+    if let Some(url) = url {
+        cmd.arg("--url").arg(url);
+    }
+    cmd.args(args).output().expect("run strata")
+}
+
+/// Alembic's offline output for the fixture, as Alembic 1.20 printed it (captured by
+/// scripts/import-check.sh), replayed by a stand-in for the `alembic` command: strata runs
+/// `alembic upgrade heads --sql` and `alembic downgrade heads:base --sql` and cuts the output per
+/// revision.
+fn fake_alembic(dir: &Path) -> PathBuf {
+    let captured = fixture("captured");
+    let script = dir.join("alembic");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  upgrade) cat '{}' ;;\n  downgrade) cat '{}' ;;\n  *) exit 1 ;;\nesac\n",
+            captured.join("alembic-upgrade.sql").display(),
+            captured.join("alembic-downgrade.sql").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// Applies Alembic's offline script statement by statement, as psql runs it (its own
+/// BEGIN/COMMIT around `CREATE INDEX CONCURRENTLY`, the alembic_version table).
+fn apply_alembic_script(db: &Db) {
+    let text = std::fs::read_to_string(fixture("captured").join("alembic-upgrade.sql")).unwrap();
+    let Db::Pg(pg) = db else { unreachable!() };
+    let mut client = pg.client();
+    for statement in strata_core::sql::split(&text, 1) {
+        client.batch_execute(&statement.sql).unwrap();
+    }
+}
+
+#[test]
+fn alembic() {
+    let db = Db::pg();
+    apply_alembic_script(&db);
+    assert_eq!(
+        db.strings("SELECT version_num::text FROM alembic_version"),
+        ["r11"]
+    );
+    let project = Project::new();
+    let bin = tempfile::tempdir().unwrap();
+    let alembic = fake_alembic(bin.path());
+    let dir = fixture("alembic");
+    let dir = dir.to_str().unwrap();
+    let out = strata_alembic(
+        project.path(),
+        None,
+        &alembic,
+        &["import", "--from", "alembic", "--dir", dir],
+    );
+    assert_exit(&out, 0);
+    // The graph as Alembic has it: the merge, the labels, depends_on.
+    let merge =
+        std::fs::read_to_string(project.path().join("migrations/r10_merge_branches.sql")).unwrap();
+    assert!(merge.contains("-- strata:revises r08 r09\n"), "{merge}");
+    assert!(!merge.contains("irreversible"), "{merge}");
+    let r09 =
+        std::fs::read_to_string(project.path().join("migrations/r09_more_settings.sql")).unwrap();
+    assert!(
+        r09.contains("-- strata:labels data\n-- strata:depends-on r02\n"),
+        "{r09}"
+    );
+    assert!(
+        r09.contains("-- strata:imported-from alembic/versions/r09_more_settings.py"),
+        "{r09}"
+    );
+    assert!(!r09.contains("alembic_version"), "{r09}");
+    let r06 = std::fs::read_to_string(project.path().join("migrations/r06_posts_user_index.sql"))
+        .unwrap();
+    assert!(
+        !r06.contains("COMMIT") && r06.contains("CREATE INDEX CONCURRENTLY"),
+        "{r06}"
+    );
+
+    let url = Some(db.url());
+    let out = strata_alembic(
+        project.path(),
+        url,
+        &alembic,
+        &["import", "--from", "alembic", "--dir", dir, "--adopt"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        db.strings("SELECT count(*)::text FROM strata_history WHERE kind = 'stamp'"),
+        ["11"]
+    );
+    let out = strata(project.path(), url, &["current"]);
+    assert!(stdout(&out).contains("r11"), "{}", text(&out));
+    assert_exit(&strata(project.path(), url, &["verify"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+
+    project.migration("99", &["r11"], NEW_TABLE, "DROP TABLE tags;");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_eq!(
+        db.strings("SELECT revision FROM strata_history WHERE kind = 'up'"),
+        ["99"]
+    );
+    assert_exit(&strata(project.path(), url, &["downgrade", "r01"]), 0);
+    assert_eq!(db.strings("SELECT revision FROM strata_version"), ["r01"]);
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+
+    let reference = Db::pg();
+    apply_alembic_script(&reference);
+    reference.exec(NEW_TABLE);
+    reference.exec("DROP TABLE alembic_version;");
+    let out = strata(
+        project.path(),
+        None,
+        &["diff", db.url(), reference.url(), "--exit-code"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn alembic_missing_says_what_to_install() {
+    let project = Project::new();
+    let out = strata_alembic(
+        project.path(),
+        None,
+        Path::new("/nonexistent/alembic"),
+        &[
+            "import",
+            "--from",
+            "alembic",
+            "--dir",
+            fixture("alembic").to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("pip install alembic"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_dir(project.path().join("migrations"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
