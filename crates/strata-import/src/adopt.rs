@@ -575,6 +575,56 @@ mod tests {
     }
 
     #[test]
+    fn flyway_baseline_undo_and_failed_rows() {
+        let files: Vec<SourceFile> = ["V1__a.sql", "V2__b.sql", "V3__c.sql", "V4__d.sql"]
+            .iter()
+            .map(|n| SourceFile {
+                path: (*n).to_owned(),
+                text: "SELECT 1;\n".to_owned(),
+            })
+            .collect();
+        let imp = convert(Format::Flyway, &files).unwrap();
+        let ck = imp.migrations[2].tool_checksum.clone().unwrap();
+        let r = |v: &str, ok: &str, kind: &str, ck: Option<&str>| {
+            row(&[
+                Some(v),
+                Some("2024-01-01 00:00:00+00"),
+                Some("deployer"),
+                ck,
+                Some(ok),
+                Some(kind),
+            ])
+        };
+        // Baseline at 2: 1 and 2 count as applied; 3 ran; 4 ran and was undone.
+        let p = plan(
+            Format::Flyway,
+            &imp,
+            &[
+                r("2", "true", "BASELINE", None),
+                r("3", "true", "SQL", Some(&ck)),
+                r("4", "true", "SQL", Some(&ck)),
+                r("4", "true", "UNDO_SQL", None),
+            ],
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.heads, ["3"]);
+        assert_eq!(p.stamps.len(), 3);
+        assert!(p.stamps[0]
+            .1
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("baseline 2"));
+        let p = plan(Format::Flyway, &imp, &[r("1", "false", "SQL", None)]);
+        assert_eq!(
+            p.problems,
+            vec![Problem::Failed {
+                version: "1".into()
+            }]
+        );
+    }
+
+    #[test]
     fn sqitch_reads_only_its_projects_rows() {
         let files = [
             SourceFile {
