@@ -503,6 +503,28 @@ fn bad_input_names_the_file() {
 }
 
 #[test]
+fn the_source_folder_is_never_the_target() {
+    let project = Project::new();
+    std::fs::create_dir(project.path().join("migrations/1_a")).unwrap();
+    std::fs::write(
+        project.path().join("migrations/1_a/up.sql"),
+        "CREATE TABLE a ();\n",
+    )
+    .unwrap();
+    // diesel's default folder is strata's default folder too.
+    let out = strata(project.path(), None, &["import", "--from", "diesel"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("--into"), "{}", text(&out));
+    let out = strata(
+        project.path(),
+        None,
+        &["import", "--from", "diesel", "--into", "converted"],
+    );
+    assert_exit(&out, 0);
+    assert!(project.path().join("converted/1_a.sql").is_file());
+}
+
+#[test]
 fn flyway_repeatables_and_callbacks_are_explained() {
     let project = Project::new();
     let out = strata(

@@ -33,6 +33,19 @@ pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result
         .into
         .clone()
         .unwrap_or_else(|| project.migrations_dir());
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&dir, &into) {
+        return Err(CliError::invalid_with_hint(
+            format!(
+                "{shown_dir} is both the {} folder and where strata files would go",
+                format.name()
+            ),
+            "pass --into another folder (and set migrations_dir in strata.toml to it), e.g. --into strata/migrations",
+        ));
+    }
     if args.adopt {
         adopt(project, args, format, &imported, &into, printer)
     } else {
