@@ -5,7 +5,12 @@
 # (crates/strata-cli/tests/import.rs) load instead of the documented layout. Then, on the
 # database the tool migrated: `strata import --adopt`, `strata current`, `strata verify`.
 #
-#   scripts/import-check.sh                  # dbmate (npm i -g dbmate), sqitch (apt-get install sqitch libdbd-pg-perl)
+#   scripts/import-check.sh                  # dbmate (npm i -g dbmate), sqitch (apt-get install
+#                                            # sqitch libdbd-pg-perl), alembic (pip install alembic)
+#
+# Alembic is converted through its offline mode: its two outputs (`upgrade heads --sql`,
+# `downgrade heads:base --sql`) are captured as captured/alembic-upgrade.sql and
+# captured/alembic-downgrade.sql, which the tests replay through STRATA_ALEMBIC.
 #   PG=postgres://user:pw@host:5432 scripts/import-check.sh
 #
 # sqlx-cli and diesel_cli take many minutes to compile on a shared 2-core machine, goose needs Go
@@ -20,9 +25,9 @@ if [ -z "${STRATA:-}" ]; then
   STRATA=target/debug/strata
 fi
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
-for tool in dbmate sqitch; do
+for tool in dbmate sqitch alembic; do
   if ! command -v $tool >/dev/null; then
-    echo "import-check: $tool not found (dbmate: npm i -g dbmate; sqitch: apt-get install sqitch libdbd-pg-perl)" >&2
+    echo "import-check: $tool not found (dbmate: npm i -g dbmate; sqitch: apt-get install sqitch libdbd-pg-perl; alembic: pip install alembic)" >&2
     exit 2
   fi
 done
@@ -71,3 +76,12 @@ psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/
 echo "sqitch $(sqitch --version | awk '{print $3}') deployed $(grep -c '^[a-z]' "$FIXTURES/sqitch/sqitch.plan") changes"
 capture sqitch sqitch.changes
 adopt sqitch
+
+(cd "$FIXTURES/alembic" && alembic upgrade heads --sql 2>/dev/null >"$FIXTURES/captured/alembic-upgrade.sql" &&
+  alembic downgrade heads:base --sql 2>/dev/null >"$FIXTURES/captured/alembic-downgrade.sql" &&
+  find . -name __pycache__ -prune -exec rm -rf {} +)
+echo "alembic $(alembic --version | awk '{print $2}') offline SQL captured into tests/import_fixtures/captured/alembic-*.sql"
+psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+# Alembic's offline script, applied as psql applies it (its own BEGIN/COMMIT, alembic_version).
+psql -X -q -v ON_ERROR_STOP=1 -d "$PG/$DB" -f "$FIXTURES/captured/alembic-upgrade.sql" >/dev/null
+adopt alembic

@@ -612,8 +612,8 @@ transaction setting and comments, with `-- strata:imported-from PATH`. Revision 
 source versions (non-alphanumeric runs become `x`: Flyway 1.2 -> 1x2), chained in the tool's order.
 
 --adopt reads the tool's own table (__diesel_schema_migrations, _sqlx_migrations, schema_migrations,
-goose_db_version, flyway_schema_history, migrations, sqitch.changes; --table to name
-another) and writes one `stamp` row per
+goose_db_version, flyway_schema_history, migrations, sqitch.changes, databasechangelog,
+alembic_version; --table to name another) and writes one `stamp` row per
 applied migration, with the source's applied time and user, and strata's version row. It changes
 nothing of the source tool, writes nothing when a row cannot be matched (exit 1: a dirty or failed
 run, a row the folder lacks, a gap, a file changed since sqlx or Flyway applied it), and --dry-run
@@ -624,11 +624,11 @@ Docs: docs/migrating-from.md";
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// The tool the history comes from: diesel, sqlx, golang-migrate, dbmate, goose, flyway,
-    /// maragudk-migrate, sqitch (liquibase-sql and alembic are not supported yet)
+    /// maragudk-migrate, sqitch, liquibase-sql, alembic (through `alembic … --sql`)
     #[arg(long, value_name = "TOOL")]
     pub from: String,
     /// The tool's migrations folder (default: the tool's own default: migrations, db/migrations
-    /// for dbmate, sql for flyway)
+    /// for dbmate, sql for flyway; the folder of sqitch.plan or alembic.ini for those)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Where to write strata files (default: the project's migrations folder)

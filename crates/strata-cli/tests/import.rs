@@ -28,12 +28,13 @@ fn originals(format: Format, tool: &str) -> Vec<SourceMigration> {
         Format::Goose => strata_import::goose::read(&files),
         Format::MaragudkMigrate => strata_import::maragudk::read(&files),
         Format::Sqitch => strata_import::sqitch::read(&files),
+        Format::LiquibaseSql => strata_import::liquibase::read(&files),
         _ => strata_import::flyway::read(&files),
     }
     .unwrap();
     let mut ms = read.migrations;
-    if format == Format::Sqitch {
-        // The plan's order.
+    if matches!(format, Format::Sqitch | Format::LiquibaseSql) {
+        // The plan's or the changelogs' order.
     } else if format == Format::MaragudkMigrate {
         ms.sort_by(|a, b| a.version.cmp(&b.version));
     } else {
@@ -83,6 +84,22 @@ fn tool_table(format: Format, ms: &[SourceMigration]) -> String {
             "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\nINSERT INTO schema_migrations VALUES (11, false);\n".to_owned()
         }
         Format::MaragudkMigrate => "CREATE TABLE migrations (version text NOT NULL);\nINSERT INTO migrations VALUES ('0011_email_check');\n".to_owned(),
+        Format::LiquibaseSql => {
+            let mut sql = "CREATE TABLE databasechangeloglock (id INTEGER NOT NULL PRIMARY KEY, locked BOOLEAN NOT NULL, lockgranted TIMESTAMP WITHOUT TIME ZONE, lockedby VARCHAR(255));\nINSERT INTO databasechangeloglock VALUES (1, false, NULL, NULL);\nCREATE TABLE databasechangelog (id VARCHAR(255) NOT NULL, author VARCHAR(255) NOT NULL, filename VARCHAR(255) NOT NULL, dateexecuted TIMESTAMP WITHOUT TIME ZONE NOT NULL, orderexecuted INTEGER NOT NULL, exectype VARCHAR(10) NOT NULL, md5sum VARCHAR(35), description VARCHAR(255), comments VARCHAR(255), tag VARCHAR(255), liquibase VARCHAR(20), contexts VARCHAR(255), labels VARCHAR(255), deployment_id VARCHAR(10));\n".to_owned();
+            for (i, m) in ms.iter().enumerate() {
+                let (author, id) = m.version.split_once(':').unwrap();
+                let file = m.path.split(':').next().unwrap();
+                sql.push_str(&format!(
+                    "INSERT INTO databasechangelog VALUES ({}, {}, {}, TIMESTAMP '2024-02-01 10:00:00' + interval '{i} seconds', {}, 'EXECUTED', '9:0123456789abcdef0123456789abcdef', 'sql', {}, NULL, '4.29.2', NULL, NULL, '7000000000');\n",
+                    lit(id),
+                    lit(author),
+                    lit(file),
+                    i + 1,
+                    lit(&m.name)
+                ));
+            }
+            sql
+        }
         // Captured from sqitch itself by scripts/import-check.sh.
         Format::Sqitch => include_str!("import_fixtures/captured/sqitch.sql").to_owned(),
         // Captured from dbmate itself by scripts/import-check.sh.
@@ -290,6 +307,11 @@ fn sqitch() {
 }
 
 #[test]
+fn liquibase_sql() {
+    scenario(Format::LiquibaseSql, "liquibase-sql");
+}
+
+#[test]
 fn maragudk_migrate() {
     scenario(Format::MaragudkMigrate, "maragudk-migrate");
 }
@@ -481,6 +503,28 @@ fn bad_input_names_the_file() {
 }
 
 #[test]
+fn the_source_folder_is_never_the_target() {
+    let project = Project::new();
+    std::fs::create_dir(project.path().join("migrations/1_a")).unwrap();
+    std::fs::write(
+        project.path().join("migrations/1_a/up.sql"),
+        "CREATE TABLE a ();\n",
+    )
+    .unwrap();
+    // diesel's default folder is strata's default folder too.
+    let out = strata(project.path(), None, &["import", "--from", "diesel"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("--into"), "{}", text(&out));
+    let out = strata(
+        project.path(),
+        None,
+        &["import", "--from", "diesel", "--into", "converted"],
+    );
+    assert_exit(&out, 0);
+    assert!(project.path().join("converted/1_a.sql").is_file());
+}
+
+#[test]
 fn flyway_repeatables_and_callbacks_are_explained() {
     let project = Project::new();
     let out = strata(
@@ -511,4 +555,162 @@ fn flyway_repeatables_and_callbacks_are_explained() {
         "{v12}"
     );
     assert!(v12.contains("-- strata:revises 1\n"), "{v12}");
+}
+
+/// Runs `strata` with `STRATA_ALEMBIC` naming `alembic`.
+fn strata_alembic(
+    dir: &Path,
+    url: Option<&str>,
+    alembic: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env("NO_COLOR", "1")
+        .env("STRATA_ALEMBIC", alembic);
+    if let Some(url) = url {
+        cmd.arg("--url").arg(url);
+    }
+    cmd.args(args).output().expect("run strata")
+}
+
+/// Alembic's offline output for the fixture, as Alembic 1.20 printed it (captured by
+/// scripts/import-check.sh), replayed by a stand-in for the `alembic` command: strata runs
+/// `alembic upgrade heads --sql` and `alembic downgrade heads:base --sql` and cuts the output per
+/// revision.
+fn fake_alembic(dir: &Path) -> PathBuf {
+    let captured = fixture("captured");
+    let script = dir.join("alembic");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  upgrade) cat '{}' ;;\n  downgrade) cat '{}' ;;\n  *) exit 1 ;;\nesac\n",
+            captured.join("alembic-upgrade.sql").display(),
+            captured.join("alembic-downgrade.sql").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// Applies Alembic's offline script statement by statement, as psql runs it (its own
+/// BEGIN/COMMIT around `CREATE INDEX CONCURRENTLY`, the alembic_version table).
+fn apply_alembic_script(db: &Db) {
+    let text = std::fs::read_to_string(fixture("captured").join("alembic-upgrade.sql")).unwrap();
+    let Db::Pg(pg) = db else { unreachable!() };
+    let mut client = pg.client();
+    for statement in strata_core::sql::split(&text, 1) {
+        client.batch_execute(&statement.sql).unwrap();
+    }
+}
+
+#[test]
+fn alembic() {
+    let db = Db::pg();
+    apply_alembic_script(&db);
+    assert_eq!(
+        db.strings("SELECT version_num::text FROM alembic_version"),
+        ["r11"]
+    );
+    let project = Project::new();
+    let bin = tempfile::tempdir().unwrap();
+    let alembic = fake_alembic(bin.path());
+    let dir = fixture("alembic");
+    let dir = dir.to_str().unwrap();
+    let out = strata_alembic(
+        project.path(),
+        None,
+        &alembic,
+        &["import", "--from", "alembic", "--dir", dir],
+    );
+    assert_exit(&out, 0);
+    // The graph as Alembic has it: the merge, the labels, depends_on.
+    let merge =
+        std::fs::read_to_string(project.path().join("migrations/r10_merge_branches.sql")).unwrap();
+    assert!(merge.contains("-- strata:revises r08 r09\n"), "{merge}");
+    assert!(!merge.contains("irreversible"), "{merge}");
+    let r09 =
+        std::fs::read_to_string(project.path().join("migrations/r09_more_settings.sql")).unwrap();
+    assert!(
+        r09.contains("-- strata:labels data\n-- strata:depends-on r02\n"),
+        "{r09}"
+    );
+    assert!(
+        r09.contains("-- strata:imported-from alembic/versions/r09_more_settings.py"),
+        "{r09}"
+    );
+    assert!(!r09.contains("alembic_version"), "{r09}");
+    let r06 = std::fs::read_to_string(project.path().join("migrations/r06_posts_user_index.sql"))
+        .unwrap();
+    assert!(
+        !r06.contains("COMMIT") && r06.contains("CREATE INDEX CONCURRENTLY"),
+        "{r06}"
+    );
+
+    let url = Some(db.url());
+    let out = strata_alembic(
+        project.path(),
+        url,
+        &alembic,
+        &["import", "--from", "alembic", "--dir", dir, "--adopt"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        db.strings("SELECT count(*)::text FROM strata_history WHERE kind = 'stamp'"),
+        ["11"]
+    );
+    let out = strata(project.path(), url, &["current"]);
+    assert!(stdout(&out).contains("r11"), "{}", text(&out));
+    assert_exit(&strata(project.path(), url, &["verify"]), 0);
+    assert_exit(&strata(project.path(), url, &["drift"]), 0);
+
+    project.migration("99", &["r11"], NEW_TABLE, "DROP TABLE tags;");
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+    assert_eq!(
+        db.strings("SELECT revision FROM strata_history WHERE kind = 'up'"),
+        ["99"]
+    );
+    assert_exit(&strata(project.path(), url, &["downgrade", "r01"]), 0);
+    assert_eq!(db.strings("SELECT revision FROM strata_version"), ["r01"]);
+    assert_exit(&strata(project.path(), url, &["upgrade"]), 0);
+
+    let reference = Db::pg();
+    apply_alembic_script(&reference);
+    reference.exec(NEW_TABLE);
+    reference.exec("DROP TABLE alembic_version;");
+    let out = strata(
+        project.path(),
+        None,
+        &["diff", db.url(), reference.url(), "--exit-code"],
+    );
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn alembic_missing_says_what_to_install() {
+    let project = Project::new();
+    let out = strata_alembic(
+        project.path(),
+        None,
+        Path::new("/nonexistent/alembic"),
+        &[
+            "import",
+            "--from",
+            "alembic",
+            "--dir",
+            fixture("alembic").to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 2);
+    assert!(text(&out).contains("pip install alembic"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_dir(project.path().join("migrations"))
+            .unwrap()
+            .count(),
+        0
+    );
 }

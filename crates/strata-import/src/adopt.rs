@@ -82,11 +82,14 @@ impl Problem {
 pub struct Plan {
     /// Indexes into [`Import::migrations`], with the source row of each.
     pub stamps: Vec<(usize, AppliedRow)>,
+    /// The revisions strata's version table gets: the last applied one (Alembic: the heads
+    /// `alembic_version` lists).
+    pub heads: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
 impl Plan {
-    /// The revision strata's version table gets: the last applied one.
+    /// The last applied migration.
     pub fn head<'i>(&self, import: &'i Import) -> Option<&'i Converted> {
         self.stamps.last().map(|(i, _)| &import.migrations[*i])
     }
@@ -116,6 +119,12 @@ pub fn source_query(format: Format, table: &str) -> String {
         Format::MaragudkMigrate => {
             format!("SELECT version::text, NULL, NULL, NULL, 't', NULL FROM {t}")
         }
+        Format::LiquibaseSql => format!(
+            "SELECT author || ':' || id, dateexecuted::timestamptz::text, NULL, NULL, (exectype <> 'FAILED')::text, exectype FROM {t} ORDER BY orderexecuted, dateexecuted"
+        ),
+        Format::Alembic => format!(
+            "SELECT version_num::text, NULL, NULL, NULL, 't', NULL FROM {t} ORDER BY version_num"
+        ),
         Format::Sqitch => format!(
             "SELECT change, committed_at::text, committer_name, NULL, 't', project FROM {t} ORDER BY committed_at, change"
         ),
@@ -174,6 +183,9 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
         .map(|(i, m)| (version_key(&m.version), i))
         .collect();
     let mut plan = Plan::default();
+    if format == Format::Alembic {
+        return alembic_plan(import, rows, &index);
+    }
     // version key -> row, in the order applied; removed again by a rollback (goose, Flyway undo).
     let mut applied: Vec<(String, AppliedRow)> = Vec::new();
     let mut baseline: Option<(String, AppliedRow)> = None;
@@ -327,6 +339,69 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
         }
     }
     plan.stamps = stamps;
+    plan.heads = plan
+        .head(import)
+        .map(|m| m.id.clone())
+        .into_iter()
+        .collect();
+    plan
+}
+
+/// Alembic: `alembic_version` lists the heads; what is applied is their ancestors and
+/// dependencies.
+fn alembic_plan(
+    import: &Import,
+    rows: &[Vec<Option<String>>],
+    index: &HashMap<String, usize>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let by_id: HashMap<&str, usize> = import
+        .migrations
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+    let mut applied = std::collections::BTreeSet::new();
+    let mut stack = Vec::new();
+    for row in rows {
+        let Some(Some(version)) = row.first() else {
+            continue;
+        };
+        match index.get(&version_key(version)) {
+            Some(&i) => {
+                plan.heads.push(import.migrations[i].id.clone());
+                stack.push(i);
+            }
+            None => plan.problems.push(Problem::Extra {
+                version: version.clone(),
+            }),
+        }
+    }
+    while let Some(i) = stack.pop() {
+        if applied.insert(i) {
+            let m = &import.migrations[i];
+            for p in m.revises.iter().chain(&m.depends_on) {
+                if let Some(&j) = by_id.get(p.as_str()) {
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    plan.stamps = applied
+        .into_iter()
+        .map(|i| {
+            (
+                i,
+                AppliedRow {
+                    version: import.migrations[i].version.clone(),
+                    applied_at: None,
+                    applied_by: None,
+                    checksum: None,
+                    note: None,
+                },
+            )
+        })
+        .collect();
     plan
 }
 
@@ -361,7 +436,7 @@ pub fn adopt_sql<'a>(
         let parents = file
             .as_ref()
             .map(|f| f.parents.join(" "))
-            .unwrap_or_else(|| m.revises.clone().unwrap_or_default());
+            .unwrap_or_else(|| m.revises.join(" "));
         let checksum = file
             .as_ref()
             .map(|f| f.checksum.to_owned())
@@ -500,6 +575,56 @@ mod tests {
     }
 
     #[test]
+    fn flyway_baseline_undo_and_failed_rows() {
+        let files: Vec<SourceFile> = ["V1__a.sql", "V2__b.sql", "V3__c.sql", "V4__d.sql"]
+            .iter()
+            .map(|n| SourceFile {
+                path: (*n).to_owned(),
+                text: "SELECT 1;\n".to_owned(),
+            })
+            .collect();
+        let imp = convert(Format::Flyway, &files).unwrap();
+        let ck = imp.migrations[2].tool_checksum.clone().unwrap();
+        let r = |v: &str, ok: &str, kind: &str, ck: Option<&str>| {
+            row(&[
+                Some(v),
+                Some("2024-01-01 00:00:00+00"),
+                Some("deployer"),
+                ck,
+                Some(ok),
+                Some(kind),
+            ])
+        };
+        // Baseline at 2: 1 and 2 count as applied; 3 ran; 4 ran and was undone.
+        let p = plan(
+            Format::Flyway,
+            &imp,
+            &[
+                r("2", "true", "BASELINE", None),
+                r("3", "true", "SQL", Some(&ck)),
+                r("4", "true", "SQL", Some(&ck)),
+                r("4", "true", "UNDO_SQL", None),
+            ],
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.heads, ["3"]);
+        assert_eq!(p.stamps.len(), 3);
+        assert!(p.stamps[0]
+            .1
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("baseline 2"));
+        let p = plan(Format::Flyway, &imp, &[r("1", "false", "SQL", None)]);
+        assert_eq!(
+            p.problems,
+            vec![Problem::Failed {
+                version: "1".into()
+            }]
+        );
+    }
+
+    #[test]
     fn sqitch_reads_only_its_projects_rows() {
         let files = [
             SourceFile {
@@ -550,6 +675,7 @@ mod tests {
                     note: None,
                 },
             )],
+            heads: vec!["1".into()],
             problems: vec![],
         };
         let sql = adopt_sql(

@@ -1,20 +1,25 @@
 //! `strata import`: the migration histories of other tools as strata files, and the SQL that
 //! adopts what each database already applied.
 //!
-//! One module per source format reads that tool's layout into [`SourceMigration`]s (the up, the
+//! One module per source format (diesel, sqlx, golang-migrate, dbmate, goose, Flyway,
+//! maragudk/migrate, Sqitch, Liquibase formatted SQL) reads that tool's layout into
+//! [`SourceMigration`]s (the up, the
 //! down, the transaction setting, the version and the checksum the tool records); [`convert`]
 //! turns them into strata files with a linear `revises` chain and a
 //! `-- strata:imported-from PATH` header. [`adopt`] reads the rows of the tool's own table (given
 //! as text by the caller) and renders the `stamp` rows of strata's history and version tables.
 //!
-//! No I/O except [`read_dir`], which reads the source folder.
+//! Alembic ([`alembic`]) keeps its revision graph and takes its SQL from Alembic's offline mode,
+//! which the caller runs. No I/O except [`read_dir`], which reads the source folder.
 
 pub mod adopt;
+pub mod alembic;
 pub mod dbmate;
 pub mod diesel;
 pub mod flyway;
 pub mod golang_migrate;
 pub mod goose;
+pub mod liquibase;
 pub mod maragudk;
 pub mod sqitch;
 pub mod sqlx;
@@ -35,9 +40,12 @@ pub enum Format {
     /// maragudk/migrate (Harness).
     MaragudkMigrate,
     Sqitch,
+    LiquibaseSql,
+    /// Alembic: converted through its offline mode ([`alembic`]).
+    Alembic,
 }
 
-/// Every name `--from` accepts, the ones strata cannot import yet included.
+/// Every name `--from` accepts.
 pub const FORMAT_NAMES: &[&str] = &[
     "diesel",
     "sqlx",
@@ -52,8 +60,7 @@ pub const FORMAT_NAMES: &[&str] = &[
 ];
 
 impl Format {
-    /// The format named `name`; `Err` with a message saying why not (a tool not supported yet, or
-    /// an unknown name).
+    /// The format named `name`; `Err` with a message naming the formats otherwise.
     pub fn parse(name: &str) -> Result<Format, String> {
         Ok(match name {
             "diesel" => Format::Diesel,
@@ -64,11 +71,8 @@ impl Format {
             "flyway" => Format::Flyway,
             "maragudk-migrate" => Format::MaragudkMigrate,
             "sqitch" => Format::Sqitch,
-            "liquibase-sql" | "alembic" => {
-                return Err(format!(
-                    "importing from {name} is not supported yet: this version imports diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate and sqitch"
-                ))
-            }
+            "liquibase-sql" => Format::LiquibaseSql,
+            "alembic" => Format::Alembic,
             other => {
                 return Err(format!(
                     "unknown source format `{other}`; expected one of: {}",
@@ -88,6 +92,8 @@ impl Format {
             Format::Flyway => "flyway",
             Format::MaragudkMigrate => "maragudk-migrate",
             Format::Sqitch => "sqitch",
+            Format::LiquibaseSql => "liquibase-sql",
+            Format::Alembic => "alembic",
         }
     }
 
@@ -100,6 +106,8 @@ impl Format {
             Format::Flyway => "sql",
             Format::MaragudkMigrate => "migrations",
             Format::Sqitch => ".",
+            Format::LiquibaseSql => "changelog",
+            Format::Alembic => ".",
         }
     }
 
@@ -113,6 +121,8 @@ impl Format {
             Format::Flyway => "flyway_schema_history",
             Format::MaragudkMigrate => "migrations",
             Format::Sqitch => "sqitch.changes",
+            Format::LiquibaseSql => "databasechangelog",
+            Format::Alembic => "alembic_version",
         }
     }
 }
@@ -160,7 +170,10 @@ pub struct Converted {
     /// See [`SourceMigration::tool_checksum`].
     pub tool_checksum: Option<String>,
     pub source_path: String,
-    pub revises: Option<String>,
+    /// Its parents.
+    pub revises: Vec<String>,
+    /// Revisions it depends on without being their child.
+    pub depends_on: Vec<String>,
 }
 
 /// The result of reading a source folder.
@@ -184,15 +197,26 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
-/// Reads every file under `dir` (recursively), with paths relative to it, sorted.
+/// Reads every migration-related file under `dir` (recursively: `.sql`, `.toml`, `.conf`,
+/// `.plan`), with paths relative to it, sorted.
 pub fn read_dir(dir: &Path) -> std::io::Result<Vec<SourceFile>> {
+    read_dir_with(dir, &[".sql", ".toml", ".conf", ".plan"])
+}
+
+/// [`read_dir`] for the files whose names end with one of `extensions`.
+pub fn read_dir_with(dir: &Path, extensions: &[&str]) -> std::io::Result<Vec<SourceFile>> {
     let mut out = Vec::new();
-    walk(dir, "", &mut out)?;
+    walk(dir, "", extensions, &mut out)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    extensions: &[&str],
+    out: &mut Vec<SourceFile>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -203,11 +227,10 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) -> std::io::Result<
         };
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            walk(&entry.path(), &path, out)?;
-        } else if [".sql", ".toml", ".conf", ".plan"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-        {
+            if name != "__pycache__" {
+                walk(&entry.path(), &path, extensions, out)?;
+            }
+        } else if extensions.iter().any(|ext| name.ends_with(ext)) {
             let bytes = std::fs::read(entry.path())?;
             let text = String::from_utf8(bytes).map_err(|_| {
                 std::io::Error::new(
@@ -232,6 +255,15 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Flyway => flyway::read(files)?,
         Format::MaragudkMigrate => maragudk::read(files)?,
         Format::Sqitch => sqitch::read(files)?,
+        Format::LiquibaseSql => liquibase::read(files)?,
+        Format::Alembic => {
+            return Err(vec![Diagnostic::new(
+                "alembic.ini",
+                0,
+                "Alembic histories are converted through Alembic's offline mode",
+            )
+            .with_hint("use strata_import::alembic::convert with `alembic upgrade heads --sql` and `alembic downgrade heads:base --sql`")])
+        }
     };
     let mut migrations = read.migrations;
     // diesel, dbmate and maragudk/migrate order versions as text (diesel's 18-digit `…-0000` versions fall between
@@ -241,8 +273,8 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         Format::Diesel | Format::Dbmate | Format::MaragudkMigrate
     );
     migrations.sort_by(|a, b| {
-        if format == Format::Sqitch {
-            std::cmp::Ordering::Equal // the plan's order (a stable sort keeps it)
+        if matches!(format, Format::Sqitch | Format::LiquibaseSql) {
+            std::cmp::Ordering::Equal // the plan's or changelogs' order (a stable sort keeps it)
         } else if textual {
             a.version.cmp(&b.version)
         } else {
@@ -413,7 +445,8 @@ fn render(
     if !transaction {
         text.push_str("-- strata:transaction off\n");
     }
-    if down.is_none() {
+    // Without SQL in the up (a merge, an empty migration) no down is needed to revert it.
+    if down.is_none() && !sql::split(&m.up, 1).is_empty() {
         text.push_str(&format!("-- strata:irreversible {NO_DOWN}\n"));
     }
     text.push_str(&format!("-- strata:imported-from {}\n\n", m.path));
@@ -432,11 +465,12 @@ fn render(
         text,
         tool_checksum: m.tool_checksum.clone(),
         source_path: m.path.clone(),
-        revises: previous.map(str::to_owned),
+        revises: previous.map(str::to_owned).into_iter().collect(),
+        depends_on: depends_on.to_vec(),
     }
 }
 
-fn push_body(out: &mut String, body: &str) {
+pub(crate) fn push_body(out: &mut String, body: &str) {
     let body = body.trim_start_matches(['\n', '\r']).trim_end();
     if !body.is_empty() {
         out.push_str(body);

@@ -10,11 +10,14 @@ use strata_core::Diagnostic;
 use strata_import::adopt::{self, Written};
 use strata_import::{Format, Import};
 
+#[path = "import_alembic.rs"]
+mod alembic;
+
 pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result<(), CliError> {
     let format = Format::parse(&args.from).map_err(|message| {
         CliError::invalid_with_hint(
             message,
-            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate or sqitch",
+            "pass --from diesel, sqlx, golang-migrate, dbmate, goose, flyway, maragudk-migrate, sqitch, liquibase-sql or alembic",
         )
     })?;
     let dir = args
@@ -30,6 +33,19 @@ pub fn import(project: &Project, args: &ImportArgs, printer: &Printer) -> Result
         .into
         .clone()
         .unwrap_or_else(|| project.migrations_dir());
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&dir, &into) {
+        return Err(CliError::invalid_with_hint(
+            format!(
+                "{shown_dir} is both the {} folder and where strata files would go",
+                format.name()
+            ),
+            "pass --into another folder (and set migrations_dir in strata.toml to it), e.g. --into strata/migrations",
+        ));
+    }
     if args.adopt {
         adopt(project, args, format, &imported, &into, printer)
     } else {
@@ -48,6 +64,10 @@ fn read(format: Format, dir: &Path, shown: &str) -> Result<Import, CliError> {
                 format.default_dir()
             ),
         ));
+    }
+    if format == Format::Alembic {
+        let imported = alembic::read(dir, shown)?;
+        return check_converted(imported, shown);
     }
     let files = strata_import::read_dir(dir).map_err(|e| {
         CliError::invalid_with_hint(
@@ -76,7 +96,11 @@ fn read(format: Format, dir: &Path, shown: &str) -> Result<Import, CliError> {
             ),
         ));
     }
-    // Every converted file must load as strata reads it.
+    check_converted(imported, shown)
+}
+
+/// Every converted file must load as strata reads it.
+fn check_converted(imported: Import, shown: &str) -> Result<Import, CliError> {
     let mut problems = Vec::new();
     for m in &imported.migrations {
         if let Err(d) = strata_files::parse_migration(&m.file_name, &m.file_name, &m.text) {
@@ -101,6 +125,8 @@ fn layout(format: Format) -> &'static str {
         Format::Goose => "VERSION_name.sql with -- +goose Up / -- +goose Down",
         Format::MaragudkMigrate => "NAME.up.sql and NAME.down.sql",
         Format::Sqitch => "sqitch.plan, deploy/NAME.sql, revert/NAME.sql",
+        Format::LiquibaseSql => "*.sql starting with --liquibase formatted sql",
+        Format::Alembic => "alembic.ini and its script_location's versions/",
         _ => "V1__name.sql, U1__name.sql",
     }
 }
@@ -272,12 +298,13 @@ fn adopt(
     }
     let settings = project.settings(false);
     let tables = settings.tables.clone();
-    let Some(head) = plan.head(imported).map(|m| m.id.clone()) else {
+    if plan.heads.is_empty() {
         printer.line(&format!(
             "{table} records no applied migration: nothing to adopt; `strata upgrade` applies them all"
         ));
         return Ok(());
-    };
+    }
+    let head = plan.heads.join(", ");
     let source = format!("{table} ({})", format.name());
     let sql = adopt::adopt_sql(&tables, imported, &plan, &source, &settings.client, |id| {
         migrations.get(id).map(|f| Written {
@@ -298,7 +325,11 @@ fn adopt(
             .read_heads(&tables)
             .map_err(db_err("could not read strata's version table"))?;
         if !heads.is_empty() {
-            if heads == [head.clone()] {
+            let mut planned = plan.heads.clone();
+            planned.sort();
+            let mut current = heads.clone();
+            current.sort();
+            if current == planned {
                 return Ok(false);
             }
             return Err(CliError::invalid_with_hint(
@@ -415,6 +446,11 @@ pub(crate) fn adopted_tables(
                     .push(strata_core::QualifiedName::new(registry.as_deref(), name));
             }
             adopted.schemas.extend(registry);
+        } else if tool.as_deref() == Some("liquibase-sql") {
+            // Liquibase's lock table sits beside its changelog table.
+            let lock =
+                strata_core::QualifiedName::new(table.schema.as_deref(), "databasechangeloglock");
+            adopted.tables.extend([table, lock]);
         } else {
             adopted.tables.push(table);
         }
