@@ -250,6 +250,75 @@ fn without_url_a_temporary_database_on_the_environment_server_is_used() {
     assert!(!target.table_exists("users") && !target.table_exists("strata_version"));
 }
 
+#[test]
+fn model_match_compares_head_with_the_schema_files() {
+    let db = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    std::fs::create_dir(p.path().join("schema")).unwrap();
+    let schema = "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE, state text CHECK (state IN ('new', 'old')));\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id integer NOT NULL REFERENCES users (id), customer text);\nCREATE INDEX orders_customer_idx ON orders (customer);\n";
+    std::fs::write(p.path().join("schema/app.sql"), schema).unwrap();
+    let args = ["test", "--only", "model-match"];
+    let out = strata(p.path(), Some(db.url()), &args);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("ok model-match: passed"),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::write(
+        p.path().join("schema/app.sql"),
+        schema.replace("customer text)", "customer text, note text)"),
+    )
+    .unwrap();
+    let out = strata(p.path(), Some(db.url()), &args);
+    assert_exit(&out, 1);
+    let shown = text(&out);
+    assert!(
+        shown.contains("the schema files ask for:") && shown.contains("note"),
+        "{shown}"
+    );
+}
+
+/// SQLite changes a column's type by rebuilding the table: the stairway and the data check
+/// follow the rebuild, and the rows come back.
+#[test]
+fn sqlite_rebuilds_are_tested_with_their_rows() {
+    let db = Db::sqlite();
+    let p = Project::new();
+    correct(&p);
+    p.migration(
+        "c3",
+        &["b2"],
+        "CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(200) NOT NULL UNIQUE, state text CHECK (state IN ('new', 'old')));\nINSERT INTO users_new SELECT id, email, state FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;",
+        "CREATE TABLE users_old (id integer PRIMARY KEY, email text NOT NULL UNIQUE, state text CHECK (state IN ('new', 'old')));\nINSERT INTO users_old SELECT id, email, state FROM users;\nDROP TABLE users;\nALTER TABLE users_old RENAME TO users;",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway,data", "--json"],
+    );
+    let shown = text(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect(&shown);
+    let data = &json["checks"][1];
+    assert_eq!(data["check"], "data", "{shown}");
+    // The users table held rows when c3 ran (filled before b2), and they survived its up and
+    // down.
+    let b2_notes = data["cases"][1]["notes"].to_string();
+    assert!(!b2_notes.contains("not filled"), "{shown}");
+    let c3 = &data["cases"][2];
+    assert_eq!(c3["name"], "c3 c3", "{shown}");
+    assert_eq!(c3["failures"], serde_json::json!([]), "{shown}");
+    assert!(
+        json["checks"][0]["cases"][2]["failures"]
+            .as_array()
+            .is_some_and(|f| f.is_empty()),
+        "{shown}"
+    );
+    assert_exit(&out, 0);
+}
+
 /// A small XML reader for what the JUnit renderer writes, and the checks of the JUnit schema
 /// (the Ant/Jenkins XSD that GitHub, GitLab and Jenkins read): the required elements and
 /// attributes, and counts that agree with the test cases.

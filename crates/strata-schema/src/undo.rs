@@ -158,6 +158,10 @@ fn changed(
     who: &str,
     out: &mut Vec<String>,
 ) {
+    // A function body re-created with other indentation is the same function.
+    if spaces_collapsed(old) == spaces_collapsed(new) {
+        return;
+    }
     let tables = (
         serde_json::from_value::<Table>(old.clone()),
         serde_json::from_value::<Table>(new.clone()),
@@ -192,6 +196,20 @@ fn changed(
         "{who} leaves {name} changed: {}",
         fields.join("; ")
     ));
+}
+
+/// `value` with every run of whitespace in its strings made one space.
+fn spaces_collapsed(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(text.split_whitespace().collect::<Vec<_>>().join(" ")),
+        Value::Array(items) => Value::Array(items.iter().map(spaces_collapsed).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), spaces_collapsed(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn columns(
@@ -348,6 +366,12 @@ mod tests {
             ),
             "{found:?}"
         );
+        // Only whitespace: no difference.
+        let mut spaced = before.clone();
+        spaced.tables[0].columns[0].default = Some("now( )".into());
+        let mut tight = before.clone();
+        tight.tables[0].columns[0].default = Some("now(\n  )".into());
+        assert!(undo_differences(&spaced, &spaced, &tight).is_empty());
         let again = schema(
             vec![table("users", &["id"]), table("extra", &["id"])],
             vec![],

@@ -99,7 +99,7 @@ pub fn test(
             start,
             printer,
         );
-        let finished = scratch.finish(conn);
+        let finished = scratch.finish(project, conn);
         suites.extend(result?);
         finished?;
     }

@@ -71,6 +71,40 @@ pub fn empty_tables(conn: &mut Connection, schema: &Schema) -> Result<Vec<Qualif
     Ok(out)
 }
 
+/// Deletes every row of every table of `schema` (PostgreSQL: one `TRUNCATE … CASCADE`; SQLite:
+/// `DELETE`s with foreign keys off for the while).
+pub fn empty_all(conn: &mut Connection, schema: &Schema) -> Result<(), DbError> {
+    let tables: Vec<String> = schema
+        .tables
+        .iter()
+        .filter(|t| t.partition_of.is_none())
+        .map(|t| name_sql(conn, &t.name))
+        .collect();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Connection::Postgres(pg) => {
+            use strata_engine::Database;
+            pg.execute(&format!("TRUNCATE {} CASCADE", tables.join(", ")))
+        }
+        Connection::Sqlite(_) => {
+            let on = query(conn, "PRAGMA foreign_keys")?
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .is_some_and(|v| v == "1");
+            let mut sql = String::from("PRAGMA foreign_keys = OFF;\n");
+            for t in &tables {
+                sql.push_str(&format!("DELETE FROM {t};\n"));
+            }
+            if on {
+                sql.push_str("PRAGMA foreign_keys = ON;\n");
+            }
+            conn.db().execute(&sql)
+        }
+    }
+}
+
 /// Every row of every table of `schema`.
 pub fn snapshot(conn: &mut Connection, schema: &Schema) -> Result<Snapshot, DbError> {
     let mut out = Snapshot::new();
