@@ -3,6 +3,7 @@
 pub(crate) mod advise;
 mod advise_gather;
 mod advise_html;
+mod audit;
 mod changelog;
 mod docs;
 pub(crate) mod erd;
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<(), CliError> {
         Command::Version(args) => version::version(&project, &args, printer),
         Command::Changelog(args) => changelog::changelog(&project, &args, printer),
         Command::Promote(command) => promote::promote(&project, &command, printer),
+        Command::Audit(command) => audit::audit(&project, &command, printer),
         Command::Start {
             sql,
             batch_size,
