@@ -423,12 +423,12 @@ ALTER TABLE {q} DROP COLUMN \"valid_period\";\n"
 /// `prev_hash` is not the hash of the row before it. Columns: id, what is wrong.
 pub fn first_broken_row_sql(schema: &str, name: &str) -> String {
     format!(
-        "SELECT id::text, CASE WHEN row_hash IS DISTINCT FROM computed THEN 'its content does not match its hash' \
+        "SELECT c.id::text, CASE WHEN row_hash IS DISTINCT FROM computed THEN 'its content does not match its hash' \
 ELSE 'its prev_hash is not the hash of the row before it (a row was deleted or changed)' END \
 FROM (SELECT l.id, l.row_hash, l.prev_hash, {} AS computed, lag(l.row_hash) OVER (ORDER BY l.id) AS before \
 FROM {} AS l) AS c \
 WHERE row_hash IS DISTINCT FROM computed OR prev_hash IS DISTINCT FROM before \
-ORDER BY id LIMIT 1",
+ORDER BY c.id LIMIT 1",
         hash_expr("l"),
         qualified(schema, name)
     )
@@ -437,7 +437,7 @@ ORDER BY id LIMIT 1",
 /// `anchor`/`verify`: the head of a log: its last row's id and hash (hex).
 pub fn head_sql(schema: &str, name: &str) -> String {
     format!(
-        "SELECT id::text, encode(row_hash, 'hex') FROM {} ORDER BY id DESC LIMIT 1",
+        "SELECT l.id::text, encode(l.row_hash, 'hex') FROM {} AS l ORDER BY l.id DESC LIMIT 1",
         qualified(schema, name)
     )
 }

@@ -20,12 +20,18 @@ pub fn audit(project: &Project, command: &AuditCommand, printer: &Printer) -> Re
 }
 
 fn open(project: &Project, command: &str) -> Result<strata_postgres::Postgres, CliError> {
-    match project.open_read_only()? {
-        Connection::Postgres(pg) => Ok(pg),
-        _ => Err(CliError::invalid_with_hint(
+    let sqlite = || {
+        CliError::invalid_with_hint(
             format!("strata audit {command} works on PostgreSQL only; this URL is SQLite"),
             "audit trails use PostgreSQL triggers, jsonb and sha256(); pass a postgres:// URL with --url (or DATABASE_URL)",
-        )),
+        )
+    };
+    if project.url_dialect(&project.url()?)? != strata_core::Dialect::Postgres {
+        return Err(sqlite());
+    }
+    match project.open_read_only()? {
+        Connection::Postgres(pg) => Ok(pg),
+        _ => Err(sqlite()),
     }
 }
 
