@@ -204,6 +204,47 @@ fn cdc_tamper_evident_log() {
 }
 
 #[test]
+fn cdc_second_table_joins_the_existing_log() {
+    let db = Db::pg();
+    let (project, _) = project_with(&db, "", &["orders", "--pattern", "cdc", "--tamper-evident"]);
+    let dir = project.path();
+    let heads = db.heads();
+    project.migration(
+        "b2",
+        &[heads[0].as_str()],
+        "CREATE TABLE refunds (id bigint PRIMARY KEY, order_id bigint NOT NULL);",
+        "DROP TABLE refunds;",
+    );
+    assert_exit(&run(dir, &["upgrade"]), 0);
+    let out = run(dir, &["audit", "add", "refunds", "--pattern", "cdc"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out).contains("the audit log public.audit_log exists"),
+        "{}",
+        text(&out)
+    );
+    let out = run(dir, &["lint"]);
+    assert_exit(&out, 0);
+    assert_exit(&run(dir, &["upgrade"]), 0);
+    db.exec("INSERT INTO orders VALUES (1, 10); INSERT INTO refunds VALUES (5, 1);");
+    assert_eq!(
+        db.strings("SELECT table_name || ' ' || pk::text FROM audit_log ORDER BY audit_log.id"),
+        ["public.orders {\"id\": 1}", "public.refunds {\"id\": 5}"]
+    );
+    let out = run(dir, &["audit", "verify"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("2 audit trail(s) verified"),
+        "{}",
+        text(&out)
+    );
+    // Its down drops the trigger only; the log and its rows stay.
+    assert_exit(&run(dir, &["downgrade", "b2"]), 0);
+    assert_eq!(db.strings("SELECT count(*)::text FROM audit_log"), ["2"]);
+    assert_exit(&run(dir, &["audit", "verify"]), 0);
+}
+
+#[test]
 fn versioned_rows() {
     let db = Db::pg();
     let (project, _) = project_with(&db, "", &["orders", "--pattern", "versioned"]);

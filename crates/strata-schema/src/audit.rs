@@ -80,6 +80,8 @@ pub struct Request {
     pub log: (String, String),
     pub tamper_evident: bool,
     pub app_roles: Vec<String>,
+    /// cdc: the log exists already (an earlier `audit add`): only the tables' triggers are added.
+    pub log_exists: bool,
 }
 
 /// One declaration in a migration's up (the [`MARKER`] line), read back by `verify`.
@@ -169,6 +171,22 @@ fn cdc(r: &Request) -> Generated {
     let guard = log_fn(r, "guard");
     let chain = log_fn(r, "chain");
     let mut up = markers(r);
+    if r.log_exists {
+        let mut down = String::new();
+        for t in &r.tables {
+            up.push_str(&capture_trigger(t, &capture));
+            down.push_str(&format!(
+                "DROP TRIGGER {} ON {};\n",
+                t.trigger(Pattern::Cdc),
+                t.q()
+            ));
+        }
+        return Generated {
+            up,
+            down,
+            destructive: String::new(),
+        };
+    }
     let hash_cols = if r.tamper_evident {
         ",\n    prev_hash bytea,\n    row_hash bytea"
     } else {
@@ -248,18 +266,7 @@ FOR EACH ROW EXECUTE FUNCTION {chain}();\n",
     up.push('\n');
     let mut down = String::new();
     for t in &r.tables {
-        let args = t
-            .key
-            .iter()
-            .map(|c| quote_literal(c))
-            .collect::<Vec<_>>()
-            .join(", ");
-        up.push_str(&format!(
-            "CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {}\n    \
-FOR EACH ROW EXECUTE FUNCTION {capture}({args});\n",
-            t.trigger(Pattern::Cdc),
-            t.q()
-        ));
+        up.push_str(&capture_trigger(t, &capture));
         down.push_str(&format!(
             "DROP TRIGGER {} ON {};\n",
             t.trigger(Pattern::Cdc),
@@ -280,6 +287,22 @@ FOR EACH ROW EXECUTE FUNCTION {capture}({args});\n",
             r.log.0, r.log.1
         ),
     }
+}
+
+/// The trigger that writes a table's changes to the log; its arguments are the key columns.
+fn capture_trigger(t: &AuditedTable, capture: &str) -> String {
+    let args = t
+        .key
+        .iter()
+        .map(|c| quote_literal(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {}\n    \
+FOR EACH ROW EXECUTE FUNCTION {capture}({args});\n",
+        t.trigger(Pattern::Cdc),
+        t.q()
+    )
 }
 
 fn versioned(r: &Request) -> Generated {
@@ -524,6 +547,7 @@ mod tests {
             log: ("public".into(), "audit_log".into()),
             tamper_evident: true,
             app_roles: vec!["app".into()],
+            log_exists: false,
         };
         let g = generate(&r);
         assert!(g.up.contains("ON \"public\".\"Order's\""), "{}", g.up);
@@ -534,6 +558,18 @@ mod tests {
         assert_eq!(d[0].table, "Order's");
         assert!(d[0].tamper_evident);
         assert!(g.down.contains("DROP TABLE \"public\".\"audit_log\""));
+        // Into an existing log: the triggers only.
+        let g = generate(&Request {
+            log_exists: true,
+            ..r
+        });
+        assert!(!g.up.contains("CREATE TABLE"), "{}", g.up);
+        assert!(!g.down.contains("DROP TABLE"), "{}", g.down);
+        assert!(
+            g.up.contains("\"public\".\"audit_log_capture\"('id')"),
+            "{}",
+            g.up
+        );
     }
 
     #[test]

@@ -154,12 +154,36 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
         },
         None => (tables[0].schema.clone(), "audit_log".to_owned()),
     };
+    let mut tamper_evident = args.tamper_evident;
+    let log_exists = pattern == Pattern::Cdc
+        && {
+            match existing_log(&mut pg, &log)? {
+                None => false,
+                Some(chained) => {
+                    if tamper_evident && !chained {
+                        return Err(CliError::invalid_with_hint(
+                        format!("the audit log {}.{} exists and is not tamper-evident", log.0, log.1),
+                        "drop --tamper-evident to add these tables to it, or pass --log NAME for a new tamper-evident log",
+                    ));
+                    }
+                    printer.notice(&format!(
+                    "the audit log {}.{} exists: the migration adds the tables' triggers to it{}",
+                    log.0,
+                    log.1,
+                    if chained { " (tamper-evident)" } else { "" }
+                ));
+                    tamper_evident = chained;
+                    true
+                }
+            }
+        };
     let request = Request {
         pattern,
         tables,
         log,
-        tamper_evident: args.tamper_evident,
+        tamper_evident,
         app_roles,
+        log_exists,
     };
     let generated = audit::generate(&request);
     let names: Vec<String> = request
@@ -172,7 +196,7 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
             "audit {} ({}{})",
             names.join(", "),
             pattern.as_str(),
-            if args.tamper_evident {
+            if tamper_evident {
                 ", tamper-evident"
             } else {
                 ""
@@ -188,7 +212,8 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
         labels: Vec::new(),
         depends_on: Vec::new(),
         irreversible: None,
-        destructive_downgrade: Some(generated.destructive.clone()),
+        destructive_downgrade: (!generated.destructive.is_empty())
+            .then(|| generated.destructive.clone()),
         impact: None,
         up: generated.up,
         down: generated.down,
@@ -211,6 +236,40 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
         names.join(", ")
     ));
     Ok(())
+}
+
+/// An audit log strata made (`Some(tamper-evident)`), or `None` when there is no table of that
+/// name; another table of that name is refused.
+fn existing_log(
+    pg: &mut strata_postgres::Postgres,
+    log: &(String, String),
+) -> Result<Option<bool>, CliError> {
+    let name = format!(
+        "{}.{}",
+        strata_core::quote_ident(&log.0),
+        strata_core::quote_ident(&log.1)
+    );
+    let sql = format!(
+        "SELECT coalesce(obj_description(c.oid, 'pg_class'), ''), \
+EXISTS (SELECT FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = c.oid AND a.attname = 'row_hash' AND NOT a.attisdropped)::text \
+FROM pg_catalog.pg_class AS c WHERE c.oid = to_regclass({})",
+        quote_literal(&name)
+    );
+    let rows = query(pg, &sql, "could not read the audit log")?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    if !row[0]
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("strata audit log")
+    {
+        return Err(CliError::invalid_with_hint(
+            format!("{}.{} exists and is not a strata audit log", log.0, log.1),
+            "pass --log NAME to name the change log",
+        ));
+    }
+    Ok(Some(row[1].as_deref() == Some("true")))
 }
 
 /// The versioned pattern widens the primary key with `version`: a table needs one, and no
