@@ -509,6 +509,10 @@ pub fn expected_triggers(
     }
 }
 
+/// The revision column of an anchor row in the history (not a revision id: those are letters
+/// and digits).
+pub const ANCHOR_REVISION: &str = "audit-anchor";
+
 /// The message of an anchor row in the history: `audit anchor: SCHEMA.LOG ID HASH`.
 pub const ANCHOR_PREFIX: &str = "audit anchor: ";
 

@@ -360,25 +360,12 @@ fn anchor(project: &Project, printer: &Printer) -> Result<(), CliError> {
         ));
     }
     let settings = project.settings(false);
-    let history = pg
-        .read_history(&settings.tables)
-        .map_err(db_err("could not read the history"))?;
+    // The anchor is a `stamp` row of its own revision id (`audit-anchor`, which no migration can
+    // have: ids are letters and digits), so the heads, the checksums of record and the applied
+    // times of the real revisions are left alone. Its parents are the heads at the time.
     let heads = pg
         .read_heads(&settings.tables)
         .map_err(db_err("could not read the heads"))?;
-    let Some(head) = heads.first() else {
-        return Err(CliError::invalid("the database has no revision applied"));
-    };
-    // The anchor is a stamp row of the current head with the checksum it has on record: the
-    // heads and the checksums of record do not change.
-    let record = history
-        .iter()
-        .rev()
-        .find(|r| &r.revision == head && matches!(r.kind.as_str(), "up" | "stamp"));
-    let checksum = record.and_then(|r| r.checksum.clone());
-    let parents: Vec<String> = record
-        .map(|r| r.parents.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
     for (schema, name) in logs {
         let rows = query(
             &mut pg,
@@ -396,11 +383,11 @@ fn anchor(project: &Project, printer: &Printer) -> Result<(), CliError> {
             pg.dialect(),
             &settings.tables,
             &NewEvent {
-                revision: head,
-                parents: &parents,
+                revision: audit::ANCHOR_REVISION,
+                parents: &heads,
                 kind: EventKind::Stamp,
                 message: Some(&message),
-                checksum: checksum.as_deref(),
+                checksum: Some(&hash),
                 applied_by: &settings.client,
                 execution_ms: Some(0),
                 error: None,
