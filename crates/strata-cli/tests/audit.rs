@@ -25,6 +25,23 @@ fn try_exec(db: &Db, sql: &str) -> Result<(), String> {
     })
 }
 
+/// Drops a role the test created (roles belong to the cluster, not the test's database), also when
+/// the test fails; dropped before the database.
+struct RoleGuard {
+    name: String,
+    url: String,
+}
+
+impl Drop for RoleGuard {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let role = self.name.replace('"', "\"\"");
+            let _ =
+                client.batch_execute(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"));
+        }
+    }
+}
+
 /// A project on `db` with the base migration applied, and the migration `audit add` wrote.
 fn project_with(db: &Db, config_extra: &str, add: &[&str]) -> (Project, String) {
     let project = Project::new();
@@ -67,6 +84,10 @@ fn cdc_tamper_evident_log() {
     db.exec(&format!(
         "CREATE ROLE \"{role}\"; ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO \"{role}\";"
     ));
+    let _role = RoleGuard {
+        name: role.clone(),
+        url: db.url().to_owned(),
+    };
     let (project, sql) = project_with(
         &db,
         &format!("\n[audit]\napp_roles = [\"{role}\"]\n"),
@@ -198,9 +219,6 @@ fn cdc_tamper_evident_log() {
     let out = run(dir, &["audit", "verify"]);
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("nothing to verify"), "{}", text(&out));
-    db.exec(&format!(
-        "DROP OWNED BY \"{role}\"; ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM \"{role}\"; DROP ROLE \"{role}\";"
-    ));
 }
 
 #[test]
