@@ -403,3 +403,50 @@ fn bad_input_is_refused_before_anything_is_written() {
     assert_exit(&out, 2);
     assert!(text(&out).contains("PostgreSQL only"), "{}", text(&out));
 }
+
+#[test]
+fn names_that_need_quoting() {
+    let db = Db::pg();
+    let project = Project::new();
+    project.config(&format!(
+        "migrations_dir = \"migrations\"\n\n[env.development]\nurl = \"{}\"\n",
+        db.url()
+    ));
+    project.migration(
+        "a1",
+        &[],
+        "CREATE SCHEMA \"My Schema\";\nCREATE TABLE \"My Schema\".\"Odd \"\"Name\" (\"Key'\" int PRIMARY KEY, v text);",
+        "DROP TABLE \"My Schema\".\"Odd \"\"Name\";\nDROP SCHEMA \"My Schema\";",
+    );
+    let dir = project.path();
+    assert_exit(&run(dir, &["upgrade"]), 0);
+    for pattern in ["cdc", "temporal"] {
+        let mut args = vec!["audit", "add", "My Schema.Odd \"Name", "--pattern", pattern];
+        if pattern == "cdc" {
+            args.push("--tamper-evident");
+        }
+        let out = run(dir, &args);
+        assert_exit(&out, 0);
+    }
+    assert_exit(&run(dir, &["lint"]), 0);
+    assert_exit(&run(dir, &["upgrade"]), 0);
+    db.exec(
+        "INSERT INTO \"My Schema\".\"Odd \"\"Name\" VALUES (1, 'a'); \
+         UPDATE \"My Schema\".\"Odd \"\"Name\" SET v = 'b';",
+    );
+    assert_eq!(
+        db.strings("SELECT operation || ' ' || pk::text FROM \"My Schema\".audit_log ORDER BY audit_log.id"),
+        ["INSERT {\"Key'\": 1}", "UPDATE {\"Key'\": 1}"]
+    );
+    assert_eq!(
+        db.strings("SELECT v FROM \"My Schema\".\"Odd \"\"Name_history\""),
+        ["a"]
+    );
+    assert_exit(&run(dir, &["audit", "verify"]), 0);
+    assert_exit(&run(dir, &["audit", "anchor"]), 0);
+    assert_exit(&run(dir, &["audit", "verify"]), 0);
+    assert_exit(&run(dir, &["downgrade", "a1"]), 0);
+    assert!(db
+        .strings("SELECT relname::text FROM pg_class WHERE relnamespace = '\"My Schema\"'::regnamespace AND relname <> 'Odd \"Name' AND relname NOT LIKE 'Odd \"Name_pkey'")
+        .is_empty());
+}

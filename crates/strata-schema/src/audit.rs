@@ -247,14 +247,15 @@ RAISE EXCEPTION 'writes audited in the tamper-evident log % need READ COMMITTED'
 USING HINT = 'the hash chain links each row to the last committed one';\n    \
 END IF;\n    \
 PERFORM pg_advisory_xact_lock({LOCK_KEY}, hashtext({log_lit}));\n    \
-NEW.id := nextval(pg_get_serial_sequence({log_lit}, 'id'));\n    \
+NEW.id := nextval(pg_get_serial_sequence({log_regclass}, 'id'));\n    \
 SELECT l.row_hash INTO NEW.prev_hash FROM {log} AS l ORDER BY l.id DESC LIMIT 1;\n    \
 NEW.row_hash := {};\n    \
 RETURN NEW;\n\
 END\n$strata$;\n\
 CREATE TRIGGER \"strata_audit_chain\" BEFORE INSERT ON {log}\n    \
 FOR EACH ROW EXECUTE FUNCTION {chain}();\n",
-            hash_expr("NEW")
+            hash_expr("NEW"),
+            log_regclass = quote_literal(&log)
         ));
     }
     for role in &r.app_roles {
