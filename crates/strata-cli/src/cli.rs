@@ -319,10 +319,13 @@ Examples:\n  strata --env production preflight\n  strata preflight --json --max-
     )]
     Preflight(PreflightArgs),
 
-    /// Audit trails for application tables: write the migration, verify it, anchor its chain
+    /// Audit trails for application tables: write the migration, anchor the log, verify it
     #[command(
         subcommand,
-        after_help = "Examples:\n  strata audit add accounts payments --pattern cdc --app-role app\n  strata audit add ledger --pattern cdc --tamper-evident\n  strata audit verify\n  strata audit anchor\n\nDocs: docs/audit.md"
+        after_help = "Three patterns: `cdc` (one append-only change log filled by triggers, optionally a hash\n\
+chain), `versioned` (version, valid_from, valid_to, is_current on the table) and `temporal`\n\
+(a history table with a period and TABLE_as_of(ts)). PostgreSQL only.\n\n\
+Examples:\n  strata audit add orders payments --pattern cdc --tamper-evident --app-role app\n  strata audit add prices --pattern versioned\n  strata audit anchor\n  strata audit verify\n\nDocs: docs/audit.md"
     )]
     Audit(AuditCommand),
 
@@ -735,55 +738,63 @@ pub struct PromotionFlags {
 /// `strata audit`.
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Write a migration (with its down) that records every change of the tables
+    /// Write a migration that adds an audit trail to the tables (reviewable, with its down)
     #[command(
-        after_help = "--pattern cdc: one append-only change log, strata_audit_log (table_name, operation,\n\
-pk as jsonb, old_data, new_data, changed_at, changed_by, txid), filled by a trigger; UPDATE,\n\
-DELETE and TRUNCATE on it are rejected by a trigger and revoked from the application roles\n\
-(--app-role, repeatable). --tamper-evident chains the rows by hash (writers then serialize on\n\
-the log). --pattern temporal: a sys_period column, TABLE_history receiving the row versions an\n\
-UPDATE or DELETE ends, and TABLE_as_of(ts). The file is written like `strata revision`: review\n\
-it, then `strata upgrade`.\n\n\
-Example:\n  strata audit add accounts --pattern cdc --tamper-evident --app-role app"
+        after_help = "Reads each table's primary key from the database, then writes one migration after the\n\
+current head; nothing is changed until `strata upgrade` applies it.\n\
+cdc: a change log (table_name, operation, pk, old_data, new_data, changed_at, changed_by,\n\
+txid) filled by an AFTER trigger; INSERT/UPDATE/DELETE/TRUNCATE on it revoked from the\n\
+application roles (--app-role, or `[audit] app_roles` in strata.toml) and rejected by a\n\
+trigger. --tamper-evident chains the rows by sha256 (writes to audited tables then take\n\
+turns on the log until they commit); anchor the head with `strata audit anchor`.\n\
+versioned: version, valid_from, valid_to, is_current and a unique index on the current rows;\n\
+an update or delete keeps the previous version as a row with is_current false.\n\
+temporal: TABLE_history with valid_period (tstzrange) and the function TABLE_as_of(ts).\n\n\
+Examples:\n  strata audit add orders --pattern cdc --app-role app\n  strata audit add billing.invoices --pattern cdc --tamper-evident --log billing.invoice_log\n  strata audit add prices --pattern temporal -m \"price history\""
     )]
-    Add {
-        /// The tables to audit (TABLE or SCHEMA.TABLE)
-        #[arg(required = true, value_name = "TABLE")]
-        tables: Vec<String>,
-        /// How changes are kept
-        #[arg(long, value_enum)]
-        pattern: AuditPattern,
-        /// Chain the change log's rows by hash so that a deleted or edited row is detected
-        #[arg(long)]
-        tamper_evident: bool,
-        /// A role of the application, whose UPDATE/DELETE/TRUNCATE on the log are revoked
-        #[arg(long = "app-role", value_name = "ROLE")]
-        app_role: Vec<String>,
-        /// The migration's message (default: `audit TABLES (pattern)`)
-        #[arg(short, long, value_name = "MSG")]
-        message: Option<String>,
-    },
-    /// Check that the capture triggers are present and enabled and the hash chain is intact
+    Add(AuditAddArgs),
+    /// Record the head of each tamper-evident log in strata's history (append-only)
     #[command(
-        after_help = "Exit 1 naming each problem: a missing or disabled trigger, the first row where the\n\
-hash chain breaks, an anchored row that is missing or changed.\n\nExample:\n  strata audit verify --json"
-    )]
-    Verify,
-    /// Record the head of the tamper-evident log in strata's history
-    #[command(
-        after_help = "Rows deleted after the last anchor are detected only up to it: anchor regularly\n\
-(e.g. from cron).\n\nExample:\n  strata audit anchor"
+        after_help = "A later `strata audit verify` checks the anchored row is still there with the same hash,\n\
+so deleting the last rows of a log is detected too. Run it on a schedule (e.g. hourly).\n\n\
+Example:\n  strata --env production audit anchor"
     )]
     Anchor,
+    /// Check the audit triggers are present and enabled and every hash chain is intact
+    #[command(
+        after_help = "Reads what the applied migrations audit (the `-- strata-audit` lines `audit add` wrote).\n\
+Exit 1 naming the first broken row or the missing or disabled trigger.\n\n\
+Example:\n  strata --env production audit verify"
+    )]
+    Verify,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Args, Debug)]
+pub struct AuditAddArgs {
+    /// The tables to audit: TABLE or SCHEMA.TABLE
+    #[arg(required = true, value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// cdc (change log), versioned (row versions in the table) or temporal (history table)
+    #[arg(long, value_enum)]
+    pub pattern: AuditPattern,
+    /// cdc: chain the log's rows by sha256 so a deleted or edited row is detected
+    #[arg(long)]
+    pub tamper_evident: bool,
+    /// cdc: a role the application connects as (repeatable; adds to `[audit] app_roles`)
+    #[arg(long = "app-role", value_name = "ROLE")]
+    pub app_roles: Vec<String>,
+    /// cdc: the change log table, LOG or SCHEMA.LOG (default: audit_log beside the first table)
+    #[arg(long, value_name = "LOG")]
+    pub log: Option<String>,
+    /// The migration's message (default: "audit TABLE… (PATTERN)")
+    #[arg(short, long)]
+    pub message: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AuditPattern {
-    /// One append-only change log filled by a trigger
     Cdc,
-    /// Row-versioning columns (not available yet)
     Versioned,
-    /// A history table of past row versions and TABLE_as_of(ts)
     Temporal,
 }
 

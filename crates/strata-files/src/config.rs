@@ -56,6 +56,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "lint",
     "versioning",
     "promotion",
+    "audit",
 ];
 
 const ENV_KEYS: &[&str] = &[
@@ -98,6 +99,8 @@ pub struct Config {
     pub versioning: bool,
     /// `[promotion]`: the order environments are promoted in.
     pub promotion: Option<Promotion>,
+    /// `[audit] app_roles`: the roles `strata audit add` revokes UPDATE/DELETE on change logs from.
+    pub audit_app_roles: Vec<String>,
 }
 
 /// The keys of `[lint.naming]`: the kinds of object whose names the linter's
@@ -248,6 +251,7 @@ pub fn default_config(root: PathBuf) -> Config {
         versioning_start: strata_core::SchemaVersion::default(),
         versioning: false,
         promotion: None,
+        audit_app_roles: Vec::new(),
     }
 }
 
@@ -562,6 +566,7 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
             },
             "env" => envs_valid = reader.check_envs(line, value),
             "promotion" => config.promotion = reader.promotion(line, value),
+            "audit" => config.audit_app_roles = reader.audit(line, value),
             "versioning" => {
                 config.versioning = true;
                 if let Some(start) = reader.versioning(line, value) {
@@ -960,6 +965,7 @@ fn example(key: &str) -> String {
     }
 }
 
+mod audit;
 mod promotion;
 mod versioning;
 

@@ -13,6 +13,7 @@
 //! Reading a model from a live database is the engine crates' job
 //! (`strata_postgres::introspect`).
 
+pub mod audit;
 pub mod compare;
 pub mod diff;
 pub mod impact;
