@@ -388,6 +388,24 @@ fn fix_writes_migrations_that_lint_clean_and_round_trip() {
     let db = Db::pg();
     db.exec(PLANTED);
     let project = Project::new();
+    // The planted schema as the project's baseline, applied (stamped) where it already is, so
+    // `strata test` can build it in a scratch database under the files --fix writes.
+    std::fs::create_dir_all(project.path().join("migrations")).unwrap();
+    std::fs::write(
+        project.path().join("migrations/20200101000000_planted.sql"),
+        format!(
+            "-- strata:message planted\n-- strata:irreversible the planted baseline\n\n-- strata:up\n{PLANTED}\n-- strata:down\n"
+        ),
+    )
+    .unwrap();
+    assert_exit(
+        &strata(
+            project.path(),
+            Some(db.url()),
+            &["stamp", "20200101000000", "--reason", "baseline"],
+        ),
+        0,
+    );
     let out = strata(
         project.path(),
         Some(db.url()),
@@ -398,6 +416,7 @@ fn fix_writes_migrations_that_lint_clean_and_round_trip() {
     let mut files: Vec<String> = std::fs::read_dir(project.path().join("migrations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| !f.starts_with("20200101000000"))
         .collect();
     files.sort();
     let slugs: Vec<&str> = files.iter().map(|f| f.split_once('_').unwrap().1).collect();
@@ -421,21 +440,58 @@ fn fix_writes_migrations_that_lint_clean_and_round_trip() {
         "{decompose}"
     );
 
-    // Clean for the linter, offline and with the database.
-    let out = strata(project.path(), None, &["lint", "migrations"]);
+    // Clean for the linter, offline (each file alone) and with the database (the pending ones).
+    let paths: Vec<String> = files.iter().map(|f| format!("migrations/{f}")).collect();
+    let mut args = vec!["lint"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = strata(project.path(), None, &args);
     assert_exit(&out, 0);
     assert!(
         text(&out).contains("0 error(s), 0 warning(s)"),
         "{}",
         text(&out)
     );
-    let out = strata(project.path(), Some(db.url()), &["lint", "--all"]);
+    let out = strata(project.path(), Some(db.url()), &["lint"]);
     assert_exit(&out, 0);
     assert!(
         text(&out).contains("0 error(s), 0 warning(s)"),
         "{}",
         text(&out)
     );
+
+    // Each fix's down undoes its up, in a scratch database (`strata test` builds the baseline
+    // there, then steps up, down and up again through every fix).
+    // (`--url` would name the scratch database itself: the environment's server is given instead.)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(project.path())
+        .env("DATABASE_URL", db.url())
+        .env("NO_COLOR", "1")
+        .args(["test", "--only", "stairway", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["ok"], true, "{report:#}");
+    let stair = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "stairway")
+        .expect("stairway");
+    let cases: Vec<String> = stair["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["skipped"] != true)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    for file in &files {
+        let id = file.split_once('_').unwrap().0;
+        assert!(
+            cases.iter().any(|c| c.contains(id)),
+            "{id} not stepped through: {report:#}"
+        );
+    }
 
     // Applied, the problems are gone; rolled back, they are back.
     assert_exit(&strata(project.path(), Some(db.url()), &["upgrade"]), 0);
@@ -454,7 +510,11 @@ fn fix_writes_migrations_that_lint_clean_and_round_trip() {
     }
     assert_eq!(db.strings("SELECT count(*)::text FROM orders_zip"), ["150"]);
     assert_exit(
-        &strata(project.path(), Some(db.url()), &["downgrade", "base"]),
+        &strata(
+            project.path(),
+            Some(db.url()),
+            &["downgrade", "20200101000000"],
+        ),
         0,
     );
     let out = strata(
