@@ -296,6 +296,8 @@ impl<'p> Workspace<'p> {
                         QualifiedName::parse(&config.version_table),
                         QualifiedName::parse(&config.history_table),
                     ],
+                    privileges: config.schema_privileges,
+                    owners: config.schema_owners,
                 };
                 strata_postgres::introspect(pg, &opts).map_err(db_err("could not read the schema"))
             }

@@ -78,6 +78,12 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub migrations_dir: String,
     pub schema: Vec<String>,
+    /// `[schema] privileges = true`: grants (tables, columns, sequences, schemas, routines,
+    /// default privileges) are part of the schema compared and written. Off by default: roles
+    /// are cluster-wide and differ between environments.
+    pub schema_privileges: bool,
+    /// `[schema] owners = true`: object owners are part of the schema. Off by default.
+    pub schema_owners: bool,
     pub schema_command: Option<String>,
     pub version_table: String,
     pub history_table: String,
@@ -225,6 +231,8 @@ pub fn default_config(root: PathBuf) -> Config {
         path: None,
         migrations_dir: "migrations".to_owned(),
         schema: vec!["schema".to_owned()],
+        schema_privileges: false,
+        schema_owners: false,
         schema_command: None,
         version_table: "strata_version".to_owned(),
         history_table: "strata_history".to_owned(),
@@ -530,6 +538,7 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
                     default_env_line = Some(line);
                 }
             }
+            "schema" if value.is_table() => reader.schema_table(line, value, &mut config),
             "schema" => {
                 if let Some(schema) = reader.string_list(line, "schema", value) {
                     config.schema = schema;
@@ -907,6 +916,9 @@ fn example(key: &str) -> String {
     match bare {
         "migrations_dir" => "migrations_dir = \"migrations\"".into(),
         "schema" => "schema = [\"schema\"]".into(),
+        "files" => "[schema]\n    files = [\"schema\"]".into(),
+        "privileges" => "[schema]\n    privileges = true".into(),
+        "owners" => "[schema]\n    owners = true".into(),
         "schema_command" => "schema_command = \"python -m app.dump_ddl\"".into(),
         "version_table" => "version_table = \"strata_version\"".into(),
         "history_table" => "history_table = \"strata_history\"".into(),
@@ -930,5 +942,6 @@ fn example(key: &str) -> String {
     }
 }
 
+mod schema_table;
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@
 pub mod compare;
 pub mod diff;
 pub mod model;
+pub mod privileges;
 pub mod render;
 pub mod sqlite;
 
@@ -24,4 +25,5 @@ pub use diff::{
     PlannedMigration, SplitOptions, Stage,
 };
 pub use model::*;
+pub use privileges::{DefaultPrivilege, Grant, Owner};
 pub use render::to_sql;

@@ -221,6 +221,8 @@ pub fn summary(c: &Change) -> String {
         SetComment => " (comment)",
         ValidateConstraint => " (validated)",
         RebuildTable => " (rebuilt)",
+        Grant | Revoke => " (privileges)",
+        AlterOwner => " (owner)",
         _ => "",
     };
     let hazards: Vec<&str> = c.hazards.iter().map(|h| h.id.as_str()).collect();

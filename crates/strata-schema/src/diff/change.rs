@@ -96,6 +96,12 @@ pub enum ChangeKind {
     EnableRls,
     DisableRls,
     SetComment,
+    /// `GRANT` (or `ALTER DEFAULT PRIVILEGES … GRANT`), or a revoked default privilege undone.
+    Grant,
+    /// `REVOKE` (or `ALTER DEFAULT PRIVILEGES … REVOKE`).
+    Revoke,
+    /// `ALTER … OWNER TO`.
+    AlterOwner,
     /// A change the diff does not make, because PostgreSQL cannot alter the object in place and
     /// what uses it stays: its up and down are comments, its hazard `manual-step` says why.
     ManualStep,
