@@ -173,7 +173,7 @@ pub fn diff(from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
     constraints(from, to, &mut b);
     triggers(from, to, &mut b);
     policies(from, to, &mut b);
-    privileges::privileges(from, to, &recreated, &mut b);
+    privileges::privileges(from, to, &mut b);
     // Stable sort: within a phase and place, the order changes were produced in (key order).
     b.out.sort_by_key(|(phase, order, _)| (*phase, *order));
     let mut changes: Vec<Change> = b.out.into_iter().map(|(_, _, c)| c).collect();

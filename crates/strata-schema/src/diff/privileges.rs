@@ -38,18 +38,36 @@ fn column_exists(s: &Schema, table: &QualifiedName, column: &str) -> bool {
         .is_some_and(|t| t.columns.iter().any(|c| c.name == column))
 }
 
-pub(super) fn privileges(
-    from: &Schema,
-    to: &Schema,
-    recreated_views: &BTreeSet<QualifiedName>,
-    b: &mut Builder,
-) {
+/// The objects the changes so far drop (and maybe create again).
+fn dropped(b: &Builder) -> BTreeSet<ObjectRef> {
+    use ChangeKind::*;
+    b.out
+        .iter()
+        .filter(|(_, _, c)| {
+            matches!(
+                c.kind,
+                DropSchema
+                    | DropEnum
+                    | DropDomain
+                    | DropCompositeType
+                    | DropRangeType
+                    | DropSequence
+                    | DropFunction
+                    | DropTable
+                    | DropView
+                    | DropMaterializedView
+            )
+        })
+        .map(|(_, _, c)| c.object.clone())
+        .collect()
+}
+
+/// Runs after every other kind: what the plan drops or re-creates is read from its changes.
+pub(super) fn privileges(from: &Schema, to: &Schema, b: &mut Builder) {
+    let dropped = dropped(b);
     // The object is dropped, or dropped and created again, by this plan.
     let goes = |b: &Builder, on: &ObjectRef| {
-        !exists(to, on)
-            || b.ctx.recreate.contains(on)
-            || (matches!(on.kind, ObjectKind::View | ObjectKind::MaterializedView)
-                && recreated_views.contains(&on.name))
+        !exists(to, on) || b.ctx.recreate.contains(on) || dropped.contains(on)
     };
     let grant_goes = |b: &Builder, g: &Grant| {
         goes(b, &g.on)
