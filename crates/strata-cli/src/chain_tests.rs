@@ -341,9 +341,8 @@ fn chain(pair: &Pair, url: &str, shadow: Option<&str>, lint: bool) -> Result<(),
     // The `[schema]` options reach what is read and compared.
     let model_b = c.model();
     let on = |o: &str| pair.options.iter().any(|x| x == o);
-    if on("privileges") != !(model_b.grants.is_empty() && model_b.default_privileges.is_empty())
-        || on("owners") == model_b.owners.is_empty()
-    {
+    let has_grants = !model_b.grants.is_empty() || !model_b.default_privileges.is_empty();
+    if on("privileges") != has_grants || on("owners") == model_b.owners.is_empty() {
         return Err(format!(
             "options {:?}, but B's model holds {} grants, {} default privileges, {} owners",
             pair.options,

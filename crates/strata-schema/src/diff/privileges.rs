@@ -93,13 +93,19 @@ pub(super) fn privileges(from: &Schema, to: &Schema, b: &mut Builder) {
     }
     let old: BTreeSet<_> = from.default_privileges.iter().collect();
     let new: BTreeSet<_> = to.default_privileges.iter().collect();
-    let object = |role: &str| ObjectRef::new(ObjectKind::Schema, QualifiedName::new(None, role));
+    // Named by its role (and schema): `ObjectRef` has no kind for default privileges.
+    let object = |d: &crate::privileges::DefaultPrivilege| {
+        ObjectRef::new(
+            ObjectKind::Schema,
+            QualifiedName::new(d.schema.as_deref(), &d.role),
+        )
+    };
     for d in old.difference(&new) {
         b.push(
             Phase::Privilege,
             change(
-                ChangeKind::Revoke,
-                object(&d.role),
+                ChangeKind::AlterDefaultPrivileges,
+                object(d),
                 vec![d.undo_sql()],
                 vec![d.apply_sql()],
             ),
@@ -109,8 +115,8 @@ pub(super) fn privileges(from: &Schema, to: &Schema, b: &mut Builder) {
         b.push(
             Phase::Privilege,
             change(
-                ChangeKind::Grant,
-                object(&d.role),
+                ChangeKind::AlterDefaultPrivileges,
+                object(d),
                 vec![d.apply_sql()],
                 vec![d.undo_sql()],
             ),
@@ -226,7 +232,7 @@ mod tests {
             .iter()
             .filter(|c| c.kind == ChangeKind::Grant)
             .collect();
-        assert_eq!(grants.len(), 3, "{:#?}", p.changes);
+        assert_eq!(grants.len(), 2, "{:#?}", p.changes);
         assert!(grants.iter().any(|c| c.up
             == [r#"GRANT UPDATE ("order") ON TABLE "a""b"."Mixed Case" TO "Reader";"#]
             && c.down
@@ -247,7 +253,12 @@ mod tests {
             .iter()
             .filter(|c| c.kind == ChangeKind::Revoke)
             .count();
-        assert_eq!(revokes, 3, "{:#?}", back.changes);
+        assert_eq!(revokes, 2, "{:#?}", back.changes);
+        let d = only(&back, ChangeKind::AlterDefaultPrivileges);
+        assert_eq!(
+            d.up,
+            [r#"ALTER DEFAULT PRIVILEGES FOR ROLE "owner" REVOKE SELECT ON TABLES FROM "Reader";"#]
+        );
         // Gaining the grant option: revoked first, granted again.
         let mut option = to.clone();
         option.grants[0].grantable = true;
