@@ -509,8 +509,17 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
         Err(e) => {
             let line = e.span().map_or(0, |span| line_of_offset(text, span.start));
             let message = e.message().trim().replace('\n', "; ");
-            return Err(vec![Diagnostic::new(path, line, format!("invalid TOML: {message}"))
-                .with_hint("strata.toml is TOML: `key = \"value\"` lines and `[env.NAME]` tables; quote strings")]);
+            let hint = if message.contains("duplicate key `schema`") {
+                schema_table::BOTH_FORMS_HINT
+            } else {
+                "strata.toml is TOML: `key = \"value\"` lines and `[env.NAME]` tables; quote strings"
+            };
+            return Err(vec![Diagnostic::new(
+                path,
+                line,
+                format!("invalid TOML: {message}"),
+            )
+            .with_hint(hint)]);
         }
     };
 

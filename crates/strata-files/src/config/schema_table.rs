@@ -17,6 +17,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::{Spanned, Value};
 
+/// The hint when a file holds both `schema = [...]` and `[schema]`.
+pub(super) const BOTH_FORMS_HINT: &str = "keep one: `schema = [\"schema\"]`, or a `[schema]` table with `files = [\"schema\"]` beside `privileges` and `owners`";
+
 /// The keys of `[schema]`.
 pub(super) const SCHEMA_KEYS: &[&str] = &["files", "privileges", "owners"];
 

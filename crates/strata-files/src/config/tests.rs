@@ -678,4 +678,9 @@ fn a_bad_schema_table_is_refused_at_its_line() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].0, 3, "{e:?}");
     assert!(e[0].1.contains("invalid TOML"), "{e:?}");
+    let d = parse("schema = [\"s\"]\n\n[schema]\nprivileges = true\n").unwrap_err();
+    assert!(
+        d[0].hint.as_deref().unwrap_or("").contains("keep one"),
+        "{d:?}"
+    );
 }
