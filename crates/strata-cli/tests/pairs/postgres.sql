@@ -910,3 +910,19 @@ CREATE TYPE app.mood AS ENUM ('sad', 'ok');
 ALTER TYPE app.mood OWNER TO strata_chain_owner;
 CREATE TABLE app.n (id int);
 ALTER TABLE app.n OWNER TO strata_chain_owner;
+
+-- pair: grants_through_renames
+-- options: privileges owners
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- rename: users.name=full name
+-- rename: old t=new t
+-- a:
+CREATE TABLE users (id int, name text);
+GRANT SELECT (name) ON users TO strata_chain_reader;
+CREATE TABLE "old t" (id int);
+GRANT SELECT ON "old t" TO strata_chain_reader;
+-- b:
+CREATE TABLE users (id int, "full name" text);
+GRANT SELECT ("full name") ON users TO strata_chain_reader;
+CREATE TABLE "new t" (id int);
+GRANT SELECT, INSERT ON "new t" TO strata_chain_reader;

@@ -277,4 +277,37 @@ mod tests {
         // Nothing to compare: no change.
         assert!(plan(&to, &to).changes.is_empty());
     }
+
+    #[test]
+    fn grants_follow_a_renamed_table_and_column() {
+        let name = |n: &str| QualifiedName::new(Some("app"), n);
+        let model = |t: &str, c: &str| {
+            let mut s = with_tables(vec![table(name(t), vec![column(c, "text")])]);
+            let on = ObjectRef::new(ObjectKind::Table, name(t));
+            s.grants = vec![
+                grant(&on, None, "SELECT", false),
+                grant(&on, Some(c), "UPDATE", false),
+            ];
+            s.owners = vec![Owner {
+                on,
+                owner: "o".into(),
+            }];
+            s
+        };
+        let opts = DiffOptions {
+            renames: vec![
+                ("app.old".into(), "new".into()),
+                ("app.new.a".into(), "b".into()),
+            ],
+            ..DiffOptions::default()
+        };
+        let p = crate::diff::diff(&model("old", "a"), &model("new", "b"), &opts);
+        let kinds: Vec<ChangeKind> = p.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [ChangeKind::RenameTable, ChangeKind::RenameColumn],
+            "{:#?}",
+            p.changes
+        );
+    }
 }
