@@ -29,6 +29,10 @@ struct Pair {
     name: String,
     renames: Vec<String>,
     before_down: Option<String>,
+    /// `-- options: privileges owners`: the `[schema]` options the project turns on.
+    options: Vec<String>,
+    /// `-- setup: SQL`: run on the database before the chain (roles, which are cluster-wide).
+    setup: Option<String>,
     a: String,
     b: String,
 }
@@ -42,6 +46,8 @@ fn pairs(text: &str) -> Vec<Pair> {
                 name: name.trim().to_owned(),
                 renames: Vec::new(),
                 before_down: None,
+                options: Vec::new(),
+                setup: None,
                 a: String::new(),
                 b: String::new(),
             });
@@ -57,6 +63,14 @@ fn pairs(text: &str) -> Vec<Pair> {
             }
             (None, _) if line.starts_with("-- before-down: ") => {
                 pair.before_down = Some(line["-- before-down: ".len()..].to_owned())
+            }
+            (None, _) if line.starts_with("-- options: ") => pair.options.extend(
+                line["-- options: ".len()..]
+                    .split_whitespace()
+                    .map(str::to_owned),
+            ),
+            (None, _) if line.starts_with("-- setup: ") => {
+                pair.setup = Some(line["-- setup: ".len()..].to_owned())
             }
             (_, "-- a:") => side = Some('a'),
             (_, "-- b:") => side = Some('b'),
@@ -123,7 +137,7 @@ struct Chain {
 }
 
 impl Chain {
-    fn new(url: &str, shadow: Option<&str>) -> Chain {
+    fn new(url: &str, shadow: Option<&str>, options: &[String]) -> Chain {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
@@ -132,6 +146,12 @@ impl Chain {
         );
         if let Some(shadow) = shadow {
             config.push_str(&format!("shadow_url = \"{shadow}\"\n"));
+        }
+        if !options.is_empty() {
+            config.push_str("\n[schema]\n");
+            for option in options {
+                config.push_str(&format!("{option} = true\n"));
+            }
         }
         config.push_str("\n[lint]\n");
         for rule in DESIGN_RULES {
@@ -260,7 +280,12 @@ fn fail(what: &str, e: impl std::fmt::Debug) -> String {
 
 /// The chain for one pair; `Err` says where it broke.
 fn chain(pair: &Pair, url: &str, shadow: Option<&str>, lint: bool) -> Result<(), String> {
-    let c = Chain::new(url, shadow);
+    let c = Chain::new(url, shadow, &pair.options);
+    if let Some(sql) = &pair.setup {
+        let project = c.project();
+        let mut conn = project.open_url(url).unwrap();
+        conn.db().execute(sql).map_err(|e| fail("setup", e))?;
+    }
     c.schema(&pair.a);
     c.run(&["revision", "--autogenerate", "-m", "a"])
         .map_err(|e| fail("autogenerate A", e))?;
@@ -313,6 +338,19 @@ fn chain(pair: &Pair, url: &str, shadow: Option<&str>, lint: bool) -> Result<(),
     }
     c.run(&["upgrade"]).map_err(|e| fail("upgrade to B", e))?;
     c.run(&["check"]).map_err(|e| fail("check after B", e))?;
+    // The `[schema]` options reach what is read and compared.
+    let model_b = c.model();
+    let on = |o: &str| pair.options.iter().any(|x| x == o);
+    let has_grants = !model_b.grants.is_empty() || !model_b.default_privileges.is_empty();
+    if on("privileges") != has_grants || on("owners") == model_b.owners.is_empty() {
+        return Err(format!(
+            "options {:?}, but B's model holds {} grants, {} default privileges, {} owners",
+            pair.options,
+            model_b.grants.len(),
+            model_b.default_privileges.len(),
+            model_b.owners.len()
+        ));
+    }
 
     if let Some(sql) = &pair.before_down {
         let project = c.project();
@@ -446,6 +484,17 @@ fn chain_postgres_with_shadow_url() {
     );
 }
 
+/// With `shadow_url`: every pair with privileges or owners on (the roles they name are
+/// cluster-wide; the shadow must come out with the same grants and owners).
+#[test]
+fn chain_postgres_grants_with_shadow_url() {
+    run_pairs(
+        POSTGRES,
+        |_, p| !p.options.is_empty(),
+        Engine::Postgres { shadow: true },
+    );
+}
+
 #[test]
 fn chain_sqlite() {
     run_pairs(SQLITE, |_, _| true, Engine::Sqlite { shadow: false });
@@ -468,6 +517,16 @@ fn the_pairs_files_parse() {
         );
         assert_ne!(p.a, p.b, "{}", p.name);
     }
+    let granted = pg
+        .iter()
+        .find(|p| p.name == "grants_on_tables_columns_sequences")
+        .unwrap();
+    assert_eq!(granted.options, ["privileges", "owners"]);
+    assert!(granted
+        .setup
+        .as_deref()
+        .unwrap_or("")
+        .contains("CREATE ROLE"));
     let renamed = pg.iter().find(|p| p.name == "renames_from_hints").unwrap();
     assert_eq!(renamed.renames, ["users.name=full name", "old t=new t"]);
 }

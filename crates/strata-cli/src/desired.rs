@@ -298,7 +298,11 @@ impl<'p> Workspace<'p> {
                 // The tables of the tools `strata import --adopt` took the history from.
                 let adopted = crate::commands::adopted_tables(pg, config);
                 exclude_tables.extend(adopted.tables.iter().cloned());
-                let opts = strata_postgres::IntrospectOptions { exclude_tables };
+                let opts = strata_postgres::IntrospectOptions {
+                    exclude_tables,
+                    privileges: config.schema_privileges,
+                    owners: config.schema_owners,
+                };
                 let mut schema = strata_postgres::introspect(pg, &opts)
                     .map_err(db_err("could not read the schema"))?;
                 adopted.drop_empty_schemas(&mut schema);

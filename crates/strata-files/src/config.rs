@@ -82,6 +82,12 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub migrations_dir: String,
     pub schema: Vec<String>,
+    /// `[schema] privileges = true`: grants (tables, columns, sequences, schemas, routines,
+    /// default privileges) are part of the schema compared and written. Off by default: roles
+    /// are cluster-wide and differ between environments.
+    pub schema_privileges: bool,
+    /// `[schema] owners = true`: object owners are part of the schema. Off by default.
+    pub schema_owners: bool,
     pub schema_command: Option<String>,
     pub version_table: String,
     pub history_table: String,
@@ -241,6 +247,8 @@ pub fn default_config(root: PathBuf) -> Config {
         path: None,
         migrations_dir: "migrations".to_owned(),
         schema: vec!["schema".to_owned()],
+        schema_privileges: false,
+        schema_owners: false,
         schema_command: None,
         version_table: "strata_version".to_owned(),
         history_table: "strata_history".to_owned(),
@@ -521,8 +529,17 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
         Err(e) => {
             let line = e.span().map_or(0, |span| line_of_offset(text, span.start));
             let message = e.message().trim().replace('\n', "; ");
-            return Err(vec![Diagnostic::new(path, line, format!("invalid TOML: {message}"))
-                .with_hint("strata.toml is TOML: `key = \"value\"` lines and `[env.NAME]` tables; quote strings")]);
+            let hint = if message.contains("duplicate key `schema`") {
+                schema_table::BOTH_FORMS_HINT
+            } else {
+                "strata.toml is TOML: `key = \"value\"` lines and `[env.NAME]` tables; quote strings"
+            };
+            return Err(vec![Diagnostic::new(
+                path,
+                line,
+                format!("invalid TOML: {message}"),
+            )
+            .with_hint(hint)]);
         }
     };
 
@@ -550,6 +567,7 @@ pub fn parse_config(path: &str, root: PathBuf, text: &str) -> Result<Config, Vec
                     default_env_line = Some(line);
                 }
             }
+            "schema" if value.is_table() => reader.schema_table(line, value, &mut config),
             "schema" => {
                 if let Some(schema) = reader.string_list(line, "schema", value) {
                     config.schema = schema;
@@ -940,6 +958,9 @@ fn example(key: &str) -> String {
     match bare {
         "migrations_dir" => "migrations_dir = \"migrations\"".into(),
         "schema" => "schema = [\"schema\"]".into(),
+        "files" => "[schema]\n    files = [\"schema\"]".into(),
+        "privileges" => "[schema]\n    privileges = true".into(),
+        "owners" => "[schema]\n    owners = true".into(),
         "schema_command" => "schema_command = \"python -m app.dump_ddl\"".into(),
         "version_table" => "version_table = \"strata_version\"".into(),
         "history_table" => "history_table = \"strata_history\"".into(),
@@ -971,5 +992,6 @@ mod versioning;
 
 pub use promotion::Promotion;
 
+mod schema_table;
 #[cfg(test)]
 mod tests;

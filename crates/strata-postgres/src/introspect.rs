@@ -28,6 +28,10 @@ pub struct IntrospectOptions {
     /// name without a schema matches that table in any schema. Their sequences, indexes,
     /// constraints, triggers and policies are left out with them.
     pub exclude_tables: Vec<QualifiedName>,
+    /// Read grants and default privileges (`[schema] privileges = true`). Off: none is read.
+    pub privileges: bool,
+    /// Read owners (`[schema] owners = true`). Off: none is read.
+    pub owners: bool,
 }
 
 impl Default for IntrospectOptions {
@@ -37,6 +41,8 @@ impl Default for IntrospectOptions {
                 QualifiedName::new(None, "strata_version"),
                 QualifiedName::new(None, "strata_history"),
             ],
+            privileges: false,
+            owners: false,
         }
     }
 }
@@ -160,6 +166,16 @@ impl<'o> Reader<'o> {
         self.policies(pg)?;
         self.statistics(pg)?;
         self.schema.not_modelled = crate::not_modelled::read(pg)?;
+        if self.opts.privileges || self.opts.owners {
+            let refs = std::mem::take(&mut self.refs);
+            let resolve = |class: &str, oid: u32| {
+                let class = Class::parse(class)?;
+                refs.get(&(class, oid)).cloned()
+            };
+            let (privileges, owners) = (self.opts.privileges, self.opts.owners);
+            crate::privileges::read(pg, privileges, owners, &resolve, &mut self.schema)?;
+            self.refs = refs;
+        }
         self.dependencies(pg)?;
         self.schema.normalize();
         Ok(self.schema)

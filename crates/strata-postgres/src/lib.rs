@@ -29,6 +29,7 @@
 pub mod introspect;
 mod libpq;
 mod not_modelled;
+mod privileges;
 pub mod shadow;
 mod tls;
 mod url;

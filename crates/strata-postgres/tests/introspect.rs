@@ -354,6 +354,7 @@ fn extension_objects_and_strata_tables_are_left_out() {
             QualifiedName::parse("app.my_version"),
             QualifiedName::parse("app.my_history"),
         ],
+        ..IntrospectOptions::default()
     };
     let m = model(&db, &opts);
     let extensions: Vec<&str> = m.extensions.iter().map(|e| e.name.as_str()).collect();
@@ -377,6 +378,7 @@ fn extension_objects_and_strata_tables_are_left_out() {
         &db,
         &IntrospectOptions {
             exclude_tables: Vec::new(),
+            ..IntrospectOptions::default()
         },
     );
     assert_eq!(all.tables.len(), 5);

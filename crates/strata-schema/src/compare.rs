@@ -34,7 +34,22 @@ pub fn differences(left: &Schema, right: &Schema) -> Vec<String> {
     compare(&l.triggers, &r.triggers, &mut out);
     compare(&l.policies, &r.policies, &mut out);
     compare(&l.statistics, &r.statistics, &mut out);
+    compare_set(&l.grants, &r.grants, &mut out);
+    compare_set(&l.default_privileges, &r.default_privileges, &mut out);
+    compare_set(&l.owners, &r.owners, &mut out);
     out
+}
+
+/// Entries without a key of their own (privileges, owners): each is there or not.
+fn compare_set<T: Ord + std::fmt::Display>(left: &[T], right: &[T], out: &mut Vec<String>) {
+    use std::collections::BTreeSet;
+    let (l, r): (BTreeSet<&T>, BTreeSet<&T>) = (left.iter().collect(), right.iter().collect());
+    for x in l.difference(&r) {
+        out.push(format!("only on the left: {x}"));
+    }
+    for x in r.difference(&l) {
+        out.push(format!("only on the right: {x}"));
+    }
 }
 
 fn compare<T: Keyed + Serialize>(left: &[T], right: &[T], out: &mut Vec<String>) {

@@ -152,6 +152,12 @@ pub fn classify(c: &Change, from: &Schema, to: &Schema) -> (Impact, String) {
         | SetUnlogged | SetTableOptions | AlterIdentity | SetComment | AlterConstraint => {
             r(Patch, "no change to what clients read or write")
         }
+        Grant => r(Minor, "privilege granted: clients may do more"),
+        Revoke => r(Major, "privilege revoked: clients that use it fail"),
+        AlterOwner | AlterDefaultPrivileges => r(
+            Patch,
+            "ownership or future objects' privileges: nothing clients do today changes",
+        ),
         CreateStatistics | DropStatistics | AlterStatistics => r(
             Patch,
             "planner statistics: no change to what clients read or write",

@@ -18,6 +18,7 @@ pub mod compare;
 pub mod diff;
 pub mod impact;
 pub mod model;
+pub mod privileges;
 pub mod render;
 pub mod sqlite;
 pub mod synth;
@@ -29,4 +30,5 @@ pub use diff::{
     PlannedMigration, SplitOptions, Stage,
 };
 pub use model::*;
+pub use privileges::{DefaultPrivilege, Grant, Owner};
 pub use render::to_sql;

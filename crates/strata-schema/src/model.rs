@@ -66,6 +66,16 @@ pub struct Schema {
     /// Extended statistics (`CREATE STATISTICS`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statistics: Vec<Statistics>,
+    /// Privileges on objects (`[schema] privileges = true`; empty otherwise): see
+    /// [`crate::privileges`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<crate::privileges::Grant>,
+    /// `ALTER DEFAULT PRIVILEGES` entries (`[schema] privileges = true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_privileges: Vec<crate::privileges::DefaultPrivilege>,
+    /// Owners of objects (`[schema] owners = true`; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<crate::privileges::Owner>,
     /// Objects the database holds that the model does not cover (event triggers, foreign tables,
     /// publications, casts, operators, ...): never compared nor written, but reported by every
     /// command that reads a schema, so that nothing disappears without a word.
@@ -970,6 +980,12 @@ impl Schema {
             p.roles.sort();
         }
         sort_by_key(&mut self.statistics);
+        self.grants.sort();
+        self.grants.dedup();
+        self.default_privileges.sort();
+        self.default_privileges.dedup();
+        self.owners.sort();
+        self.owners.dedup();
         self.not_modelled.sort();
         self.not_modelled.dedup();
     }

@@ -132,6 +132,27 @@ pub fn to_sql(schema: &Schema) -> String {
         schema.sequences.iter().filter_map(sequence_owned_by),
     );
     section(&mut out, "comments", comments(schema));
+    section(
+        &mut out,
+        "owners",
+        schema.owners.iter().map(|o| o.sql(&o.owner)),
+    );
+    section(
+        &mut out,
+        "privileges",
+        schema
+            .grants
+            .iter()
+            .map(crate::privileges::Grant::apply_sql),
+    );
+    section(
+        &mut out,
+        "default privileges",
+        schema
+            .default_privileges
+            .iter()
+            .map(crate::privileges::DefaultPrivilege::apply_sql),
+    );
     out
 }
 

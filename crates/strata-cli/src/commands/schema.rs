@@ -209,6 +209,18 @@ pub fn summary(c: &Change) -> String {
     };
     let what = match &c.column {
         Some(column) => format!("column {} of {}", quote_ident(column), c.object),
+        None if c.kind == AlterDefaultPrivileges => {
+            let schema = c
+                .object
+                .name
+                .schema
+                .as_deref()
+                .map_or(String::new(), |s| format!(" in schema {}", quote_ident(s)));
+            format!(
+                "default privileges of role {}{schema}",
+                quote_ident(&c.object.name.name)
+            )
+        }
         None => c.object.to_string(),
     };
     let detail = match c.kind {
@@ -221,6 +233,8 @@ pub fn summary(c: &Change) -> String {
         SetComment => " (comment)",
         ValidateConstraint => " (validated)",
         RebuildTable => " (rebuilt)",
+        Grant | Revoke => " (privileges)",
+        AlterOwner => " (owner)",
         _ => "",
     };
     let hazards: Vec<&str> = c.hazards.iter().map(|h| h.id.as_str()).collect();

@@ -830,3 +830,99 @@ CREATE DOMAIN pos AS int NOT NULL CHECK (VALUE > 0);
         CREATE DOMAIN fresh AS int CHECK (VALUE < 100);
         CREATE TABLE t (p pos, c code, f fresh);
         INSERT INTO t VALUES (1, 'x');
+
+-- Privileges and owners ([schema] privileges / owners on). Roles are cluster-wide: the setup
+-- creates the ones granted to when missing, and nothing drops them (other runs use them too).
+
+-- pair: grants_on_tables_columns_sequences
+-- options: privileges owners
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- a:
+CREATE TABLE t (id int, secret text, "order" text);
+CREATE SEQUENCE s;
+GRANT SELECT ON t TO strata_chain_reader;
+-- b:
+CREATE TABLE t (id int, secret text, "order" text);
+CREATE SEQUENCE s;
+GRANT SELECT, INSERT ON t TO strata_chain_reader;
+GRANT UPDATE (secret, "order") ON t TO strata_chain_reader;
+GRANT USAGE ON SEQUENCE s TO strata_chain_reader WITH GRANT OPTION;
+REVOKE TRUNCATE ON t FROM CURRENT_USER;
+
+-- pair: grants_on_schemas_functions_default_privileges
+-- options: privileges
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- a:
+CREATE SCHEMA app;
+CREATE FUNCTION app.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO strata_chain_reader;
+-- b:
+CREATE SCHEMA app;
+GRANT USAGE ON SCHEMA app TO strata_chain_reader;
+CREATE FUNCTION app.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+CREATE PROCEDURE app.p() LANGUAGE sql AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION app.f(int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.f(int) TO strata_chain_reader;
+GRANT EXECUTE ON PROCEDURE app.p() TO strata_chain_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO strata_chain_reader;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+-- pair: grants_of_dropped_and_recreated_objects
+-- options: privileges
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- a:
+CREATE TABLE t (a int, b text);
+CREATE VIEW v AS SELECT a FROM t;
+GRANT SELECT ON v TO strata_chain_reader;
+GRANT SELECT (b) ON t TO strata_chain_reader;
+CREATE TABLE gone (id int);
+GRANT SELECT, DELETE ON gone TO strata_chain_reader;
+-- b:
+CREATE TABLE t (a bigint);
+CREATE VIEW v AS SELECT a FROM t;
+GRANT SELECT ON v TO strata_chain_reader;
+
+-- pair: owners_of_every_kind
+-- options: owners privileges
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_owner') THEN CREATE ROLE strata_chain_owner NOLOGIN; END IF; IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- a:
+CREATE SCHEMA app;
+CREATE TABLE app.t (id serial, name text);
+CREATE VIEW app.v AS SELECT id FROM app.t;
+CREATE SEQUENCE app.s;
+CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+CREATE TABLE app.gone (id int);
+ALTER TABLE app.gone OWNER TO strata_chain_owner;
+-- b:
+CREATE SCHEMA app;
+ALTER SCHEMA app OWNER TO strata_chain_owner;
+CREATE TABLE app.t (id serial, name text);
+ALTER TABLE app.t OWNER TO strata_chain_owner;
+GRANT SELECT ON app.t TO strata_chain_reader;
+CREATE VIEW app.v AS SELECT id FROM app.t;
+ALTER VIEW app.v OWNER TO strata_chain_owner;
+CREATE SEQUENCE app.s;
+ALTER SEQUENCE app.s OWNER TO strata_chain_owner;
+CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER FUNCTION app.f() OWNER TO strata_chain_owner;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+ALTER TYPE app.mood OWNER TO strata_chain_owner;
+CREATE TABLE app.n (id int);
+ALTER TABLE app.n OWNER TO strata_chain_owner;
+
+-- pair: grants_through_renames
+-- options: privileges owners
+-- setup: DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'strata_chain_reader') THEN CREATE ROLE strata_chain_reader NOLOGIN; END IF; EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$
+-- rename: users.name=full name
+-- rename: old t=new t
+-- a:
+CREATE TABLE users (id int, name text);
+GRANT SELECT (name) ON users TO strata_chain_reader;
+CREATE TABLE "old t" (id int);
+GRANT SELECT ON "old t" TO strata_chain_reader;
+-- b:
+CREATE TABLE users (id int, "full name" text);
+GRANT SELECT ("full name") ON users TO strata_chain_reader;
+CREATE TABLE "new t" (id int);
+GRANT SELECT, INSERT ON "new t" TO strata_chain_reader;

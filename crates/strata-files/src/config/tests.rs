@@ -647,3 +647,40 @@ fn finds_the_config_upward() {
     std::fs::create_dir(deep.join("strata.toml")).unwrap();
     assert_eq!(find_config(&deep), Some(deep.join("strata.toml")));
 }
+
+#[test]
+fn the_schema_table_holds_files_privileges_and_owners() {
+    let c = parse("[schema]\nfiles = [\"db/schema\"]\nprivileges = true\nowners = true\n").unwrap();
+    assert_eq!(c.schema, ["db/schema"]);
+    assert!(c.schema_privileges && c.schema_owners);
+    // The list form still works, and both options are off by default.
+    let c = parse("schema = [\"s\"]\n").unwrap();
+    assert_eq!(c.schema, ["s"]);
+    assert!(!c.schema_privileges && !c.schema_owners);
+    let c = parse("[schema]\nprivileges = true\n").unwrap();
+    assert_eq!(c.schema, ["schema"]);
+    assert!(c.schema_privileges && !c.schema_owners);
+}
+
+#[test]
+fn a_bad_schema_table_is_refused_at_its_line() {
+    let e = errors("[schema]\nfiles = [\"s\"]\nprivileges = \"yes\"\nowner = true\n");
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e[0].0, 3);
+    assert!(
+        e[0].1.contains("`schema.privileges` must be true or false"),
+        "{e:?}"
+    );
+    assert_eq!(e[1].0, 4);
+    assert!(e[1].1.contains("unknown key `owner` in [schema]"), "{e:?}");
+    // Both forms: TOML refuses the second at its line.
+    let e = errors("schema = [\"s\"]\n\n[schema]\nprivileges = true\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, 3, "{e:?}");
+    assert!(e[0].1.contains("invalid TOML"), "{e:?}");
+    let d = parse("schema = [\"s\"]\n\n[schema]\nprivileges = true\n").unwrap_err();
+    assert!(
+        d[0].hint.as_deref().unwrap_or("").contains("keep one"),
+        "{d:?}"
+    );
+}

@@ -96,6 +96,15 @@ pub enum ChangeKind {
     EnableRls,
     DisableRls,
     SetComment,
+    /// `GRANT`, or a revoked default privilege given back.
+    Grant,
+    /// `REVOKE`.
+    Revoke,
+    /// `ALTER … OWNER TO`.
+    AlterOwner,
+    /// `ALTER DEFAULT PRIVILEGES FOR ROLE r [IN SCHEMA s] GRANT | REVOKE …`: its object is a
+    /// schema ref whose name is the role and whose schema is the `IN SCHEMA` one, if any.
+    AlterDefaultPrivileges,
     /// A change the diff does not make, because PostgreSQL cannot alter the object in place and
     /// what uses it stays: its up and down are comments, its hazard `manual-step` says why.
     ManualStep,

@@ -47,6 +47,8 @@
 //! - `views.rs` (views and materialized views), `indexes.rs`, `statistics.rs` (extended
 //!   statistics), `constraints.rs`, `triggers.rs`, `policies.rs`.
 //! - `comments.rs`: `COMMENT ON` changes, for every kind.
+//! - `privileges.rs`: `GRANT` / `REVOKE`, default privileges and `OWNER TO` (empty unless the
+//!   models hold them: `[schema] privileges` / `owners`).
 //! - `script.rs`: [`fn@render`], the up script, and its [`PREAMBLE`].
 //! - `split.rs`: [`fn@split`], a plan as migration files ([`PlannedMigration`]: a [`Stage`], its
 //!   changes, up and down text), decided by the changes' typed fields.
@@ -72,6 +74,7 @@ mod indexes;
 mod order;
 mod partitions;
 mod policies;
+mod privileges;
 mod range_types;
 mod renames;
 mod schemas;
@@ -170,6 +173,7 @@ pub fn diff(from: &Schema, to: &Schema, opts: &DiffOptions) -> Plan {
     constraints(from, to, &mut b);
     triggers(from, to, &mut b);
     policies(from, to, &mut b);
+    privileges::privileges(from, to, &mut b);
     // Stable sort: within a phase and place, the order changes were produced in (key order).
     b.out.sort_by_key(|(phase, order, _)| (*phase, *order));
     let mut changes: Vec<Change> = b.out.into_iter().map(|(_, _, c)| c).collect();

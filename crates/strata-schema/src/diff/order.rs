@@ -20,6 +20,9 @@ use strata_core::QualifiedName;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Phase {
     Rename,
+    /// Privileges and owners of what is dropped or re-created, undone first (restored last on
+    /// the way back).
+    Unprivilege,
     DropPolicy,
     DropTrigger,
     DropForeignKey,
@@ -55,6 +58,9 @@ pub(super) enum Phase {
     RowSecurity,
     CreatePolicy,
     Comment,
+    /// `ALTER … OWNER TO`, then `GRANT` / `REVOKE`.
+    Owner,
+    Privilege,
 }
 
 /// What the diff knows about both models beyond the objects themselves.

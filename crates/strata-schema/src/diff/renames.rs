@@ -86,6 +86,12 @@ pub(super) fn apply_renames(
                 }
             }
         }
+        let on = table_ref(&name);
+        for g in &mut from.grants {
+            if g.on == on && g.column.as_deref() == Some(column) {
+                g.column = Some(new.clone());
+            }
+        }
         let mut c = change(
             ChangeKind::RenameColumn,
             table_ref(&name),
@@ -157,6 +163,17 @@ fn rename_table(schema: &mut Schema, old: &QualifiedName, new: &QualifiedName) {
     }
     for f in &mut schema.functions {
         rename_refs(&mut f.depends_on);
+    }
+    // Privileges and owners follow the table (PostgreSQL keeps them through the rename).
+    for g in &mut schema.grants {
+        if g.on == old_ref {
+            g.on = new_ref.clone();
+        }
+    }
+    for o in &mut schema.owners {
+        if o.on == old_ref {
+            o.on = new_ref.clone();
+        }
     }
     for v in &mut schema.views {
         rename_refs(&mut v.depends_on);
