@@ -6,15 +6,19 @@
 # database the tool migrated: `strata import --adopt`, `strata current`, `strata verify`.
 #
 #   scripts/import-check.sh                  # dbmate (npm i -g dbmate), sqitch (apt-get install
-#                                            # sqitch libdbd-pg-perl), alembic (pip install alembic)
+#                                            # sqitch libdbd-pg-perl), alembic (pip install alembic),
+#                                            # sqlx and diesel when installed (see below)
 #
 # Alembic is converted through its offline mode: its two outputs (`upgrade heads --sql`,
 # `downgrade heads:base --sql`) are captured as captured/alembic-upgrade.sql and
 # captured/alembic-downgrade.sql, which the tests replay through STRATA_ALEMBIC.
 #   PG=postgres://user:pw@host:5432 scripts/import-check.sh
 #
-# sqlx-cli and diesel_cli take many minutes to compile on a shared 2-core machine, goose needs Go
-# and Flyway Java: their tests use the tables as those tools document them.
+# sqlx-cli and diesel_cli run too when installed (they take minutes to compile, so the script does
+# not install them: `cargo install sqlx-cli --no-default-features --features postgres,rustls` and,
+# with libpq-dev, `cargo install diesel_cli --no-default-features --features postgres`).
+# goose and golang-migrate need Go, Flyway and Liquibase Java from their own sites: their tests use
+# the tables as those tools document them.
 # Exit 0 when every tool found ran and adopted cleanly, 1 otherwise, 2 when a tool is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,3 +89,23 @@ psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/
 # Alembic's offline script, applied as psql applies it (its own BEGIN/COMMIT, alembic_version).
 psql -X -q -v ON_ERROR_STOP=1 -d "$PG/$DB" -f "$FIXTURES/captured/alembic-upgrade.sql" >/dev/null
 adopt alembic
+
+# The Rust tools, when installed.
+if command -v sqlx >/dev/null; then
+  psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+  sqlx migrate run --source "$FIXTURES/sqlx" --database-url "$PG/$DB" >/dev/null
+  echo "$(sqlx --version) applied $(ls "$FIXTURES/sqlx" | grep -c -v '\.down\.sql$') migrations"
+  capture sqlx _sqlx_migrations
+  adopt sqlx
+else
+  echo "import-check: sqlx not installed: its test keeps the documented table layout" >&2
+fi
+if command -v diesel >/dev/null; then
+  psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+  diesel migration run --migration-dir "$FIXTURES/diesel" --database-url "$PG/$DB" >/dev/null
+  echo "diesel_cli $(diesel --version | awk '/Version/ {print $2}') applied $(ls "$FIXTURES/diesel" | wc -l) migrations"
+  capture diesel __diesel_schema_migrations
+  adopt diesel
+else
+  echo "import-check: diesel not installed: its test keeps the documented table layout" >&2
+fi
