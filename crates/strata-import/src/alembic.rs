@@ -69,11 +69,7 @@ pub fn revisions(files: &[crate::SourceFile]) -> Result<Vec<Revision>, Vec<Diagn
             out.push(rev);
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 /// `key = value` or `key: Type = value` at the start of a line.
@@ -237,11 +233,7 @@ pub fn convert(
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 fn render(r: &Revision, up: Option<&String>, down: Option<&String>) -> Converted {

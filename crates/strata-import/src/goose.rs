@@ -85,16 +85,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             ));
             continue;
         };
-        out.migrations.push(SourceMigration {
-            version: number.to_string(),
-            name: rest.replace('_', " "),
+        out.migrations.push(SourceMigration::new(
+            number.to_string(),
+            rest.replace('_', " "),
             up,
             down,
             transaction,
-            path: name.to_owned(),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+            name.to_owned(),
+        ));
     }
     for file in files.iter().filter(|f| f.path.ends_with(".go")) {
         problems.push(bad(
@@ -104,11 +102,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             "port it to a SQL migration first",
         ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]

@@ -61,16 +61,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
                 }
                 current = Some((
                     i + 1,
-                    SourceMigration {
-                        version: format!("{author}:{id}"),
-                        name: format!("{author} {id}"),
-                        up: String::new(),
-                        down: None,
+                    SourceMigration::new(
+                        format!("{author}:{id}"),
+                        format!("{author} {id}"),
+                        String::new(),
+                        None,
                         transaction,
-                        path: format!("{}:{}", file.path, i + 1),
-                        tool_checksum: None,
-                        depends_on: Vec::new(),
-                    },
+                        format!("{}:{}", file.path, i + 1),
+                    ),
                 ));
                 continue;
             }
@@ -103,11 +101,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             out.migrations.push(m);
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 fn is_header(line: &str) -> bool {
