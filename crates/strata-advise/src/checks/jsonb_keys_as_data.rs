@@ -5,7 +5,6 @@
 
 use crate::model::count;
 use crate::{Finding, Options, Severity, Snapshot};
-use serde_json::Value;
 use std::collections::HashMap;
 use strata_core::quote_ident;
 
@@ -20,10 +19,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
             }
             let mut documents = 0usize;
             let mut keys: HashMap<String, usize> = HashMap::new();
-            for value in table.values(n).flatten() {
-                let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(value) else {
-                    continue;
-                };
+            for doc in super::json_objects(table, n) {
                 documents += 1;
                 for k in doc.keys() {
                     *keys.entry(k.clone()).or_default() += 1;

@@ -29,10 +29,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
             }
             let mut documents = 0usize;
             let mut keys: BTreeMap<String, Key> = BTreeMap::new();
-            for value in table.values(n).flatten() {
-                let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(value) else {
-                    continue;
-                };
+            for doc in super::json_objects(table, n) {
                 documents += 1;
                 for (k, v) in doc {
                     let key = keys.entry(k).or_default();
