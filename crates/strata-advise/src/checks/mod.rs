@@ -198,6 +198,20 @@ pub(crate) fn index_fix(slug_text: &str, create: String, schema: &str, index: &s
     }
 }
 
+/// The `json` and `jsonb` columns of every table, with their table and position.
+pub(crate) fn json_columns(
+    snapshot: &Snapshot,
+) -> impl Iterator<Item = (&Table, usize, &crate::model::Column)> {
+    snapshot.tables.iter().flat_map(|table| {
+        table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.base == "jsonb" || c.base == "json")
+            .map(move |(n, column)| (table, n, column))
+    })
+}
+
 /// The JSON objects among the sampled values of a table's column `n` (other values are skipped).
 pub(crate) fn json_objects(
     table: &Table,
