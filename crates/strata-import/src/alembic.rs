@@ -289,14 +289,10 @@ fn render(r: &Revision, up: Option<&String>, down: Option<&String>) -> Converted
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SourceFile;
 
     #[test]
     fn headers_and_offline_sql() {
-        let revs = revisions(&[SourceFile {
-            path: "c_merge.py".into(),
-            text: "\"\"\"merge heads\n\"\"\"\nrevision: str = 'c'\ndown_revision: Union[str, None] = ('a', \"b\")\nbranch_labels = None\ndepends_on = ['a']\n".into(),
-        }])
+        let revs = revisions(&[crate::source_file("c_merge.py", "\"\"\"merge heads\n\"\"\"\nrevision: str = 'c'\ndown_revision: Union[str, None] = ('a', \"b\")\nbranch_labels = None\ndepends_on = ['a']\n")])
         .unwrap();
         assert_eq!(revs[0].down, ["a", "b"]);
         assert_eq!(revs[0].depends_on, ["a"]);

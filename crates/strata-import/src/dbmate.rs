@@ -85,10 +85,7 @@ mod tests {
 
     #[test]
     fn sections_and_transaction_flag() {
-        let read = read(&[SourceFile {
-            path: "20240101000000_idx.sql".into(),
-            text: "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n-- migrate:down\nDROP INDEX i;\n".into(),
-        }])
+        let read = read(&[crate::source_file("20240101000000_idx.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n-- migrate:down\nDROP INDEX i;\n")])
         .unwrap();
         let m = &read.migrations[0];
         assert!(!m.transaction);
