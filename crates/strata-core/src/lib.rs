@@ -9,6 +9,7 @@ pub mod diag;
 pub mod dialect;
 pub mod ident;
 pub mod semver;
+pub mod severity;
 pub mod sql;
 pub mod text;
 pub mod url;
@@ -20,5 +21,6 @@ pub use ident::{
     quote_ident, quote_literal, truncate_identifier, QualifiedName, MAX_IDENTIFIER_BYTES,
 };
 pub use semver::{Impact, SchemaVersion};
+pub use severity::Severity;
 pub use text::line_of_offset;
 pub use url::{display_url, mask_url, url_scheme};

@@ -1,6 +1,7 @@
 //! `verify`: every applied migration's file is still there and unchanged.
 
 use crate::state::HistoryRow;
+use std::collections::BTreeSet;
 use strata_files::Migrations;
 
 /// One problem `verify` found.
@@ -39,20 +40,27 @@ pub struct Verification {
     pub mismatches: Vec<Mismatch>,
 }
 
+/// The revisions applied at `heads` that have files (empty when the graph cannot say), and the
+/// heads that have no file, in their order.
+pub(crate) fn applied_revisions(
+    migrations: &Migrations,
+    heads: &[String],
+) -> (BTreeSet<String>, Vec<String>) {
+    let (known, missing): (Vec<String>, Vec<String>) = heads
+        .iter()
+        .cloned()
+        .partition(|h| migrations.get(h).is_some());
+    let applied = migrations.graph.applied_set(&known).unwrap_or_default();
+    (applied, missing)
+}
+
 /// Compares each applied revision's file with the checksum of its latest `up` or `stamp` row.
 pub fn verify(migrations: &Migrations, heads: &[String], history: &[HistoryRow]) -> Verification {
     let mut result = Verification::default();
-    let known: Vec<String> = heads
-        .iter()
-        .filter(|h| migrations.get(h).is_some())
-        .cloned()
-        .collect();
-    for head in heads.iter().filter(|h| migrations.get(h).is_none()) {
-        result.mismatches.push(Mismatch::Missing {
-            revision: head.clone(),
-        });
+    let (applied, missing) = applied_revisions(migrations, heads);
+    for revision in missing {
+        result.mismatches.push(Mismatch::Missing { revision });
     }
-    let applied = migrations.graph.applied_set(&known).unwrap_or_default();
     for revision in applied {
         let Some(file) = migrations.get(&revision) else {
             continue;

@@ -64,17 +64,10 @@ pub fn database_version(
     start: SchemaVersion,
 ) -> DatabaseVersion {
     let mut problems = Vec::new();
-    let known: Vec<String> = heads
-        .iter()
-        .filter(|h| migrations.get(h).is_some())
-        .cloned()
-        .collect();
-    for head in heads.iter().filter(|h| migrations.get(h).is_none()) {
-        problems.push(VersionProblem::Missing {
-            revision: head.clone(),
-        });
+    let (applied, missing) = crate::verify::applied_revisions(migrations, heads);
+    for revision in missing {
+        problems.push(VersionProblem::Missing { revision });
     }
-    let applied = migrations.graph.applied_set(&known).unwrap_or_default();
     let topo: BTreeMap<&str, usize> = migrations
         .graph
         .topo_order()

@@ -174,6 +174,27 @@ fn is_true(v: &Option<String>) -> bool {
 }
 
 /// Matches the tool's rows (as [`source_query`] returns them) with the converted migrations.
+/// For a tool that keeps one row, its latest version: `entry` again for every migration whose
+/// version `up_to` accepts (those it counts as applied), keyed by version.
+fn applied_up_to(
+    import: &Import,
+    entry: &AppliedRow,
+    applied: &mut Vec<(String, AppliedRow)>,
+    up_to: impl Fn(&str) -> bool,
+) {
+    for m in &import.migrations {
+        if up_to(&m.version) {
+            applied.push((
+                version_key(&m.version),
+                AppliedRow {
+                    version: m.version.clone(),
+                    ..entry.clone()
+                },
+            ));
+        }
+    }
+}
+
 pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Plan {
     let col = |row: &Vec<Option<String>>, i: usize| row.get(i).cloned().flatten();
     let index: HashMap<String, usize> = import
@@ -208,17 +229,9 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
                     continue;
                 }
                 // One row: every version up to it is applied.
-                for m in &import.migrations {
-                    if crate::compare_versions(&m.version, &version).is_le() {
-                        applied.push((
-                            version_key(&m.version),
-                            AppliedRow {
-                                version: m.version.clone(),
-                                ..entry.clone()
-                            },
-                        ));
-                    }
-                }
+                applied_up_to(import, &entry, &mut applied, |v| {
+                    crate::compare_versions(v, &version).is_le()
+                });
                 if !index.contains_key(&key) {
                     plan.problems.push(Problem::Extra { version });
                 }
@@ -226,17 +239,7 @@ pub fn plan(format: Format, import: &Import, rows: &[Vec<Option<String>>]) -> Pl
             }
             Format::MaragudkMigrate => {
                 // One row: every version up to it (as text) is applied.
-                for m in &import.migrations {
-                    if m.version <= version {
-                        applied.push((
-                            version_key(&m.version),
-                            AppliedRow {
-                                version: m.version.clone(),
-                                ..entry.clone()
-                            },
-                        ));
-                    }
-                }
+                applied_up_to(import, &entry, &mut applied, |v| v <= version.as_str());
                 if !index.contains_key(&key) {
                     plan.problems.push(Problem::Extra { version });
                 }

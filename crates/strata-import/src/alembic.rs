@@ -69,11 +69,7 @@ pub fn revisions(files: &[crate::SourceFile]) -> Result<Vec<Revision>, Vec<Diagn
             out.push(rev);
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 /// `key = value` or `key: Type = value` at the start of a line.
@@ -237,11 +233,7 @@ pub fn convert(
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 fn render(r: &Revision, up: Option<&String>, down: Option<&String>) -> Converted {
@@ -297,14 +289,10 @@ fn render(r: &Revision, up: Option<&String>, down: Option<&String>) -> Converted
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SourceFile;
 
     #[test]
     fn headers_and_offline_sql() {
-        let revs = revisions(&[SourceFile {
-            path: "c_merge.py".into(),
-            text: "\"\"\"merge heads\n\"\"\"\nrevision: str = 'c'\ndown_revision: Union[str, None] = ('a', \"b\")\nbranch_labels = None\ndepends_on = ['a']\n".into(),
-        }])
+        let revs = revisions(&[crate::source_file("c_merge.py", "\"\"\"merge heads\n\"\"\"\nrevision: str = 'c'\ndown_revision: Union[str, None] = ('a', \"b\")\nbranch_labels = None\ndepends_on = ['a']\n")])
         .unwrap();
         assert_eq!(revs[0].down, ["a", "b"]);
         assert_eq!(revs[0].depends_on, ["a"]);

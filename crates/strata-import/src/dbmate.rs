@@ -66,22 +66,17 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             ));
             continue;
         };
-        out.migrations.push(SourceMigration {
-            version: version.to_owned(),
-            name: rest.replace('_', " "),
-            transaction: up_tx && !matches!(down, Some((_, _, false))),
-            up: up_sql,
-            down: down.map(|d| d.1),
-            path: name.to_owned(),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+        let transaction = up_tx && !matches!(down, Some((_, _, false)));
+        out.migrations.push(SourceMigration::new(
+            version.to_owned(),
+            rest.replace('_', " "),
+            up_sql,
+            down.map(|d| d.1),
+            transaction,
+            name.to_owned(),
+        ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]
@@ -90,10 +85,7 @@ mod tests {
 
     #[test]
     fn sections_and_transaction_flag() {
-        let read = read(&[SourceFile {
-            path: "20240101000000_idx.sql".into(),
-            text: "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n-- migrate:down\nDROP INDEX i;\n".into(),
-        }])
+        let read = read(&[crate::source_file("20240101000000_idx.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n-- migrate:down\nDROP INDEX i;\n")])
         .unwrap();
         let m = &read.migrations[0];
         assert!(!m.transaction);

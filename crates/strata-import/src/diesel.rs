@@ -56,34 +56,23 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
                 )),
             }
         }
-        out.migrations.push(SourceMigration {
+        out.migrations.push(SourceMigration::new(
             version,
             name,
-            up: up.text.clone(),
-            down: parts.get("down.sql").map(|d| d.text.clone()),
+            up.text.clone(),
+            parts.get("down.sql").map(|d| d.text.clone()),
             transaction,
-            path: format!("{folder}/up.sql"),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+            format!("{folder}/up.sql"),
+        ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn f(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-        }
-    }
+    use crate::source_file as f;
 
     #[test]
     fn folders_become_migrations() {

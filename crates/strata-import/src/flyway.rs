@@ -126,11 +126,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             "rename it to the version of its V script, or remove it",
         ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 /// `1.0.10` and `1.0.010` are one version; trailing `.0`s do not count.
@@ -202,12 +198,7 @@ impl Crc32 {
 mod tests {
     use super::*;
 
-    fn f(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-        }
-    }
+    use crate::source_file as f;
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

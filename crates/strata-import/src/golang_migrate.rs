@@ -72,22 +72,16 @@ pub(crate) fn read_pairs(files: &[SourceFile], hint: &str) -> Result<Read, Vec<D
             ));
             continue;
         };
-        out.migrations.push(SourceMigration {
-            version: number.to_string(),
-            name: title.replace('_', " "),
-            up: up.text.clone(),
-            down: down.map(|d| d.text.clone()),
-            transaction: true,
-            path: up.path.clone(),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+        out.migrations.push(SourceMigration::new(
+            number.to_string(),
+            title.replace('_', " "),
+            up.text.clone(),
+            down.map(|d| d.text.clone()),
+            true,
+            up.path.clone(),
+        ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]

@@ -85,16 +85,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             ));
             continue;
         };
-        out.migrations.push(SourceMigration {
-            version: number.to_string(),
-            name: rest.replace('_', " "),
+        out.migrations.push(SourceMigration::new(
+            number.to_string(),
+            rest.replace('_', " "),
             up,
             down,
             transaction,
-            path: name.to_owned(),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+            name.to_owned(),
+        ));
     }
     for file in files.iter().filter(|f| f.path.ends_with(".go")) {
         problems.push(bad(
@@ -104,11 +102,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             "port it to a SQL migration first",
         ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]
@@ -117,10 +111,7 @@ mod tests {
 
     #[test]
     fn annotations() {
-        let read = read(&[SourceFile {
-            path: "00002_fn.sql".into(),
-            text: "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\n-- +goose Down\nDROP FUNCTION f();\n".into(),
-        }])
+        let read = read(&[crate::source_file("00002_fn.sql", "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\n-- +goose Down\nDROP FUNCTION f();\n")])
         .unwrap();
         let m = &read.migrations[0];
         assert_eq!(m.version, "2");
@@ -131,10 +122,10 @@ mod tests {
 
     #[test]
     fn unbalanced_blocks_are_reported_at_their_line() {
-        let err = read(&[SourceFile {
-            path: "1_a.sql".into(),
-            text: "-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n".into(),
-        }])
+        let err = read(&[crate::source_file(
+            "1_a.sql",
+            "-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n",
+        )])
         .err()
         .unwrap();
         assert_eq!(err[0].line, 2);

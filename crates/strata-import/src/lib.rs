@@ -157,6 +157,30 @@ pub struct SourceMigration {
     pub depends_on: Vec<String>,
 }
 
+impl SourceMigration {
+    /// A migration as most tools have it: no checksum of the tool's own to compare on adoption and
+    /// no dependencies besides the migrations before it.
+    pub fn new(
+        version: String,
+        name: String,
+        up: String,
+        down: Option<String>,
+        transaction: bool,
+        path: String,
+    ) -> SourceMigration {
+        SourceMigration {
+            version,
+            name,
+            up,
+            down,
+            transaction,
+            path,
+            tool_checksum: None,
+            depends_on: Vec::new(),
+        }
+    }
+}
+
 /// One converted migration: a strata file to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Converted {
@@ -337,11 +361,7 @@ pub fn convert(format: Format, files: &[SourceFile]) -> Result<Import, Vec<Diagn
         previous = Some(id);
         out.migrations.push(converted);
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 /// The strata revision id of a source version: the version itself when it is letters and digits
@@ -484,6 +504,24 @@ pub(crate) fn split_name<'a>(name: &'a str, suffix: &str) -> Option<(&'a str, &'
     match stem.split_once('_') {
         Some((version, rest)) => Some((version, rest)),
         None => Some((stem, "")),
+    }
+}
+
+/// What a reader returns: `value` when it found no problems, else every problem it found.
+pub(crate) fn outcome<T>(value: T, problems: Vec<Diagnostic>) -> Result<T, Vec<Diagnostic>> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A source file, for the readers' unit tests.
+#[cfg(test)]
+pub(crate) fn source_file(path: &str, text: &str) -> SourceFile {
+    SourceFile {
+        path: path.into(),
+        text: text.into(),
     }
 }
 

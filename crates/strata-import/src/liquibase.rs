@@ -61,16 +61,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
                 }
                 current = Some((
                     i + 1,
-                    SourceMigration {
-                        version: format!("{author}:{id}"),
-                        name: format!("{author} {id}"),
-                        up: String::new(),
-                        down: None,
+                    SourceMigration::new(
+                        format!("{author}:{id}"),
+                        format!("{author} {id}"),
+                        String::new(),
+                        None,
                         transaction,
-                        path: format!("{}:{}", file.path, i + 1),
-                        tool_checksum: None,
-                        depends_on: Vec::new(),
-                    },
+                        format!("{}:{}", file.path, i + 1),
+                    ),
                 ));
                 continue;
             }
@@ -103,11 +101,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             out.migrations.push(m);
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 fn is_header(line: &str) -> bool {
@@ -128,10 +122,7 @@ mod tests {
 
     #[test]
     fn changesets_rollbacks_and_attributes() {
-        let read = read(&[SourceFile {
-            path: "changelog.sql".into(),
-            text: "--liquibase formatted sql\n\n--changeset alice:1\n--comment: users\nCREATE TABLE users (id int);\n--rollback DROP TABLE users;\n\n--changeset alice:2 runInTransaction:false\nCREATE INDEX CONCURRENTLY i ON users (id);\n--rollback not required\n".into(),
-        }])
+        let read = read(&[crate::source_file("changelog.sql", "--liquibase formatted sql\n\n--changeset alice:1\n--comment: users\nCREATE TABLE users (id int);\n--rollback DROP TABLE users;\n\n--changeset alice:2 runInTransaction:false\nCREATE INDEX CONCURRENTLY i ON users (id);\n--rollback not required\n")])
         .unwrap();
         assert_eq!(read.migrations.len(), 2);
         let [a, b] = &read.migrations[..] else {
@@ -148,10 +139,10 @@ mod tests {
 
     #[test]
     fn run_always_is_refused_at_its_line() {
-        let err = read(&[SourceFile {
-            path: "c.sql".into(),
-            text: "--liquibase formatted sql\n--changeset bob:1 runAlways:true\nSELECT 1;\n".into(),
-        }])
+        let err = read(&[crate::source_file(
+            "c.sql",
+            "--liquibase formatted sql\n--changeset bob:1 runAlways:true\nSELECT 1;\n",
+        )])
         .err()
         .unwrap();
         assert_eq!((err[0].file.as_str(), err[0].line), ("c.sql", 2));

@@ -51,16 +51,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             .split_once('_')
             .map_or(version, |(_, rest)| rest)
             .replace('_', " ");
-        out.migrations.push(SourceMigration {
-            version: version.to_owned(),
+        out.migrations.push(SourceMigration::new(
+            version.to_owned(),
             name,
-            up: up.text.clone(),
-            down: downs.get(version).map(|d| d.text.clone()),
-            transaction: true,
-            path: up.path.clone(),
-            tool_checksum: None,
-            depends_on: Vec::new(),
-        });
+            up.text.clone(),
+            downs.get(version).map(|d| d.text.clone()),
+            true,
+            up.path.clone(),
+        ));
     }
     Ok(out)
 }

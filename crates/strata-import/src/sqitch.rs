@@ -116,23 +116,14 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
                 .to_owned(),
         );
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn f(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-        }
-    }
+    use crate::source_file as f;
 
     #[test]
     fn the_plan_gives_order_names_and_dependencies() {

@@ -68,11 +68,7 @@ pub fn read(files: &[SourceFile]) -> Result<Read, Vec<Diagnostic>> {
             "rename it to match its .up.sql file, or remove it",
         ));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    crate::outcome(out, problems)
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

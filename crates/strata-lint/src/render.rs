@@ -22,20 +22,10 @@ pub fn human_report(
     color: bool,
 ) -> String {
     use strata_core::text::{escape_controls, escape_line};
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    };
+    let paint = |code: &str, s: &str| strata_core::severity::paint(color, code, s);
     let mut out = String::new();
     for f in findings {
-        let (code, label) = match f.severity {
-            Severity::Error => ("1;31", "error"),
-            Severity::Warning => ("1;33", "warning"),
-            Severity::Info => ("1;36", "info"),
-        };
+        let (code, label) = (f.severity.ansi(), f.severity.as_str());
         out.push_str(&format!(
             "{}: {}\n",
             paint(code, &format!("{label}[{}]", f.rule)),

@@ -2,9 +2,9 @@
 //! prefix of another btree index's with the same predicate: the shorter one costs writes and
 //! memory and serves no query the other cannot.
 
+use super::drop_index;
 use crate::model::{human_bytes, Index};
 use crate::{Finding, Fix, Options, Severity, Snapshot};
-use strata_core::quote_ident;
 
 pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
     for table in &snapshot.tables {
@@ -34,11 +34,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
             });
             let Some((_, big)) = covering else { continue };
             let same = big.columns.len() == cols.len();
-            let drop = format!(
-                "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
-                quote_ident(&table.schema),
-                quote_ident(&small.name)
-            );
+            let drop = drop_index(&table.schema, &small.name);
             out.push(Finding {
                 rule: "duplicate-index",
                 severity: Severity::Warning,

@@ -1,9 +1,9 @@
 //! A foreign key whose columns no index leads with: every DELETE or key UPDATE on the referenced
 //! table scans the referencing one, and joins along the key cannot use an index.
 
-use super::{column_list, object_name, slug};
+use super::{column_list, index_fix, object_name};
 use crate::model::{count, human_bytes};
-use crate::{Finding, Fix, Options, Severity, Snapshot};
+use crate::{Finding, Options, Severity, Snapshot};
 use strata_core::quote_ident;
 
 pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
@@ -57,16 +57,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                     table.display()
                 ),
                 help: format!("index the referencing columns:\n{create}"),
-                fix: vec![Fix {
-                    slug: slug(&format!("index {} {}", table.name, fk.columns.join(" "))),
-                    up: create,
-                    down: format!(
-                        "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
-                        quote_ident(&table.schema),
-                        quote_ident(&index)
-                    ),
-                    transaction: false,
-                }],
+                fix: vec![index_fix(&format!("index {} {}", table.name, fk.columns.join(" ")), create, &table.schema, &index)],
             });
         }
     }

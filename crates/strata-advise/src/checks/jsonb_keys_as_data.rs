@@ -5,7 +5,6 @@
 
 use crate::model::count;
 use crate::{Finding, Options, Severity, Snapshot};
-use serde_json::Value;
 use std::collections::HashMap;
 use strata_core::quote_ident;
 
@@ -13,31 +12,24 @@ const MIN_DOCUMENTS: usize = 20;
 const MIN_KEYS: usize = 100;
 
 pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
-    for table in &snapshot.tables {
-        for (n, column) in table.columns.iter().enumerate() {
-            if column.base != "jsonb" && column.base != "json" {
-                continue;
+    for (table, n, column) in super::json_columns(snapshot) {
+        let mut documents = 0usize;
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        for doc in super::json_objects(table, n) {
+            documents += 1;
+            for k in doc.keys() {
+                *keys.entry(k.clone()).or_default() += 1;
             }
-            let mut documents = 0usize;
-            let mut keys: HashMap<String, usize> = HashMap::new();
-            for value in table.values(n).flatten() {
-                let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(value) else {
-                    continue;
-                };
-                documents += 1;
-                for k in doc.keys() {
-                    *keys.entry(k.clone()).or_default() += 1;
-                }
-            }
-            if documents < MIN_DOCUMENTS || keys.len() < MIN_KEYS {
-                continue;
-            }
-            let most = keys.values().copied().max().unwrap_or(0);
-            if most * 10 > documents {
-                continue;
-            }
-            let child = format!("{}_{}", table.name, column.name);
-            out.push(Finding {
+        }
+        if documents < MIN_DOCUMENTS || keys.len() < MIN_KEYS {
+            continue;
+        }
+        let most = keys.values().copied().max().unwrap_or(0);
+        if most * 10 > documents {
+            continue;
+        }
+        let child = format!("{}_{}", table.name, column.name);
+        out.push(Finding {
                 rule: "jsonb-keys-as-data",
                 severity: Severity::Warning,
                 object: format!("{}.{}", table.display(), column.name),
@@ -55,6 +47,5 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 ),
                 fix: Vec::new(),
             });
-        }
     }
 }

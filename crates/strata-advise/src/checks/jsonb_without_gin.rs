@@ -3,8 +3,8 @@
 //! reads every row. Needs `pg_stat_statements` installed and loaded; without it the check has no
 //! queries to go by and says nothing.
 
-use super::{object_name, slug};
-use crate::{Finding, Fix, Options, Severity, Snapshot};
+use super::{index_fix, object_name};
+use crate::{Finding, Options, Severity, Snapshot};
 use strata_core::quote_ident;
 
 const OPERATORS: &[&str] = &["@>", "<@", "?|", "?&", "@?", "@@", " ? "];
@@ -56,16 +56,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 help: format!(
                     "index it (jsonb_path_ops serves @> and jsonpath; the default jsonb_ops also serves ? ?| ?&):\n{create}"
                 ),
-                fix: vec![Fix {
-                    slug: slug(&format!("gin {} {}", table.name, column.name)),
-                    up: create,
-                    down: format!(
-                        "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
-                        quote_ident(&table.schema),
-                        quote_ident(&index)
-                    ),
-                    transaction: false,
-                }],
+                fix: vec![index_fix(&format!("gin {} {}", table.name, column.name), create, &table.schema, &index)],
             });
         }
     }

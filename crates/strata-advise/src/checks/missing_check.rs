@@ -10,11 +10,7 @@ use strata_core::{quote_ident, quote_literal};
 const MAX_VALUES: usize = 10;
 
 pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
-    for table in &snapshot.tables {
-        let rows = table.sampled_rows();
-        if rows < options.min_rows.max(1) || table.partition {
-            continue;
-        }
+    for (table, _) in super::sampled_tables(snapshot, options) {
         for (n, column) in table.columns.iter().enumerate() {
             if !column.is_text()
                 || table.has_check_on(&column.name)

@@ -7,11 +7,7 @@ use crate::{Finding, Options, Severity, Snapshot};
 use strata_core::quote_ident;
 
 pub fn check(snapshot: &Snapshot, options: &Options, out: &mut Vec<Finding>) {
-    for table in &snapshot.tables {
-        let rows = table.sampled_rows();
-        if rows < options.min_rows.max(1) || table.partition {
-            continue;
-        }
+    for (table, rows) in super::sampled_tables(snapshot, options) {
         for (n, column) in table.columns.iter().enumerate() {
             if column.not_null || column.null_frac.is_some_and(|f| f > 0.0) {
                 continue;

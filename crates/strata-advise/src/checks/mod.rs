@@ -29,7 +29,8 @@ mod unused_index;
 mod uuid_primary_key;
 mod varchar_length;
 
-use crate::Check;
+use crate::model::Table;
+use crate::{Check, Fix, Options, Snapshot};
 
 macro_rules! check {
     ($module:ident, $id:literal, $summary:literal) => {
@@ -176,6 +177,67 @@ pub const CHECKS: &[Check] = &[
         "a large append-only time series without partitioning"
     ),
 ];
+
+/// `DROP INDEX CONCURRENTLY IF EXISTS "schema"."index";`
+pub(crate) fn drop_index(schema: &str, index: &str) -> String {
+    format!(
+        "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
+        strata_core::quote_ident(schema),
+        strata_core::quote_ident(index)
+    )
+}
+
+/// The fix of a check that advises an index: `create` (a `CREATE INDEX CONCURRENTLY`) up,
+/// [`drop_index`] down, outside a transaction; `slug_text` names the file.
+pub(crate) fn index_fix(slug_text: &str, create: String, schema: &str, index: &str) -> Fix {
+    Fix {
+        slug: slug(slug_text),
+        up: create,
+        down: drop_index(schema, index),
+        transaction: false,
+    }
+}
+
+/// The `json` and `jsonb` columns of every table, with their table and position.
+pub(crate) fn json_columns(
+    snapshot: &Snapshot,
+) -> impl Iterator<Item = (&Table, usize, &crate::model::Column)> {
+    snapshot.tables.iter().flat_map(|table| {
+        table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.base == "jsonb" || c.base == "json")
+            .map(move |(n, column)| (table, n, column))
+    })
+}
+
+/// The JSON objects among the sampled values of a table's column `n` (other values are skipped).
+pub(crate) fn json_objects(
+    table: &Table,
+    n: usize,
+) -> impl Iterator<Item = serde_json::Map<String, serde_json::Value>> + '_ {
+    table
+        .values(n)
+        .flatten()
+        .filter_map(|value| match serde_json::from_str(value) {
+            Ok(serde_json::Value::Object(doc)) => Some(doc),
+            _ => None,
+        })
+}
+
+/// The tables a data check judges: not partitions, with at least `--min-rows` (and one) sampled
+/// rows; with that count.
+pub(crate) fn sampled_tables<'a>(
+    snapshot: &'a Snapshot,
+    options: &'a Options,
+) -> impl Iterator<Item = (&'a Table, usize)> + 'a {
+    snapshot
+        .tables
+        .iter()
+        .map(|table| (table, table.sampled_rows()))
+        .filter(|(table, rows)| *rows >= options.min_rows.max(1) && !table.partition)
+}
 
 /// `"a", "b"` for SQL.
 pub(crate) fn column_list(columns: &[String]) -> String {

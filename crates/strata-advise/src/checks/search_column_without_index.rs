@@ -2,8 +2,8 @@
 //! `vector` without HNSW or IVFFlat when the extension is installed. Without it every search
 //! reads the whole table.
 
-use super::{object_name, slug};
-use crate::{Finding, Fix, Options, Severity, Snapshot};
+use super::{index_fix, object_name};
+use crate::{Finding, Options, Severity, Snapshot};
 use strata_core::quote_ident;
 
 pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
@@ -59,16 +59,12 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                         ""
                     }
                 ),
-                fix: vec![Fix {
-                    slug: slug(&format!("index {} {}", table.name, column.name)),
-                    up: create,
-                    down: format!(
-                        "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
-                        quote_ident(&table.schema),
-                        quote_ident(&index)
-                    ),
-                    transaction: false,
-                }],
+                fix: vec![index_fix(
+                    &format!("index {} {}", table.name, column.name),
+                    create,
+                    &table.schema,
+                    &index,
+                )],
             });
         }
     }

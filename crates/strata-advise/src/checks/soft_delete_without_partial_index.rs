@@ -2,8 +2,8 @@
 //! `WHERE deleted_at IS NULL`: nearly every query filters on it, and full indexes carry the
 //! deleted rows forever.
 
-use super::{object_name, slug};
-use crate::{Finding, Fix, Options, Severity, Snapshot};
+use super::{index_fix, object_name};
+use crate::{Finding, Options, Severity, Snapshot};
 use strata_core::quote_ident;
 
 const NAMES: &[&str] = &[
@@ -64,16 +64,7 @@ pub fn check(snapshot: &Snapshot, _options: &Options, out: &mut Vec<Finding>) {
                 help: format!(
                     "index the live rows on the columns your queries filter by (here: {key}):\n{create}"
                 ),
-                fix: vec![Fix {
-                    slug: slug(&format!("index live {}", table.name)),
-                    up: create,
-                    down: format!(
-                        "DROP INDEX CONCURRENTLY IF EXISTS {}.{};",
-                        quote_ident(&table.schema),
-                        quote_ident(&index)
-                    ),
-                    transaction: false,
-                }],
+                fix: vec![index_fix(&format!("index live {}", table.name), create, &table.schema, &index)],
             });
         }
     }

@@ -147,16 +147,10 @@ fn humantime(d: Duration) -> String {
 /// One migration per finding that has a fix, chained after the current head.
 fn write_fixes(project: &Project, findings: &[Finding], printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
-    let mut parent: Vec<String> = match migrations.graph.heads().as_slice() {
-        [] => Vec::new(),
-        [head] => vec![head.to_string()],
-        heads => {
-            return Err(CliError::invalid_with_hint(
-                format!("the graph has {} heads: {}", heads.len(), heads.join(", ")),
-                "join them first with `strata merge heads -m MSG`, then run advise --fix again",
-            ))
-        }
-    };
+    let mut parent = super::revision::single_head(
+        &migrations,
+        "join them first with `strata merge heads -m MSG`, then run advise --fix again",
+    )?;
     let dir = project.migrations_dir();
     std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
     let mut taken: Vec<String> = Vec::new();
@@ -178,15 +172,7 @@ fn write_fixes(project: &Project, findings: &[Finding], printer: &Printer) -> Re
                 up: with_lock_timeout(fix, &fix.up),
                 down: with_lock_timeout(fix, &fix.down),
             };
-            let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
-            let text = strata_files::render_migration(&new);
-            use std::io::Write;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(io_err(format!("cannot write {}", path.display())))?;
+            let path = super::revision::write_migration(project, &new)?;
             written.push(display_path(&path));
         }
     }

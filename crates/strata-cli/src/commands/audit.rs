@@ -4,7 +4,7 @@
 
 use crate::cli::{AuditAddArgs, AuditCommand, AuditPattern};
 use crate::context::{display_path, Connection, Project};
-use crate::error::{db_err, io_err, CliError, EXIT_PROBLEMS};
+use crate::error::{db_err, CliError, EXIT_PROBLEMS};
 use crate::output::Printer;
 use strata_core::quote_literal;
 use strata_engine::{Database, EventKind, NewEvent};
@@ -110,16 +110,10 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
         ));
     }
     let migrations = project.migrations()?;
-    let parent: Vec<String> = match migrations.graph.heads().as_slice() {
-        [] => Vec::new(),
-        [head] => vec![head.to_string()],
-        heads => {
-            return Err(CliError::invalid_with_hint(
-                format!("the graph has {} heads: {}", heads.len(), heads.join(", ")),
-                "join them first with `strata merge heads -m MSG`, then run audit add again",
-            ))
-        }
-    };
+    let parent = super::revision::single_head(
+        &migrations,
+        "join them first with `strata merge heads -m MSG`, then run audit add again",
+    )?;
     let mut pg = open(project, "add")?;
     let mut tables = Vec::new();
     for text in &args.tables {
@@ -218,17 +212,7 @@ fn add(project: &Project, args: &AuditAddArgs, printer: &Printer) -> Result<(), 
         up: generated.up,
         down: generated.down,
     };
-    let dir = project.migrations_dir();
-    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
-    let text = strata_files::render_migration(&new);
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    let path = super::revision::write_migration(project, &new)?;
     printer.result(&format!(
         "wrote {} ({} on {}); review it, then `strata lint` and `strata upgrade`",
         display_path(&path),

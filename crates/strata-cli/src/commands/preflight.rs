@@ -63,13 +63,7 @@ pub fn preflight(
     let mut checks = Vec::new();
 
     // Version and pending.
-    let db = connection.db();
-    let heads = db
-        .read_heads(&tables)
-        .map_err(db_err("could not read the version table"))?;
-    let history = db
-        .read_history(&tables)
-        .map_err(db_err("could not read the history table"))?;
+    let (heads, history) = super::status::read_state(connection.db(), &tables)?;
     let version = strata_engine::versions::database_version(
         &migrations,
         &heads,

@@ -4,6 +4,7 @@ use crate::cli::RevisionArgs;
 use crate::context::{display_path, Project};
 use crate::error::{io_err, CliError};
 use crate::output::Printer;
+use std::path::PathBuf;
 use strata_files::{Migrations, NewMigration};
 
 pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Result<(), CliError> {
@@ -12,16 +13,10 @@ pub fn revision(project: &Project, args: &RevisionArgs, printer: &Printer) -> Re
     let revises = match args.head.as_deref() {
         Some("base") => Vec::new(),
         Some(target) => vec![resolve_single(&migrations, target)?],
-        None => match graph.heads().as_slice() {
-            [] => Vec::new(),
-            [head] => vec![head.to_string()],
-            heads => {
-                return Err(CliError::invalid_with_hint(
-                    format!("the graph has {} heads: {}", heads.len(), heads.join(", ")),
-                    "choose the parent with --head ID (or LABEL@head, or base for a new root), or join them first with `strata merge heads -m MSG`",
-                ))
-            }
-        },
+        None => single_head(
+            &migrations,
+            "choose the parent with --head ID (or LABEL@head, or base for a new root), or join them first with `strata merge heads -m MSG`",
+        )?,
     };
     let mut depends_on = Vec::new();
     for dep in &args.depends_on {
@@ -246,19 +241,11 @@ fn write_online(
          # from = \"name\"\n\
          # to = \"full_name\"\n",
     );
-    let dir = project.migrations_dir();
-    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    let path = dir.join(format!(
-        "{id}_{}.toml",
-        strata_files::slugify(&args.message)
-    ));
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    let path = write_new(
+        project,
+        &format!("{id}_{}.toml", strata_files::slugify(&args.message)),
+        &text,
+    )?;
     if printer.json {
         printer.json_value(
             &serde_json::json!({ "path": display_path(&path), "id": id, "revises": revises }),
@@ -277,17 +264,7 @@ fn write_file(
     not_modelled: Option<&serde_json::Value>,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    let dir = project.migrations_dir();
-    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    let path = dir.join(format!("{}_{}.sql", new.id, new.slug));
-    let text = strata_files::render_migration(new);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path);
-    use std::io::Write;
-    file.and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    let path = write_migration(project, new)?;
     if printer.json {
         let mut value = serde_json::json!({ "path": display_path(&path), "id": new.id, "revises": new.revises });
         if let Some(not_modelled) = not_modelled {
@@ -298,4 +275,39 @@ fn write_file(
         printer.result(&display_path(&path));
     }
     super::lint::after_revision(project, &path, printer)
+}
+
+/// The one head a new migration goes after (none in an empty graph); several heads are bad input,
+/// with `hint` saying how to go on.
+pub(super) fn single_head(migrations: &Migrations, hint: &str) -> Result<Vec<String>, CliError> {
+    match migrations.graph.heads().as_slice() {
+        [] => Ok(Vec::new()),
+        [head] => Ok(vec![head.to_string()]),
+        heads => Err(CliError::invalid_with_hint(
+            format!("the graph has {} heads: {}", heads.len(), heads.join(", ")),
+            hint.to_owned(),
+        )),
+    }
+}
+
+/// Renders `new` and writes it as `ID_SLUG.sql` in the migrations folder; returns its path.
+pub(super) fn write_migration(project: &Project, new: &NewMigration) -> Result<PathBuf, CliError> {
+    let text = strata_files::render_migration(new);
+    write_new(project, &format!("{}_{}.sql", new.id, new.slug), &text)
+}
+
+/// Writes a new file `name` in the migrations folder (created if missing), never over an
+/// existing one; returns its path.
+fn write_new(project: &Project, name: &str, text: &str) -> Result<PathBuf, CliError> {
+    let dir = project.migrations_dir();
+    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+    let path = dir.join(name);
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(io_err(format!("cannot write {}", path.display())))?;
+    Ok(path)
 }

@@ -300,12 +300,7 @@ pub fn drift(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let ws = Workspace::new(project, &[&live_side], printer)?;
     let mut conn = project.open_url(&url)?;
     let db = conn.db();
-    let heads = db
-        .read_heads(&tables)
-        .map_err(db_err("could not read the version table"))?;
-    let history = db
-        .read_history(&tables)
-        .map_err(db_err("could not read the history table"))?;
+    let (heads, history) = super::status::read_state(db, &tables)?;
     let verified = verify_files(&migrations, &heads, &history);
     // An INVALID index looks like any other in the catalog, but the database does not use it.
     let invalid = db

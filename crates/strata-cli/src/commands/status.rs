@@ -6,7 +6,7 @@ use crate::output::Printer;
 use std::collections::BTreeSet;
 use strata_core::text::escape_line;
 use strata_engine::verify::{verify as verify_files, Mismatch};
-use strata_engine::{Database, Migrator, StateTables};
+use strata_engine::{Database, HistoryRow, Migrator, StateTables};
 use strata_files::{Migrations, VerifyMode};
 use strata_graph::Direction;
 
@@ -17,6 +17,18 @@ fn tables(project: &Project) -> StateTables {
 fn read_heads(db: &mut dyn Database, tables: &StateTables) -> Result<Vec<String>, CliError> {
     db.read_heads(tables)
         .map_err(db_err("could not read the version table"))
+}
+
+/// The heads (version table) and the history rows of a database.
+pub(super) fn read_state(
+    db: &mut dyn Database,
+    tables: &StateTables,
+) -> Result<(Vec<String>, Vec<HistoryRow>), CliError> {
+    let heads = read_heads(db, tables)?;
+    let history = db
+        .read_history(tables)
+        .map_err(db_err("could not read the history table"))?;
+    Ok((heads, history))
 }
 
 fn pending(migrations: &Migrations, heads: &[String]) -> Result<Vec<String>, CliError> {
@@ -415,10 +427,7 @@ pub fn verify(project: &Project, printer: &Printer) -> Result<(), CliError> {
     let migrations = project.migrations()?;
     let mut db = project.connect_read_only()?;
     let t = tables(project);
-    let heads = read_heads(db.as_mut(), &t)?;
-    let history = db
-        .read_history(&t)
-        .map_err(db_err("could not read the history table"))?;
+    let (heads, history) = read_state(db.as_mut(), &t)?;
     let result = verify_files(&migrations, &heads, &history);
     if printer.json {
         printer.json_value(&serde_json::to_value(&result).unwrap_or_default());
@@ -503,11 +512,7 @@ pub(crate) fn before_upgrade(
         return Ok(());
     }
     let t = tables(project);
-    let db = connection.db();
-    let heads = read_heads(db, &t)?;
-    let history = db
-        .read_history(&t)
-        .map_err(db_err("could not read the history table"))?;
+    let (heads, history) = read_state(connection.db(), &t)?;
     let result = verify_files(migrations, &heads, &history);
     let changed: Vec<&Mismatch> = result
         .mismatches

@@ -6,7 +6,7 @@
 use crate::cli::VersionArgs;
 use crate::context::{display_path, Project};
 use crate::desired::Workspace;
-use crate::error::{db_err, io_err, CliError, EXIT_PROBLEMS};
+use crate::error::{io_err, CliError, EXIT_PROBLEMS};
 use crate::output::Printer;
 use strata_core::Impact;
 use strata_engine::migrator::Silent;
@@ -22,12 +22,7 @@ pub fn version(project: &Project, args: &VersionArgs, printer: &Printer) -> Resu
     let migrations = project.migrations()?;
     let tables = project.settings(false).tables;
     let mut db = project.connect_read_only()?;
-    let heads = db
-        .read_heads(&tables)
-        .map_err(db_err("could not read the version table"))?;
-    let history = db
-        .read_history(&tables)
-        .map_err(db_err("could not read the history table"))?;
+    let (heads, history) = super::status::read_state(db.as_mut(), &tables)?;
     drop(db);
     let v = database_version(
         &migrations,
