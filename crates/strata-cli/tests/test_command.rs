@@ -462,3 +462,100 @@ mod xml {
         assert_eq!(number(root, "tests"), total);
     }
 }
+
+/// `--only stairway` on PostgreSQL takes the lighter path (one transaction per step, the down
+/// rolled back to a savepoint instead of the up applied again): the same findings, by name, and
+/// the stair still reaches the head (model-match sees every table).
+#[test]
+fn the_stairway_alone_finds_the_same_defects_on_postgres() {
+    let db = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    p.migration(
+        "c3",
+        &["b2"],
+        "ALTER TABLE users ADD COLUMN nickname text;",
+        "SELECT 1;",
+    );
+    let irreversible = "-- strata:message irreversible\n-- strata:revises c3\n-- strata:irreversible the old data is gone\n\n-- strata:up\nCREATE TABLE audit (id integer);\n";
+    p.write("d4_m.sql", irreversible);
+    p.migration(
+        "e5",
+        &["d4"],
+        "CREATE TABLE t (id integer);",
+        "DROP TABLE t;\nDROP INDEX orders_customer_idx;",
+    );
+    // A down that fails, and one that forgets its table (the up applied again then fails).
+    p.migration(
+        "f6",
+        &["e5"],
+        "CREATE TABLE u (id integer);",
+        "DROP TABLE nothing_here;",
+    );
+    p.migration("g7", &["f6"], "CREATE TABLE v (id integer);", "SELECT 1;");
+    p.migration(
+        "h8",
+        &["g7"],
+        "CREATE TABLE w (id integer);",
+        "DROP TABLE w;",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cases = json["checks"][0]["cases"].as_array().unwrap();
+    let failures = |name: &str| -> Vec<String> {
+        cases
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}"))["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The forgotten column, then the up that cannot add it again.
+    let c3 = failures("c3 c3");
+    assert_eq!(c3[0], "down leaves column users.nickname");
+    assert!(
+        c3[1].starts_with("up applied again after the down failed at migrations/c3_m.sql:"),
+        "{c3:?}"
+    );
+    assert_eq!(
+        failures("e5 e5"),
+        ["down drops index orders_customer_idx that the up did not create"]
+    );
+    let f6 = failures("f6 f6");
+    assert!(
+        f6.len() == 1
+            && f6[0].starts_with("down failed at migrations/f6_m.sql:")
+            && f6[0].contains("nothing_here"),
+        "{f6:?}"
+    );
+    let g7 = failures("g7 g7");
+    assert_eq!(g7[0], "down leaves table v");
+    assert!(
+        g7[1].starts_with("up applied again after the down failed at migrations/g7_m.sql:")
+            && g7[1].contains("already exists"),
+        "{g7:?}"
+    );
+    assert!(failures("h8 h8").is_empty());
+    assert!(failures("a1 a1").is_empty() && failures("b2 b2").is_empty());
+    let d4 = cases
+        .iter()
+        .find(|c| c["name"] == "d4 irreversible")
+        .unwrap();
+    assert!(
+        d4["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("irreversible (the old data is gone)"),
+        "{d4}"
+    );
+    // The scratch database is left empty.
+    assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
+}

@@ -1,0 +1,218 @@
+//! The stairway's step on PostgreSQL when the data check is off and the migration runs in a
+//! transaction both ways: one transaction per step on the scratch session, no runner lock or
+//! state re-read per migration. The up is applied, a savepoint set, the down applied and the
+//! schema's fingerprint compared with the one before the up; rolling back to the savepoint then
+//! gives the schema after the up without applying it a second time (the same SQL on the same
+//! schema). Only when the fingerprints differ are the three models read (after the down, after
+//! the up by rolling back to the savepoint, before the up by rolling back the transaction), the
+//! up applied again after the down to see whether it fails, and the step applied for good.
+
+use super::fingerprint::Fingerprinter;
+use super::timing::Timings;
+use super::{finding, Run};
+use crate::context::Connection;
+use crate::desired::Workspace;
+use crate::error::{db_err, CliError};
+use crate::suite::report::Case;
+use strata_engine::{Migrator, Settings};
+use strata_files::MigrationFile;
+use strata_graph::Step;
+use strata_schema::Schema;
+
+/// Where the stair stands between steps.
+pub(super) struct Position {
+    /// The model of the schema, when `known`.
+    pub before: Schema,
+    pub known: bool,
+    /// The fingerprint of the schema (always current).
+    pub fp: String,
+    /// The applied heads, when known without reading them.
+    pub heads: Option<Vec<String>>,
+}
+
+pub(super) enum Outcome {
+    /// The step is not one for this path: the caller runs it through the `Migrator`.
+    Slow,
+    Done,
+    /// The up failed: the stair stops.
+    UpFailed,
+}
+
+pub(super) struct Stepper<'a> {
+    pub run: &'a Run<'a>,
+    pub ws: &'a Workspace<'a>,
+    pub settings: Settings,
+    pub tm: &'a Timings,
+}
+
+const SAVE_UP: &str = "SAVEPOINT strata_test_up";
+const BACK_TO_UP: &str = "ROLLBACK TO SAVEPOINT strata_test_up";
+
+impl Stepper<'_> {
+    fn exec(&self, conn: &mut Connection, sql: &str) -> Result<(), CliError> {
+        self.tm
+            .time("control", || conn.db().execute(sql))
+            .map_err(db_err("the scratch database failed"))
+    }
+
+    fn fingerprint(
+        &self,
+        fpr: &mut Fingerprinter,
+        conn: &mut Connection,
+    ) -> Result<String, CliError> {
+        self.tm
+            .time("fingerprint", || fpr.take(conn))
+            .map_err(db_err("could not read the scratch database's schema"))
+    }
+
+    fn introspect(&self, conn: &mut Connection) -> Result<Schema, CliError> {
+        self.tm.time("introspect", || self.ws.introspect(conn))
+    }
+
+    fn introspect_in_transaction(&self, conn: &mut Connection) -> Result<Schema, CliError> {
+        self.tm
+            .time("introspect", || self.ws.introspect_in_transaction(conn))
+    }
+
+    fn apply(
+        &self,
+        conn: &mut Connection,
+        step: &Step,
+        phase: &'static str,
+    ) -> Result<(), strata_engine::EngineError> {
+        let mut m = Migrator::new(conn.db(), self.run.migrations, self.settings.clone());
+        self.tm
+            .time(phase, || m.apply_in_open_transaction(step))
+            .map(|_| ())
+    }
+
+    /// The one step that applies `revision` from `heads`, or its down back, when it is a single
+    /// step.
+    fn single(planned: Result<Vec<Step>, strata_graph::TargetError>) -> Option<Step> {
+        match planned {
+            Ok(mut steps) if steps.len() == 1 => steps.pop(),
+            _ => None,
+        }
+    }
+
+    /// Tests `revision` (see the module's comment), filling `case`.
+    pub fn step(
+        &self,
+        fpr: &mut Fingerprinter,
+        conn: &mut Connection,
+        at: &mut Position,
+        revision: &str,
+        file: &MigrationFile,
+        case: &mut Case,
+    ) -> Result<Outcome, CliError> {
+        let reversible = file.irreversible.is_none();
+        if file.non_transactional(false).is_some()
+            || (reversible && file.non_transactional(true).is_some())
+        {
+            return Ok(Outcome::Slow);
+        }
+        let graph = &self.run.migrations.graph;
+        let heads = match &at.heads {
+            Some(h) => h.clone(),
+            None => {
+                let mut m = Migrator::new(conn.db(), self.run.migrations, self.settings.clone());
+                m.ensure_state().map_err(CliError::Engine)?;
+                m.heads().map_err(CliError::Engine)?
+            }
+        };
+        let Some(up) = Self::single(graph.plan_upgrade(&heads, revision)) else {
+            return Ok(Outcome::Slow);
+        };
+        let down = if reversible {
+            let Some(down) =
+                Self::single(graph.plan_downgrade(&up.heads_after, &format!("{revision}@base")))
+            else {
+                return Ok(Outcome::Slow);
+            };
+            Some(down)
+        } else {
+            None
+        };
+        self.exec(conn, "BEGIN")?;
+        if let Err(e) = self.apply(conn, &up, "up") {
+            self.exec(conn, "ROLLBACK")?;
+            case.failures.push(finding(e, "up")?);
+            at.heads = Some(heads);
+            return Ok(Outcome::UpFailed);
+        }
+        let Some(down) = down else {
+            self.exec(conn, "COMMIT")?;
+            case.notes.push(format!(
+                "irreversible ({}): the stair stops here; the migrations above are tested from this revision",
+                file.irreversible.as_deref().unwrap_or_default()
+            ));
+            return self.moved(fpr, conn, at, up.heads_after);
+        };
+        self.exec(conn, SAVE_UP)?;
+        if let Err(e) = self.apply(conn, &down, "down") {
+            case.failures.push(finding(e, "down")?);
+            self.exec(conn, &format!("{BACK_TO_UP};\nCOMMIT"))?;
+            return self.moved(fpr, conn, at, up.heads_after);
+        }
+        let undone_fp = self.fingerprint(fpr, conn)?;
+        if undone_fp == at.fp {
+            self.exec(conn, &format!("{BACK_TO_UP};\nCOMMIT"))?;
+            return self.moved(fpr, conn, at, up.heads_after);
+        }
+        // The down did not give the schema back: read the three models.
+        let after_down = self.introspect_in_transaction(conn)?;
+        self.exec(conn, "SAVEPOINT strata_test_down")?;
+        if let Some(again) = Self::single(graph.plan_upgrade(&down.heads_after, revision)) {
+            if let Err(e) = self.apply(conn, &again, "up") {
+                case.failures
+                    .push(finding(e, "up applied again after the down")?);
+            }
+        }
+        self.exec(conn, BACK_TO_UP)?;
+        let after_up = self.introspect_in_transaction(conn)?;
+        self.exec(conn, "ROLLBACK")?;
+        let before = if at.known {
+            std::mem::take(&mut at.before)
+        } else {
+            self.introspect(conn)?
+        };
+        let undone = strata_schema::undo::undo_differences(&before, &after_up, &after_down);
+        // PostgreSQL appends a re-added column: a down cannot put it back in place.
+        let (order, undone): (Vec<String>, Vec<String>) = undone
+            .into_iter()
+            .partition(|d| d.contains(" in another order: "));
+        case.notes.extend(order);
+        // The down's findings come before the second up's.
+        let again = std::mem::take(&mut case.failures);
+        case.failures.extend(undone);
+        case.failures.extend(again);
+        // The step for good.
+        self.exec(conn, "BEGIN")?;
+        if let Err(e) = self.apply(conn, &up, "up") {
+            self.exec(conn, "ROLLBACK")?;
+            case.failures.push(finding(e, "up")?);
+            at.heads = Some(heads);
+            at.before = before;
+            return Ok(Outcome::UpFailed);
+        }
+        self.exec(conn, "COMMIT")?;
+        self.moved(fpr, conn, at, up.heads_after)?;
+        at.before = after_up;
+        at.known = true;
+        Ok(Outcome::Done)
+    }
+
+    /// After a committed up: the new heads and fingerprint; the model is not read.
+    fn moved(
+        &self,
+        fpr: &mut Fingerprinter,
+        conn: &mut Connection,
+        at: &mut Position,
+        heads: Vec<String>,
+    ) -> Result<Outcome, CliError> {
+        at.heads = Some(heads);
+        at.fp = self.fingerprint(fpr, conn)?;
+        at.known = false;
+        Ok(Outcome::Done)
+    }
+}
