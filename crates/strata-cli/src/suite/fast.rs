@@ -45,7 +45,7 @@ pub(super) struct Stepper<'a> {
     pub tm: &'a Timings,
 }
 
-const SAVE_UP: &str = "SAVEPOINT strata_test_up";
+const SAVE_UP: &str = "SAVEPOINT strata_test_up;";
 const BACK_TO_UP: &str = "ROLLBACK TO SAVEPOINT strata_test_up";
 
 impl Stepper<'_> {
@@ -55,13 +55,15 @@ impl Stepper<'_> {
             .map_err(db_err("the scratch database failed"))
     }
 
+    /// `sql` (strata's control SQL, or nothing), then the fingerprint, in one round trip.
     fn fingerprint(
         &self,
         fpr: &mut Fingerprinter,
         conn: &mut Connection,
+        sql: &str,
     ) -> Result<String, CliError> {
         self.tm
-            .time("fingerprint", || fpr.take(conn))
+            .time("fingerprint", || fpr.take_after(conn, sql))
             .map_err(db_err("could not read the scratch database's schema"))
     }
 
@@ -74,15 +76,19 @@ impl Stepper<'_> {
             .time("introspect", || self.ws.introspect_in_transaction(conn))
     }
 
+    /// Applies `step` in the open transaction, `before` and `after` riding along with its first
+    /// and last statements.
     fn apply(
         &self,
         conn: &mut Connection,
         step: &Step,
         phase: &'static str,
+        before: &str,
+        after: &str,
     ) -> Result<(), strata_engine::EngineError> {
         let mut m = Migrator::new(conn.db(), self.run.migrations, self.settings.clone());
         self.tm
-            .time(phase, || m.apply_in_open_transaction(step))
+            .time(phase, || m.apply_in_open_transaction(step, before, after))
             .map(|_| ())
     }
 
@@ -133,37 +139,33 @@ impl Stepper<'_> {
         } else {
             None
         };
-        self.exec(conn, "BEGIN")?;
-        if let Err(e) = self.apply(conn, &up, "up") {
+        let save = if down.is_some() { SAVE_UP } else { "" };
+        if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", save) {
             self.exec(conn, "ROLLBACK")?;
             case.failures.push(finding(e, "up")?);
             at.heads = Some(heads);
             return Ok(Outcome::UpFailed);
         }
         let Some(down) = down else {
-            self.exec(conn, "COMMIT")?;
             case.notes.push(format!(
                 "irreversible ({}): the stair stops here; the migrations above are tested from this revision",
                 file.irreversible.as_deref().unwrap_or_default()
             ));
-            return self.moved(fpr, conn, at, up.heads_after);
+            return self.moved(fpr, conn, at, up.heads_after, "COMMIT");
         };
-        self.exec(conn, SAVE_UP)?;
-        if let Err(e) = self.apply(conn, &down, "down") {
+        let back = format!("{BACK_TO_UP};\nCOMMIT");
+        if let Err(e) = self.apply(conn, &down, "down", "", "") {
             case.failures.push(finding(e, "down")?);
-            self.exec(conn, &format!("{BACK_TO_UP};\nCOMMIT"))?;
-            return self.moved(fpr, conn, at, up.heads_after);
+            return self.moved(fpr, conn, at, up.heads_after, &back);
         }
-        let undone_fp = self.fingerprint(fpr, conn)?;
+        let undone_fp = self.fingerprint(fpr, conn, "")?;
         if undone_fp == at.fp {
-            self.exec(conn, &format!("{BACK_TO_UP};\nCOMMIT"))?;
-            return self.moved(fpr, conn, at, up.heads_after);
+            return self.moved(fpr, conn, at, up.heads_after, &back);
         }
         // The down did not give the schema back: read the three models.
         let after_down = self.introspect_in_transaction(conn)?;
-        self.exec(conn, "SAVEPOINT strata_test_down")?;
         if let Some(again) = Self::single(graph.plan_upgrade(&down.heads_after, revision)) {
-            if let Err(e) = self.apply(conn, &again, "up") {
+            if let Err(e) = self.apply(conn, &again, "up", "SAVEPOINT strata_test_down;", "") {
                 case.failures
                     .push(finding(e, "up applied again after the down")?);
             }
@@ -187,31 +189,31 @@ impl Stepper<'_> {
         case.failures.extend(undone);
         case.failures.extend(again);
         // The step for good.
-        self.exec(conn, "BEGIN")?;
-        if let Err(e) = self.apply(conn, &up, "up") {
+        if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", "") {
             self.exec(conn, "ROLLBACK")?;
             case.failures.push(finding(e, "up")?);
             at.heads = Some(heads);
             at.before = before;
             return Ok(Outcome::UpFailed);
         }
-        self.exec(conn, "COMMIT")?;
-        self.moved(fpr, conn, at, up.heads_after)?;
+        self.moved(fpr, conn, at, up.heads_after, "COMMIT")?;
         at.before = after_up;
         at.known = true;
         Ok(Outcome::Done)
     }
 
-    /// After a committed up: the new heads and fingerprint; the model is not read.
+    /// After the up: `sql` commits it, then the new heads and fingerprint; the model is not
+    /// read.
     fn moved(
         &self,
         fpr: &mut Fingerprinter,
         conn: &mut Connection,
         at: &mut Position,
         heads: Vec<String>,
+        sql: &str,
     ) -> Result<Outcome, CliError> {
         at.heads = Some(heads);
-        at.fp = self.fingerprint(fpr, conn)?;
+        at.fp = self.fingerprint(fpr, conn, sql)?;
         at.known = false;
         Ok(Outcome::Done)
     }

@@ -64,14 +64,25 @@ impl Fingerprinter {
     /// The fingerprint of the schema `conn` holds now (within the session's open transaction,
     /// if any).
     pub fn take(&mut self, conn: &mut Connection) -> Result<String, DbError> {
+        self.take_after(conn, "")
+    }
+
+    /// Runs `sql` (strata's own control SQL, say `COMMIT`), then takes the fingerprint, in one
+    /// round trip.
+    pub fn take_after(&mut self, conn: &mut Connection, sql: &str) -> Result<String, DbError> {
+        use strata_engine::Database;
         let rows = match conn {
             Connection::Postgres(pg) => {
                 if !self.prepared {
-                    use strata_engine::Database;
                     pg.execute(&format!("PREPARE {PREPARED} AS {POSTGRES}"))?;
                     self.prepared = true;
                 }
-                pg.simple_query_rows(&format!("EXECUTE {PREPARED}"))?
+                let sep = if sql.is_empty() { "" } else { ";\n" };
+                pg.simple_query_rows(&format!("{sql}{sep}EXECUTE {PREPARED}"))?
+            }
+            Connection::Sqlite(db) if !sql.is_empty() => {
+                db.execute(sql)?;
+                return self.take(conn);
             }
             Connection::Sqlite(db) => {
                 let text: Option<String> = db
