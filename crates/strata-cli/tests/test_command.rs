@@ -559,3 +559,78 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
     // The scratch database is left empty.
     assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
 }
+
+/// The online check: an online migration is started, written through both versions, rolled
+/// back (shape and rows as before), started again and completed; one whose start fails is
+/// reported by name and the online migrations above it are not run.
+#[test]
+fn online_migrations_are_started_rolled_back_and_completed() {
+    let db = Db::pg();
+    let p = Project::new();
+    p.write(
+        "a1_accounts.sql",
+        "-- strata:up\nCREATE TABLE accounts (id bigint PRIMARY KEY, balance integer NOT NULL, name text NOT NULL);\n-- strata:down\nDROP TABLE accounts;\n",
+    );
+    p.write(
+        "b2_online.toml",
+        "message = \"bigint balance, name -> full_name\"\nrevises = \"a1\"\n\n[[operations]]\ntype = \"alter_column\"\ntable = \"accounts\"\ncolumn = \"balance\"\ndata_type = \"bigint\"\nup = \"balance::bigint\"\ndown = \"balance::integer\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"name\"\nto = \"full_name\"\n",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "online", "--json"],
+    );
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let online = &json["checks"][0];
+    assert_eq!(online["check"], "online", "{json}");
+    let case = &online["cases"][0];
+    assert_eq!(
+        case["name"], "b2 bigint balance, name -> full_name",
+        "{json}"
+    );
+    assert_eq!(case["failures"].as_array().unwrap().len(), 0, "{json}");
+    assert!(
+        case["notes"]
+            .to_string()
+            .contains("rolled back, started again and completed"),
+        "{json}"
+    );
+    // The scratch database is left empty.
+    assert!(!db.table_exists("accounts") && !db.table_exists("strata_version"));
+
+    // An online migration whose start fails: reported, and the one above it is not run.
+    p.write(
+        "c3_broken.toml",
+        "message = \"broken\"\nrevises = \"b2\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"no_such_column\"\nto = \"other\"\n",
+    );
+    p.write(
+        "d4_later.toml",
+        "message = \"later\"\nrevises = \"c3\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"full_name\"\nto = \"display_name\"\n",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "online", "--json"],
+    );
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cases = json["checks"][0]["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3, "{json}");
+    assert!(
+        cases[0]["failures"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+    let failure = cases[1]["failures"][0].as_str().unwrap();
+    assert!(
+        failure.starts_with("start failed: ") && failure.contains("no_such_column"),
+        "{json}"
+    );
+    assert!(
+        cases[2]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("c3 could not be started"),
+        "{json}"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod fast;
 mod fingerprint;
+pub mod online;
 pub mod report;
 pub mod rows;
 mod timing;
