@@ -634,3 +634,49 @@ fn online_migrations_are_started_rolled_back_and_completed() {
         "{json}"
     );
 }
+
+both_engines!(impact_lines_are_checked_when_versioning_is_on);
+/// With a `[versioning]` table in strata.toml, the stairway checks each migration's
+/// `-- strata:impact` line against the impact of its schema change (a wrong line and a missing
+/// one are failures at the file's line; a right one passes), on both engines and both paths
+/// (the stairway alone, and with the data check).
+fn impact_lines_are_checked_when_versioning_is_on(db: Db) {
+    let p = Project::new();
+    p.config("migrations_dir = \"migrations\"\n\n[versioning]\nstart = \"1.0.0\"\n");
+    p.write(
+        "a1_m.sql",
+        "-- strata:message users\n-- strata:impact minor\n\n-- strata:up\nCREATE TABLE users (id integer PRIMARY KEY, nickname text);\n\n-- strata:down\nDROP TABLE users;\n",
+    );
+    p.write(
+        "b2_m.sql",
+        "-- strata:message drop nickname\n-- strata:revises a1\n-- strata:impact minor\n\n-- strata:up\nALTER TABLE users DROP COLUMN nickname;\n\n-- strata:down\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    p.migration(
+        "c3",
+        &["b2"],
+        "CREATE TABLE orders (id integer PRIMARY KEY);",
+        "DROP TABLE orders;",
+    );
+    for only in ["stairway", "stairway,data"] {
+        let out = strata(p.path(), Some(db.url()), &["test", "--only", only]);
+        assert_exit(&out, 1);
+        let shown = text(&out);
+        assert!(
+            shown.contains(
+                "migrations/b2_m.sql:3: the header says `-- strata:impact minor`, the schema change is major"
+            ),
+            "{only}: {shown}"
+        );
+        assert!(
+            shown.contains(
+                "migrations/c3_m.sql:1: no `-- strata:impact` line (the schema change is minor)"
+            ),
+            "{only}: {shown}"
+        );
+        assert!(!shown.contains("a1_m.sql"), "{only}: {shown}");
+    }
+    // Without the table, the lines are not checked.
+    p.config("migrations_dir = \"migrations\"\n");
+    let out = strata(p.path(), Some(db.url()), &["test", "--only", "stairway"]);
+    assert_exit(&out, 0);
+}

@@ -43,6 +43,9 @@ pub(super) struct Stepper<'a> {
     pub ws: &'a Workspace<'a>,
     pub settings: Settings,
     pub tm: &'a Timings,
+    /// strata.toml has a `[versioning]` table: each up's impact is checked against its
+    /// `-- strata:impact` line, which needs the models before and after it.
+    pub versioning: bool,
 }
 
 const SAVE_UP: &str = "SAVEPOINT strata_test_up;";
@@ -139,6 +142,10 @@ impl Stepper<'_> {
         } else {
             None
         };
+        if self.versioning && !at.known {
+            at.before = self.introspect(conn)?;
+            at.known = true;
+        }
         let save = if down.is_some() { SAVE_UP } else { "" };
         if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", save) {
             self.exec(conn, "ROLLBACK")?;
@@ -146,21 +153,29 @@ impl Stepper<'_> {
             at.heads = Some(heads);
             return Ok(Outcome::UpFailed);
         }
+        let mut model_up = None;
+        if self.versioning {
+            let after_up = self.introspect_in_transaction(conn)?;
+            case.failures.extend(super::impact::header_problem(
+                self.ws, file, &at.before, &after_up,
+            ));
+            model_up = Some(after_up);
+        }
         let Some(down) = down else {
             case.notes.push(format!(
                 "irreversible ({}): the stair stops here; the migrations above are tested from this revision",
                 file.irreversible.as_deref().unwrap_or_default()
             ));
-            return self.moved(fpr, conn, at, up.heads_after, "COMMIT");
+            return self.moved(fpr, conn, at, up.heads_after, "COMMIT", model_up);
         };
         let back = format!("{BACK_TO_UP};\nCOMMIT");
         if let Err(e) = self.apply(conn, &down, "down", "", "") {
             case.failures.push(finding(e, "down")?);
-            return self.moved(fpr, conn, at, up.heads_after, &back);
+            return self.moved(fpr, conn, at, up.heads_after, &back, model_up);
         }
         let undone_fp = self.fingerprint(fpr, conn, "")?;
         if undone_fp == at.fp {
-            return self.moved(fpr, conn, at, up.heads_after, &back);
+            return self.moved(fpr, conn, at, up.heads_after, &back, model_up);
         }
         // The down did not give the schema back: read the three models.
         let after_down = self.introspect_in_transaction(conn)?;
@@ -196,14 +211,11 @@ impl Stepper<'_> {
             at.before = before;
             return Ok(Outcome::UpFailed);
         }
-        self.moved(fpr, conn, at, up.heads_after, "COMMIT")?;
-        at.before = after_up;
-        at.known = true;
-        Ok(Outcome::Done)
+        self.moved(fpr, conn, at, up.heads_after, "COMMIT", Some(after_up))
     }
 
-    /// After the up: `sql` commits it, then the new heads and fingerprint; the model is not
-    /// read.
+    /// After the up: `sql` commits it, then the new heads and fingerprint, and the model when
+    /// it was read.
     fn moved(
         &self,
         fpr: &mut Fingerprinter,
@@ -211,10 +223,14 @@ impl Stepper<'_> {
         at: &mut Position,
         heads: Vec<String>,
         sql: &str,
+        model: Option<Schema>,
     ) -> Result<Outcome, CliError> {
         at.heads = Some(heads);
         at.fp = self.fingerprint(fpr, conn, sql)?;
-        at.known = false;
+        at.known = model.is_some();
+        if let Some(model) = model {
+            at.before = model;
+        }
         Ok(Outcome::Done)
     }
 }

@@ -6,6 +6,7 @@
 
 mod fast;
 mod fingerprint;
+mod impact;
 pub mod online;
 pub mod report;
 pub mod rows;
@@ -306,6 +307,7 @@ pub fn stairway(
         ws,
         settings: settings.clone(),
         tm: &tm,
+        versioning: run.project.config.versioning,
     });
     let mut tested: BTreeSet<String> = BTreeSet::new();
     let mut seed: u64 = 1;
@@ -434,6 +436,10 @@ pub fn stairway(
             }
             tested.insert(revision.clone());
             let after_up = tm.time("introspect", || ws.introspect(conn))?;
+            if run.project.config.versioning {
+                case.failures
+                    .extend(impact::header_problem(ws, file, &before, &after_up));
+            }
             let up_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
             let rows_up = match &rows_before {
                 Some(_) => Some(
