@@ -499,6 +499,26 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
         "CREATE TABLE w (id integer);",
         "DROP TABLE w;",
     );
+    // Outside a transaction (CREATE INDEX CONCURRENTLY): a correct one, and one whose down
+    // forgets its index (tested again with the models, after the scratch database is rebuilt).
+    p.migration(
+        "i9",
+        &["h8"],
+        "CREATE INDEX CONCURRENTLY w_id_idx ON w (id);",
+        "DROP INDEX CONCURRENTLY w_id_idx;",
+    );
+    p.migration(
+        "j10",
+        &["i9"],
+        "CREATE INDEX CONCURRENTLY w_id_again ON w (id);",
+        "SELECT 1;",
+    );
+    p.migration(
+        "k11",
+        &["j10"],
+        "CREATE TABLE z (id integer);",
+        "DROP TABLE z;",
+    );
     let out = strata(
         p.path(),
         Some(db.url()),
@@ -544,6 +564,9 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
         "{g7:?}"
     );
     assert!(failures("h8 h8").is_empty());
+    assert!(failures("i9 i9").is_empty());
+    assert_eq!(failures("j10 j10")[0], "down leaves index w_id_again");
+    assert!(failures("k11 k11").is_empty());
     assert!(failures("a1 a1").is_empty() && failures("b2 b2").is_empty());
     let d4 = cases
         .iter()

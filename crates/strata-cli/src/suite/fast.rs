@@ -14,6 +14,7 @@ use crate::context::Connection;
 use crate::desired::Workspace;
 use crate::error::{db_err, CliError};
 use crate::suite::report::Case;
+use strata_engine::migrator::Silent;
 use strata_engine::{Migrator, Settings};
 use strata_files::MigrationFile;
 use strata_graph::Step;
@@ -36,6 +37,9 @@ pub(super) enum Outcome {
     Done,
     /// The up failed: the stair stops.
     UpFailed,
+    /// A migration outside a transaction did not come back as it was: the caller rebuilds the
+    /// scratch database below it and tests it again through the `Migrator`, reading the models.
+    Retry,
 }
 
 pub(super) struct Stepper<'a> {
@@ -118,7 +122,10 @@ impl Stepper<'_> {
         if file.non_transactional(false).is_some()
             || (reversible && file.non_transactional(true).is_some())
         {
-            return Ok(Outcome::Slow);
+            if self.versioning {
+                return Ok(Outcome::Slow);
+            }
+            return self.outside(fpr, conn, at, revision, file, case);
         }
         let graph = &self.run.migrations.graph;
         let heads = match &at.heads {
@@ -212,6 +219,57 @@ impl Stepper<'_> {
             return Ok(Outcome::UpFailed);
         }
         self.moved(fpr, conn, at, up.heads_after, "COMMIT", Some(after_up))
+    }
+
+    /// A migration that runs outside a transaction (either way): up, down and up again through
+    /// the `Migrator` (each a run of its own), compared by fingerprints only. Anything else than
+    /// a clean round trip is left to the caller to test again with the models ([`Outcome::Retry`]).
+    fn outside(
+        &self,
+        fpr: &mut Fingerprinter,
+        conn: &mut Connection,
+        at: &mut Position,
+        revision: &str,
+        file: &MigrationFile,
+        case: &mut Case,
+    ) -> Result<Outcome, CliError> {
+        at.heads = None;
+        let run = |conn: &mut Connection, up: bool, phase: &'static str| {
+            let mut m = Migrator::new(conn.db(), self.run.migrations, self.settings.clone());
+            self.tm.time(phase, || {
+                if up {
+                    m.upgrade(revision, &mut Silent)
+                } else {
+                    m.downgrade(&format!("{revision}@base"), &mut Silent)
+                }
+            })
+        };
+        if let Err(e) = run(conn, true, "up") {
+            case.failures.push(finding(e, "up")?);
+            return Ok(Outcome::UpFailed);
+        }
+        let up_fp = self.fingerprint(fpr, conn, "")?;
+        if let Some(reason) = &file.irreversible {
+            case.notes.push(format!(
+                "irreversible ({reason}): the stair stops here; the migrations above are tested from this revision"
+            ));
+            at.fp = up_fp;
+            at.known = false;
+            return Ok(Outcome::Done);
+        }
+        if run(conn, false, "down").is_err() || self.fingerprint(fpr, conn, "")? != at.fp {
+            return Ok(Outcome::Retry);
+        }
+        if run(conn, true, "up").is_err() {
+            return Ok(Outcome::Retry);
+        }
+        let again_fp = self.fingerprint(fpr, conn, "")?;
+        if again_fp != up_fp {
+            return Ok(Outcome::Retry);
+        }
+        at.fp = again_fp;
+        at.known = false;
+        Ok(Outcome::Done)
     }
 
     /// After the up: `sql` commits it, then the new heads and fingerprint, and the model when

@@ -291,12 +291,7 @@ pub fn stairway(
         }
     }
     let mut fpr = fingerprint::Fingerprinter::default();
-    if let Connection::Postgres(_) = conn {
-        // A scratch database: its commits need not wait for the disk.
-        conn.db()
-            .execute("SET synchronous_commit = off")
-            .map_err(db_err("the scratch database failed"))?;
-    }
+    fast_commits(conn)?;
     let mut before = tm.time("introspect", || ws.introspect(conn))?;
     let mut before_known = true;
     let mut before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
@@ -356,6 +351,12 @@ pub fn stairway(
                     case.time = t0.elapsed();
                     stair.cases.push(case);
                     continue;
+                }
+                fast::Outcome::Retry => {
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_known = false;
                 }
                 fast::Outcome::UpFailed => {
                     case.time = t0.elapsed();
@@ -497,7 +498,7 @@ pub fn stairway(
             }
             if let Err(e) = down {
                 case.failures.push(finding(e, "down")?);
-                rebuild(run, ws, scratch, conn, &tested)?;
+                tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
                 fpr.reset();
                 before = tm.time("introspect", || ws.introspect(conn))?;
                 before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
@@ -558,7 +559,7 @@ pub fn stairway(
                 Err(e) => {
                     case.failures
                         .push(finding(e, "up applied again after the down")?);
-                    rebuild(run, ws, scratch, conn, &tested)?;
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
                     fpr.reset();
                     before = tm.time("introspect", || ws.introspect(conn))?;
                     before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
@@ -586,6 +587,16 @@ pub fn stairway(
     })
 }
 
+/// A scratch database's commits need not wait for the disk (PostgreSQL; for the session).
+fn fast_commits(conn: &mut Connection) -> Result<(), CliError> {
+    if let Connection::Postgres(_) = conn {
+        conn.db()
+            .execute("SET synchronous_commit = off")
+            .map_err(db_err("the scratch database failed"))?;
+    }
+    Ok(())
+}
+
 /// After a step left the scratch database in a state the next steps cannot start from: empty
 /// it and apply the migrations tested so far (untested this time), so the stair goes on.
 fn rebuild(
@@ -597,6 +608,7 @@ fn rebuild(
 ) -> Result<(), CliError> {
     scratch.reconnect(run.project, conn)?;
     scratch.reset(conn)?;
+    fast_commits(conn)?;
     let settings = run.project.settings(false);
     let mut targets: Vec<String> = run.start.iter().cloned().collect();
     let mut applied: BTreeSet<String> = tested.clone();
