@@ -519,6 +519,19 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
         "CREATE TABLE z (id integer);",
         "DROP TABLE z;",
     );
+    // Outside a transaction, a down that fails: reported once, and the stair goes on.
+    p.migration(
+        "l12",
+        &["k11"],
+        "CREATE INDEX CONCURRENTLY z_id_idx ON z (id);",
+        "DROP INDEX CONCURRENTLY no_such_idx;",
+    );
+    p.migration(
+        "m13",
+        &["l12"],
+        "CREATE TABLE zz (id integer);",
+        "DROP TABLE zz;",
+    );
     let out = strata(
         p.path(),
         Some(db.url()),
@@ -567,6 +580,14 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
     assert!(failures("i9 i9").is_empty());
     assert_eq!(failures("j10 j10")[0], "down leaves index w_id_again");
     assert!(failures("k11 k11").is_empty());
+    let l12 = failures("l12 l12");
+    assert!(
+        l12.len() == 1
+            && l12[0].starts_with("down failed at migrations/l12_m.sql:")
+            && l12[0].contains("no_such_idx"),
+        "{l12:?}"
+    );
+    assert!(failures("m13 m13").is_empty());
     assert!(failures("a1 a1").is_empty() && failures("b2 b2").is_empty());
     let d4 = cases
         .iter()

@@ -40,6 +40,9 @@ pub(super) enum Outcome {
     /// A migration outside a transaction did not come back as it was: the caller rebuilds the
     /// scratch database below it and tests it again through the `Migrator`, reading the models.
     Retry,
+    /// The step is tested (and failed) but left the scratch database where the next cannot
+    /// start: the caller rebuilds it with this revision applied.
+    Rebuild,
 }
 
 pub(super) struct Stepper<'a> {
@@ -257,7 +260,13 @@ impl Stepper<'_> {
             at.known = false;
             return Ok(Outcome::Done);
         }
-        if run(conn, false, "down").is_err() || self.fingerprint(fpr, conn, "")? != at.fp {
+        if let Err(e) = run(conn, false, "down") {
+            // Outside a transaction, part of the down may have run: the scratch database is
+            // rebuilt with this revision applied.
+            case.failures.push(finding(e, "down")?);
+            return Ok(Outcome::Rebuild);
+        }
+        if self.fingerprint(fpr, conn, "")? != at.fp {
             return Ok(Outcome::Retry);
         }
         if run(conn, true, "up").is_err() {

@@ -358,6 +358,16 @@ pub fn stairway(
                     before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
                     before_known = false;
                 }
+                fast::Outcome::Rebuild => {
+                    tested.insert(revision.clone());
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_known = false;
+                    case.time = t0.elapsed();
+                    stair.cases.push(case);
+                    continue;
+                }
                 fast::Outcome::UpFailed => {
                     case.time = t0.elapsed();
                     stair.cases.push(case);
