@@ -31,12 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A new empty database on the admin URL's server; prints its URL.
+# A new empty database on the admin URL's server, its URL in $url (not in a subshell, so that
+# the cleanup knows it and drops it).
 new_db() {
   local name="strata_corpus_$$_$1"
-  psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\"" >/dev/null
+  psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\"" >/dev/null 2>&1
   DBS+=("$name")
-  echo "${ADMIN%/*}/$name"
+  url="${ADMIN%/*}/$name"
 }
 
 # The conversion: one strata file per migration, in the tool's own order, each revising the one
@@ -127,7 +128,7 @@ PY
 
 for project in cratesio harness; do
   echo "== $project: $(ls "$WORK/$project/migrations" | wc -l) migrations"
-  url=$(new_db "${project}_scratch")
+  new_db "${project}_scratch"
   start=$(date +%s.%N)
   set +e
   (cd "$WORK/$project" && "$STRATA" test --url "$url" --only single-head,stairway,data --format json >"$WORK/$project.json" 2>"$WORK/$project.err")
@@ -135,7 +136,7 @@ for project in cratesio harness; do
   set -e
   end=$(date +%s.%N)
   echo "  strata test (single-head, stairway, data): exit $code, $(echo "$end - $start" | bc) s"
-  url=$(new_db "${project}_scratch2")
+  new_db "${project}_scratch2"
   start=$(date +%s.%N)
   set +e
   (cd "$WORK/$project" && "$STRATA" test --url "$url" --only stairway --format json >"$WORK/$project.stair.json" 2>/dev/null)
@@ -145,7 +146,7 @@ for project in cratesio harness; do
   echo "  strata test --only stairway: $STAIR s"
   # The baseline: apply the whole history, revert it, apply it again, with strata, in a
   # database of its own (the revert stops at the first migration that cannot be reverted).
-  url=$(new_db "${project}_baseline")
+  new_db "${project}_baseline"
   start=$(date +%s.%N)
   (cd "$WORK/$project" && "$STRATA" --url "$url" -q upgrade >/dev/null 2>&1) || true
   mid=$(date +%s.%N)

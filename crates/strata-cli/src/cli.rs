@@ -260,7 +260,7 @@ object added, removed or changed outside migrations.\n\nExample:\n  strata --env
   model-match  at head, the database equals the schema files (as `check`)\n\
   checksums    applied files unchanged against --manifest (the JSON of `strata log --json`)\n\
   lint         the migrations pass lint in the environment's mode\n\
-  online       online (.toml) migrations in the range (listed; not exercised yet)\n\n\
+  online       each online (.toml) migration: start, writes of both versions, rollback, start, complete\n\n\
 Runs in a scratch database, never the target: --url names an empty database to use (refused when\n\
 it holds any table); without it, the environment's shadow_url or a temporary database on its\n\
 server. A migration marked `-- strata:irreversible` stops the stair there; the migrations above\n\
@@ -556,7 +556,8 @@ pub enum TestCheck {
     Checksums,
     /// The migrations pass lint in the environment's mode
     Lint,
-    /// Online (.toml) migrations in the range (listed; not exercised yet)
+    /// Each online (.toml) migration in the range: start, writes through both versions, rollback,
+    /// start again, complete (PostgreSQL)
     Online,
 }
 

@@ -288,6 +288,16 @@ impl<'p> Workspace<'p> {
     }
 
     pub fn introspect(&self, conn: &mut Connection) -> Result<Schema, CliError> {
+        self.introspect_as(conn, false)
+    }
+
+    /// [`Workspace::introspect`] within the session's open transaction (PostgreSQL), seeing its
+    /// uncommitted changes: `strata test` reads the schema between an up and its down.
+    pub fn introspect_in_transaction(&self, conn: &mut Connection) -> Result<Schema, CliError> {
+        self.introspect_as(conn, true)
+    }
+
+    fn introspect_as(&self, conn: &mut Connection, nested: bool) -> Result<Schema, CliError> {
         let config = &self.project.config;
         match conn {
             Connection::Postgres(pg) => {
@@ -303,8 +313,12 @@ impl<'p> Workspace<'p> {
                     privileges: config.schema_privileges,
                     owners: config.schema_owners,
                 };
-                let mut schema = strata_postgres::introspect(pg, &opts)
-                    .map_err(db_err("could not read the schema"))?;
+                let read = if nested {
+                    strata_postgres::introspect_in_transaction
+                } else {
+                    strata_postgres::introspect
+                };
+                let mut schema = read(pg, &opts).map_err(db_err("could not read the schema"))?;
                 adopted.drop_empty_schemas(&mut schema);
                 Ok(schema)
             }

@@ -462,3 +462,265 @@ mod xml {
         assert_eq!(number(root, "tests"), total);
     }
 }
+
+/// `--only stairway` on PostgreSQL takes the lighter path (one transaction per step, the down
+/// rolled back to a savepoint instead of the up applied again): the same findings, by name, and
+/// the stair still reaches the head (model-match sees every table).
+#[test]
+fn the_stairway_alone_finds_the_same_defects_on_postgres() {
+    let db = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    p.migration(
+        "c3",
+        &["b2"],
+        "ALTER TABLE users ADD COLUMN nickname text;",
+        "SELECT 1;",
+    );
+    let irreversible = "-- strata:message irreversible\n-- strata:revises c3\n-- strata:irreversible the old data is gone\n\n-- strata:up\nCREATE TABLE audit (id integer);\n";
+    p.write("d4_m.sql", irreversible);
+    p.migration(
+        "e5",
+        &["d4"],
+        "CREATE TABLE t (id integer);",
+        "DROP TABLE t;\nDROP INDEX orders_customer_idx;",
+    );
+    // A down that fails, and one that forgets its table (the up applied again then fails).
+    p.migration(
+        "f6",
+        &["e5"],
+        "CREATE TABLE u (id integer);",
+        "DROP TABLE nothing_here;",
+    );
+    p.migration("g7", &["f6"], "CREATE TABLE v (id integer);", "SELECT 1;");
+    p.migration(
+        "h8",
+        &["g7"],
+        "CREATE TABLE w (id integer);",
+        "DROP TABLE w;",
+    );
+    // Outside a transaction (CREATE INDEX CONCURRENTLY): a correct one, and one whose down
+    // forgets its index (tested again with the models, after the scratch database is rebuilt).
+    p.migration(
+        "i9",
+        &["h8"],
+        "CREATE INDEX CONCURRENTLY w_id_idx ON w (id);",
+        "DROP INDEX CONCURRENTLY w_id_idx;",
+    );
+    p.migration(
+        "j10",
+        &["i9"],
+        "CREATE INDEX CONCURRENTLY w_id_again ON w (id);",
+        "SELECT 1;",
+    );
+    p.migration(
+        "k11",
+        &["j10"],
+        "CREATE TABLE z (id integer);",
+        "DROP TABLE z;",
+    );
+    // Outside a transaction, a down that fails: reported once, and the stair goes on.
+    p.migration(
+        "l12",
+        &["k11"],
+        "CREATE INDEX CONCURRENTLY z_id_idx ON z (id);",
+        "DROP INDEX CONCURRENTLY no_such_idx;",
+    );
+    p.migration(
+        "m13",
+        &["l12"],
+        "CREATE TABLE zz (id integer);",
+        "DROP TABLE zz;",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cases = json["checks"][0]["cases"].as_array().unwrap();
+    let failures = |name: &str| -> Vec<String> {
+        cases
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}"))["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The forgotten column, then the up that cannot add it again.
+    let c3 = failures("c3 c3");
+    assert_eq!(c3[0], "down leaves column users.nickname");
+    assert!(
+        c3[1].starts_with("up applied again after the down failed at migrations/c3_m.sql:"),
+        "{c3:?}"
+    );
+    assert_eq!(
+        failures("e5 e5"),
+        ["down drops index orders_customer_idx that the up did not create"]
+    );
+    let f6 = failures("f6 f6");
+    assert!(
+        f6.len() == 1
+            && f6[0].starts_with("down failed at migrations/f6_m.sql:")
+            && f6[0].contains("nothing_here"),
+        "{f6:?}"
+    );
+    let g7 = failures("g7 g7");
+    assert_eq!(g7[0], "down leaves table v");
+    assert!(
+        g7[1].starts_with("up applied again after the down failed at migrations/g7_m.sql:")
+            && g7[1].contains("already exists"),
+        "{g7:?}"
+    );
+    assert!(failures("h8 h8").is_empty());
+    assert!(failures("i9 i9").is_empty());
+    assert_eq!(failures("j10 j10")[0], "down leaves index w_id_again");
+    assert!(failures("k11 k11").is_empty());
+    let l12 = failures("l12 l12");
+    assert!(
+        l12.len() == 1
+            && l12[0].starts_with("down failed at migrations/l12_m.sql:")
+            && l12[0].contains("no_such_idx"),
+        "{l12:?}"
+    );
+    assert!(failures("m13 m13").is_empty());
+    assert!(failures("a1 a1").is_empty() && failures("b2 b2").is_empty());
+    let d4 = cases
+        .iter()
+        .find(|c| c["name"] == "d4 irreversible")
+        .unwrap();
+    assert!(
+        d4["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("irreversible (the old data is gone)"),
+        "{d4}"
+    );
+    // The scratch database is left empty.
+    assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
+}
+
+/// The online check: an online migration is started, written through both versions, rolled
+/// back (shape and rows as before), started again and completed; one whose start fails is
+/// reported by name and the online migrations above it are not run.
+#[test]
+fn online_migrations_are_started_rolled_back_and_completed() {
+    let db = Db::pg();
+    let p = Project::new();
+    p.write(
+        "a1_accounts.sql",
+        "-- strata:up\nCREATE TABLE accounts (id bigint PRIMARY KEY, balance integer NOT NULL, name text NOT NULL);\n-- strata:down\nDROP TABLE accounts;\n",
+    );
+    p.write(
+        "b2_online.toml",
+        "message = \"bigint balance, name -> full_name\"\nrevises = \"a1\"\n\n[[operations]]\ntype = \"alter_column\"\ntable = \"accounts\"\ncolumn = \"balance\"\ndata_type = \"bigint\"\nup = \"balance::bigint\"\ndown = \"balance::integer\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"name\"\nto = \"full_name\"\n",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "online", "--json"],
+    );
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let online = &json["checks"][0];
+    assert_eq!(online["check"], "online", "{json}");
+    let case = &online["cases"][0];
+    assert_eq!(
+        case["name"], "b2 bigint balance, name -> full_name",
+        "{json}"
+    );
+    assert_eq!(case["failures"].as_array().unwrap().len(), 0, "{json}");
+    assert!(
+        case["notes"]
+            .to_string()
+            .contains("rolled back, started again and completed"),
+        "{json}"
+    );
+    // The scratch database is left empty.
+    assert!(!db.table_exists("accounts") && !db.table_exists("strata_version"));
+
+    // An online migration whose start fails: reported, and the one above it is not run.
+    p.write(
+        "c3_broken.toml",
+        "message = \"broken\"\nrevises = \"b2\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"no_such_column\"\nto = \"other\"\n",
+    );
+    p.write(
+        "d4_later.toml",
+        "message = \"later\"\nrevises = \"c3\"\n\n[[operations]]\ntype = \"rename_column\"\ntable = \"accounts\"\nfrom = \"full_name\"\nto = \"display_name\"\n",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "online", "--json"],
+    );
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cases = json["checks"][0]["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3, "{json}");
+    assert!(
+        cases[0]["failures"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+    let failure = cases[1]["failures"][0].as_str().unwrap();
+    assert!(
+        failure.starts_with("start failed: ") && failure.contains("no_such_column"),
+        "{json}"
+    );
+    assert!(
+        cases[2]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("c3 could not be started"),
+        "{json}"
+    );
+}
+
+both_engines!(impact_lines_are_checked_when_versioning_is_on);
+/// With a `[versioning]` table in strata.toml, the stairway checks each migration's
+/// `-- strata:impact` line against the impact of its schema change (a wrong line and a missing
+/// one are failures at the file's line; a right one passes), on both engines and both paths
+/// (the stairway alone, and with the data check).
+fn impact_lines_are_checked_when_versioning_is_on(db: Db) {
+    let p = Project::new();
+    p.config("migrations_dir = \"migrations\"\n\n[versioning]\nstart = \"1.0.0\"\n");
+    p.write(
+        "a1_m.sql",
+        "-- strata:message users\n-- strata:impact minor\n\n-- strata:up\nCREATE TABLE users (id integer PRIMARY KEY, nickname text);\n\n-- strata:down\nDROP TABLE users;\n",
+    );
+    p.write(
+        "b2_m.sql",
+        "-- strata:message drop nickname\n-- strata:revises a1\n-- strata:impact minor\n\n-- strata:up\nALTER TABLE users DROP COLUMN nickname;\n\n-- strata:down\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    p.migration(
+        "c3",
+        &["b2"],
+        "CREATE TABLE orders (id integer PRIMARY KEY);",
+        "DROP TABLE orders;",
+    );
+    for only in ["stairway", "stairway,data"] {
+        let out = strata(p.path(), Some(db.url()), &["test", "--only", only]);
+        assert_exit(&out, 1);
+        let shown = text(&out);
+        assert!(
+            shown.contains(
+                "migrations/b2_m.sql:3: the header says `-- strata:impact minor`, the schema change is major"
+            ),
+            "{only}: {shown}"
+        );
+        assert!(
+            shown.contains(
+                "migrations/c3_m.sql:1: no `-- strata:impact` line (the schema change is minor)"
+            ),
+            "{only}: {shown}"
+        );
+        assert!(!shown.contains("a1_m.sql"), "{only}: {shown}");
+    }
+    // Without the table, the lines are not checked.
+    p.config("migrations_dir = \"migrations\"\n");
+    let out = strata(p.path(), Some(db.url()), &["test", "--only", "stairway"]);
+    assert_exit(&out, 0);
+}

@@ -14,6 +14,8 @@ use strata_core::Dialect;
 use strata_files::{MigrationFile, Migrations};
 use strata_graph::{Direction, Step};
 
+mod nested;
+
 /// How a run behaves; from `strata.toml`'s environment and the command line.
 #[derive(Clone, Debug)]
 pub struct Settings {

@@ -65,6 +65,31 @@ pub fn introspect(pg: &mut Postgres, opts: &IntrospectOptions) -> Result<Schema,
     Ok(schema)
 }
 
+/// [`introspect`] within the session's open transaction, seeing its uncommitted changes (in a
+/// savepoint that is rolled back afterwards, so the transaction is left as it was): `strata
+/// test` reads the schema between a migration's up and its down before rolling them back.
+pub fn introspect_in_transaction(
+    pg: &mut Postgres,
+    opts: &IntrospectOptions,
+) -> Result<Schema, DbError> {
+    pg.client
+        .batch_execute(
+            "SAVEPOINT strata_introspect; \
+             SELECT pg_catalog.set_config('search_path', '', true)",
+        )
+        .map_err(|e| pg.error(e))?;
+    let result = Reader::new(pg.server_version, opts).read(pg);
+    let ended = pg
+        .client
+        .batch_execute(
+            "ROLLBACK TO SAVEPOINT strata_introspect; RELEASE SAVEPOINT strata_introspect",
+        )
+        .map_err(|e| pg.error(e));
+    let schema = result?;
+    ended?;
+    Ok(schema)
+}
+
 /// Objects in user schemas only (`pg_*` names are reserved for the system).
 const USER_SCHEMA: &str = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
 

@@ -34,7 +34,7 @@ pub mod shadow;
 mod tls;
 mod url;
 
-pub use introspect::{introspect, IntrospectOptions};
+pub use introspect::{introspect, introspect_in_transaction, IntrospectOptions};
 pub use shadow::TempDatabase;
 pub use url::{check_url, PARAMETERS};
 

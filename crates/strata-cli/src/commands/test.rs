@@ -477,13 +477,16 @@ fn database_checks(
         out.push(if online.is_empty() {
             Suite::skipped("online", "no online (.toml) migration in the range")
         } else {
-            Suite::skipped(
-                "online",
-                format!(
-                    "online migrations ({}) are not exercised by strata test yet: run start, rollback, start and complete against a staging database",
-                    online.join(", ")
-                ),
-            )
+            let run = Run {
+                project,
+                migrations,
+                revisions: revisions.clone(),
+                start: start.clone(),
+                stairway: false,
+                data: None,
+            };
+            let online: Vec<String> = online.into_iter().map(str::to_owned).collect();
+            suite::online::online(&run, ws, scratch, conn, &online)?
         });
     }
     Ok(out)

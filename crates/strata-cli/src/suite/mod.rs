@@ -4,9 +4,13 @@
 //! `strata_schema::undo`, the synthetic rows in `strata_schema::synth`, the row comparison in
 //! [`rows`], the JUnit XML in [`report`].
 
+mod fast;
 mod fingerprint;
+mod impact;
+pub mod online;
 pub mod report;
 pub mod rows;
+mod timing;
 
 use crate::context::{dialect_of, Connection, Project};
 use crate::desired::Workspace;
@@ -207,8 +211,12 @@ pub struct Stair {
     pub head: Option<Schema>,
 }
 
-fn fingerprint(conn: &mut Connection) -> Result<String, CliError> {
-    fingerprint::fingerprint(conn).map_err(db_err("could not read the scratch database's schema"))
+fn fingerprint(
+    fpr: &mut fingerprint::Fingerprinter,
+    conn: &mut Connection,
+) -> Result<String, CliError> {
+    fpr.take(conn)
+        .map_err(db_err("could not read the scratch database's schema"))
 }
 
 /// A failed migration as a finding (`Ok`), or the database failing under it (`Err`, exit 3).
@@ -257,6 +265,7 @@ pub fn stairway(
     progress: &dyn Fn(usize, &str),
 ) -> Result<Stair, CliError> {
     let started = Instant::now();
+    let tm = timing::Timings::from_env();
     let settings = run.project.settings(false);
     let mut stair = Suite::new("stairway");
     let mut data = Suite::new("data");
@@ -281,8 +290,20 @@ pub fn stairway(
             });
         }
     }
-    let mut before = ws.introspect(conn)?;
-    let mut before_fp = fingerprint(conn)?;
+    let mut fpr = fingerprint::Fingerprinter::default();
+    fast_commits(conn)?;
+    let mut before = tm.time("introspect", || ws.introspect(conn))?;
+    let mut before_known = true;
+    let mut before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+    let mut heads: Option<Vec<String>> = None;
+    // The lighter path (see `fast`): PostgreSQL, without the data check.
+    let stepper = (run.data.is_none() && ws.dialect == Dialect::Postgres).then(|| fast::Stepper {
+        run,
+        ws,
+        settings: settings.clone(),
+        tm: &tm,
+        versioning: run.project.config.versioning,
+    });
     let mut tested: BTreeSet<String> = BTreeSet::new();
     let mut seed: u64 = 1;
     let mut stopped: Option<String> = None;
@@ -311,206 +332,279 @@ pub fn stairway(
             stopped = Some(reason);
             continue;
         }
-        // Rows for the data check: the tables still empty.
-        let mut rows_before = None;
-        if let Some(n) = run.data {
-            let empty = rows::empty_tables(conn, &before)
-                .map_err(db_err("could not count the rows of the scratch database"))?;
-            for fill in synth::fill(&before, ws.dialect, &empty, n, seed) {
-                match fill {
-                    Fill::Insert { table, sql } => {
-                        if let Err(e) = conn.db().execute(&sql) {
-                            if e.connection {
-                                return Err(db_err("the scratch database failed")(e));
-                            }
-                            dcase.notes.push(format!(
-                                "table {} not filled: the database refused the generated rows ({})",
-                                display_table(&table),
-                                e.message.trim()
-                            ));
-                        }
-                    }
-                    Fill::Skip { table, reason } => dcase.notes.push(format!(
-                        "table {} not filled: {reason}",
-                        display_table(&table)
-                    )),
+        if let Some(stepper) = &stepper {
+            let mut at = fast::Position {
+                before: std::mem::take(&mut before),
+                known: before_known,
+                fp: std::mem::take(&mut before_fp),
+                heads: heads.take(),
+            };
+            let outcome = stepper.step(&mut fpr, conn, &mut at, revision, file, &mut case);
+            before = at.before;
+            before_known = at.known;
+            before_fp = at.fp;
+            heads = at.heads;
+            match outcome? {
+                fast::Outcome::Slow => {}
+                fast::Outcome::Done => {
+                    tested.insert(revision.clone());
+                    case.time = t0.elapsed();
+                    stair.cases.push(case);
+                    continue;
+                }
+                fast::Outcome::Retry => {
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_known = false;
+                }
+                fast::Outcome::Rebuild => {
+                    tested.insert(revision.clone());
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_known = false;
+                    case.time = t0.elapsed();
+                    stair.cases.push(case);
+                    continue;
+                }
+                fast::Outcome::UpFailed => {
+                    case.time = t0.elapsed();
+                    stair.cases.push(case);
+                    stopped = Some(format!(
+                        "not run: the up of {revision} failed, and the migrations above need it"
+                    ));
+                    continue;
                 }
             }
-            seed += n as u64 * 1000;
-            rows_before = Some(
-                rows::snapshot(conn, &before)
-                    .map_err(db_err("could not read the rows of the scratch database"))?,
-            );
         }
-        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
-        let mut up = migrator.upgrade(revision, &mut Silent);
-        let had_rows = rows_before
-            .as_ref()
-            .is_some_and(|s| s.values().any(|r| !r.rows.is_empty()));
-        if let (Err(e), true) = (&up, had_rows) {
-            // The up fails on tables with rows (a NOT NULL on a column the rows leave empty,
-            // a unique index their values break): the data check's finding. The stair goes on
-            // from empty tables.
-            let first = finding_text(e);
-            rows::empty_all(conn, &before)
-                .map_err(db_err("could not empty the tables of the scratch database"))?;
+        if !before_known {
+            before = tm.time("introspect", || ws.introspect(conn))?;
+            before_known = true;
+        }
+        heads = None;
+        'slow: {
+            // Rows for the data check: the tables still empty.
+            let mut rows_before = None;
+            if let Some(n) = run.data {
+                let empty = rows::empty_tables(conn, &before)
+                    .map_err(db_err("could not count the rows of the scratch database"))?;
+                for fill in synth::fill(&before, ws.dialect, &empty, n, seed) {
+                    match fill {
+                        Fill::Insert { table, sql } => {
+                            if let Err(e) = conn.db().execute(&sql) {
+                                if e.connection {
+                                    return Err(db_err("the scratch database failed")(e));
+                                }
+                                dcase.notes.push(format!(
+                                    "table {} not filled: the database refused the generated rows ({})",
+                                    display_table(&table),
+                                    e.message.trim()
+                                ));
+                            }
+                        }
+                        Fill::Skip { table, reason } => dcase.notes.push(format!(
+                            "table {} not filled: {reason}",
+                            display_table(&table)
+                        )),
+                    }
+                }
+                seed += n as u64 * 1000;
+                rows_before = Some(
+                    rows::snapshot(conn, &before)
+                        .map_err(db_err("could not read the rows of the scratch database"))?,
+                );
+            }
             let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
-            up = migrator.upgrade(revision, &mut Silent);
-            if up.is_ok() {
-                dcase.notes.push(format!(
-                    "the up fails on the synthetic rows ({first}); tested on empty tables"
-                ));
-                rows_before = Some(rows::Snapshot::new());
-            }
-        }
-        if let Err(e) = up {
-            case.failures.push(finding(e, "up")?);
-            case.time = t0.elapsed();
-            stair.cases.push(case);
-            stopped = Some(format!(
-                "not run: the up of {revision} failed, and the migrations above need it"
-            ));
-            continue;
-        }
-        tested.insert(revision.clone());
-        let after_up = ws.introspect(conn)?;
-        let up_fp = fingerprint(conn)?;
-        let rows_up = match &rows_before {
-            Some(_) => Some(
-                rows::snapshot(conn, &after_up)
-                    .map_err(db_err("could not read the rows of the scratch database"))?,
-            ),
-            None => None,
-        };
-        if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
-            let lost = rows::lost_on_up(b, u);
-            if !lost.is_empty() && file.destructive_downgrade.is_none() && !waives_loss(file) {
-                dcase.failures.extend(lost);
-            }
-        }
-        if let Some(reason) = &file.irreversible {
-            case.notes.push(format!(
-                "irreversible ({reason}): the stair stops here; the migrations above are tested from this revision"
-            ));
-            if run.data.is_some() {
-                dcase.notes.push("irreversible: no down to test".into());
-            }
-            case.time = t0.elapsed();
-            stair.cases.push(case);
-            dcase.time = t0.elapsed();
-            if run.data.is_some() {
-                data.cases.push(dcase);
-            }
-            before = after_up;
-            before_fp = up_fp;
-            continue;
-        }
-        let target = format!("{revision}@base");
-        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
-        let mut down = migrator.downgrade(&target, &mut Silent);
-        let up_rows = rows_up
-            .as_ref()
-            .is_some_and(|s| s.values().any(|r| !r.rows.is_empty()));
-        if let (Err(e), true) = (&down, up_rows) {
-            // As for the up: a down that fails only because of the synthetic rows (a NOT NULL
-            // put back on a column the up added) is tested again on empty tables.
-            let transactional = file.non_transactional(true).is_none();
-            if transactional {
+            let mut up = tm.time("up", || migrator.upgrade(revision, &mut Silent));
+            let had_rows = rows_before
+                .as_ref()
+                .is_some_and(|s| s.values().any(|r| !r.rows.is_empty()));
+            if let (Err(e), true) = (&up, had_rows) {
+                // The up fails on tables with rows (a NOT NULL on a column the rows leave empty,
+                // a unique index their values break): the data check's finding. The stair goes on
+                // from empty tables.
                 let first = finding_text(e);
-                rows::empty_all(conn, &after_up)
+                rows::empty_all(conn, &before)
                     .map_err(db_err("could not empty the tables of the scratch database"))?;
                 let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
-                down = migrator.downgrade(&target, &mut Silent);
-                if down.is_ok() {
+                up = tm.time("up", || migrator.upgrade(revision, &mut Silent));
+                if up.is_ok() {
                     dcase.notes.push(format!(
-                        "the down fails on the synthetic rows ({first}); tested on empty tables"
+                        "the up fails on the synthetic rows ({first}); tested on empty tables"
                     ));
                     rows_before = Some(rows::Snapshot::new());
                 }
             }
-        }
-        if let Err(e) = down {
-            case.failures.push(finding(e, "down")?);
-            rebuild(run, ws, scratch, conn, &tested)?;
-            before = ws.introspect(conn)?;
-            before_fp = fingerprint(conn)?;
+            if let Err(e) = up {
+                case.failures.push(finding(e, "up")?);
+                case.time = t0.elapsed();
+                stair.cases.push(case);
+                stopped = Some(format!(
+                    "not run: the up of {revision} failed, and the migrations above need it"
+                ));
+                break 'slow;
+            }
+            tested.insert(revision.clone());
+            let after_up = tm.time("introspect", || ws.introspect(conn))?;
+            if run.project.config.versioning {
+                case.failures
+                    .extend(impact::header_problem(ws, file, &before, &after_up));
+            }
+            let up_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+            let rows_up = match &rows_before {
+                Some(_) => Some(
+                    rows::snapshot(conn, &after_up)
+                        .map_err(db_err("could not read the rows of the scratch database"))?,
+                ),
+                None => None,
+            };
+            if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
+                let lost = rows::lost_on_up(b, u);
+                if !lost.is_empty() && file.destructive_downgrade.is_none() && !waives_loss(file) {
+                    dcase.failures.extend(lost);
+                }
+            }
+            if let Some(reason) = &file.irreversible {
+                case.notes.push(format!(
+                    "irreversible ({reason}): the stair stops here; the migrations above are tested from this revision"
+                ));
+                if run.data.is_some() {
+                    dcase.notes.push("irreversible: no down to test".into());
+                }
+                case.time = t0.elapsed();
+                stair.cases.push(case);
+                dcase.time = t0.elapsed();
+                if run.data.is_some() {
+                    data.cases.push(dcase);
+                }
+                before = after_up;
+                before_fp = up_fp;
+                break 'slow;
+            }
+            let target = format!("{revision}@base");
+            let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+            let mut down = tm.time("down", || migrator.downgrade(&target, &mut Silent));
+            let up_rows = rows_up
+                .as_ref()
+                .is_some_and(|s| s.values().any(|r| !r.rows.is_empty()));
+            if let (Err(e), true) = (&down, up_rows) {
+                // As for the up: a down that fails only because of the synthetic rows (a NOT NULL
+                // put back on a column the up added) is tested again on empty tables.
+                let transactional = file.non_transactional(true).is_none();
+                if transactional {
+                    let first = finding_text(e);
+                    rows::empty_all(conn, &after_up)
+                        .map_err(db_err("could not empty the tables of the scratch database"))?;
+                    let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+                    down = tm.time("down", || migrator.downgrade(&target, &mut Silent));
+                    if down.is_ok() {
+                        dcase.notes.push(format!(
+                            "the down fails on the synthetic rows ({first}); tested on empty tables"
+                        ));
+                        rows_before = Some(rows::Snapshot::new());
+                    }
+                }
+            }
+            if let Err(e) = down {
+                case.failures.push(finding(e, "down")?);
+                tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                fpr.reset();
+                before = tm.time("introspect", || ws.introspect(conn))?;
+                before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                case.time = t0.elapsed();
+                stair.cases.push(case);
+                if run.data.is_some() {
+                    dcase.skipped = Some("the down failed (see the stairway)".into());
+                    data.cases.push(dcase);
+                }
+                break 'slow;
+            }
+            // The whole model is read only when the fingerprint says the schema is not as before.
+            let undone_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+            let (after_down, undone) = if undone_fp == before_fp {
+                (before.clone(), Vec::new())
+            } else {
+                let after_down = tm.time("introspect", || ws.introspect(conn))?;
+                let undone = strata_schema::undo::undo_differences(&before, &after_up, &after_down);
+                (after_down, undone)
+            };
+            // When the down already left the schema different, the second up starts elsewhere:
+            // only its failure is news.
+            let compare_redo = undone.is_empty();
+            // PostgreSQL appends a re-added column: a down cannot put it back in place.
+            let (order, undone): (Vec<String>, Vec<String>) = undone
+                .into_iter()
+                .partition(|d| d.contains(" in another order: "));
+            case.notes.extend(order);
+            case.failures.extend(undone);
+            if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
+                let d = rows::snapshot(conn, &after_down)
+                    .map_err(db_err("could not read the rows of the scratch database"))?;
+                let lost = rows::lost(b, u, &d);
+                match &file.destructive_downgrade {
+                    Some(reason) if !lost.is_empty() => dcase.notes.push(format!(
+                        "the down loses data, as its -- strata:destructive-downgrade says ({reason}): {}",
+                        lost.join("; ")
+                    )),
+                    _ => dcase.failures.extend(lost),
+                }
+            }
+            let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
+            match tm.time("up", || migrator.upgrade(revision, &mut Silent)) {
+                Ok(_) => {
+                    let again_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    if again_fp == up_fp {
+                        before = after_up;
+                    } else {
+                        let again = tm.time("introspect", || ws.introspect(conn))?;
+                        if compare_redo {
+                            case.failures
+                                .extend(strata_schema::undo::redo_differences(&after_up, &again));
+                        }
+                        before = again;
+                    }
+                    before_fp = again_fp;
+                }
+                Err(e) => {
+                    case.failures
+                        .push(finding(e, "up applied again after the down")?);
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before = tm.time("introspect", || ws.introspect(conn))?;
+                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                }
+            }
             case.time = t0.elapsed();
+            dcase.time = t0.elapsed();
             stair.cases.push(case);
             if run.data.is_some() {
-                dcase.skipped = Some("the down failed (see the stairway)".into());
                 data.cases.push(dcase);
             }
-            continue;
-        }
-        // The whole model is read only when the fingerprint says the schema is not as before.
-        let undone_fp = fingerprint(conn)?;
-        let (after_down, undone) = if undone_fp == before_fp {
-            (before.clone(), Vec::new())
-        } else {
-            let after_down = ws.introspect(conn)?;
-            let undone = strata_schema::undo::undo_differences(&before, &after_up, &after_down);
-            (after_down, undone)
-        };
-        // When the down already left the schema different, the second up starts elsewhere:
-        // only its failure is news.
-        let compare_redo = undone.is_empty();
-        // PostgreSQL appends a re-added column: a down cannot put it back in place.
-        let (order, undone): (Vec<String>, Vec<String>) = undone
-            .into_iter()
-            .partition(|d| d.contains(" in another order: "));
-        case.notes.extend(order);
-        case.failures.extend(undone);
-        if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
-            let d = rows::snapshot(conn, &after_down)
-                .map_err(db_err("could not read the rows of the scratch database"))?;
-            let lost = rows::lost(b, u, &d);
-            match &file.destructive_downgrade {
-                Some(reason) if !lost.is_empty() => dcase.notes.push(format!(
-                    "the down loses data, as its -- strata:destructive-downgrade says ({reason}): {}",
-                    lost.join("; ")
-                )),
-                _ => dcase.failures.extend(lost),
-            }
-        }
-        let mut migrator = Migrator::new(conn.db(), run.migrations, settings.clone());
-        match migrator.upgrade(revision, &mut Silent) {
-            Ok(_) => {
-                let again_fp = fingerprint(conn)?;
-                if again_fp == up_fp {
-                    before = after_up;
-                } else {
-                    let again = ws.introspect(conn)?;
-                    if compare_redo {
-                        case.failures
-                            .extend(strata_schema::undo::redo_differences(&after_up, &again));
-                    }
-                    before = again;
-                }
-                before_fp = again_fp;
-            }
-            Err(e) => {
-                case.failures
-                    .push(finding(e, "up applied again after the down")?);
-                rebuild(run, ws, scratch, conn, &tested)?;
-                before = ws.introspect(conn)?;
-                before_fp = fingerprint(conn)?;
-            }
-        }
-        case.time = t0.elapsed();
-        dcase.time = t0.elapsed();
-        stair.cases.push(case);
-        if run.data.is_some() {
-            data.cases.push(dcase);
         }
     }
     stair.time = started.elapsed();
+    tm.print(stair.time);
     data.time = stair.time;
+    if stopped.is_none() && !before_known {
+        before = tm.time("introspect", || ws.introspect(conn))?;
+    }
     let head = stopped.is_none().then_some(before);
     Ok(Stair {
         stairway: stair,
         data,
         head,
     })
+}
+
+/// A scratch database's commits need not wait for the disk (PostgreSQL; for the session).
+fn fast_commits(conn: &mut Connection) -> Result<(), CliError> {
+    if let Connection::Postgres(_) = conn {
+        conn.db()
+            .execute("SET synchronous_commit = off")
+            .map_err(db_err("the scratch database failed"))?;
+    }
+    Ok(())
 }
 
 /// After a step left the scratch database in a state the next steps cannot start from: empty
@@ -524,6 +618,7 @@ fn rebuild(
 ) -> Result<(), CliError> {
     scratch.reconnect(run.project, conn)?;
     scratch.reset(conn)?;
+    fast_commits(conn)?;
     let settings = run.project.settings(false);
     let mut targets: Vec<String> = run.start.iter().cloned().collect();
     let mut applied: BTreeSet<String> = tested.clone();
