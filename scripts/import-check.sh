@@ -7,15 +7,15 @@
 #
 #   scripts/import-check.sh                  # dbmate (npm i -g dbmate), sqitch (apt-get install
 #                                            # sqitch libdbd-pg-perl), alembic (pip install alembic),
-#                                            # sqlx and diesel when installed (see below)
+#                                            # sqlx and diesel (see below)
 #
 # Alembic is converted through its offline mode: its two outputs (`upgrade heads --sql`,
 # `downgrade heads:base --sql`) are captured as captured/alembic-upgrade.sql and
 # captured/alembic-downgrade.sql, which the tests replay through STRATA_ALEMBIC.
 #   PG=postgres://user:pw@host:5432 scripts/import-check.sh
 #
-# sqlx-cli and diesel_cli run too when installed (they take minutes to compile, so the script does
-# not install them: `cargo install sqlx-cli --no-default-features --features postgres,rustls` and,
+# sqlx-cli and diesel_cli are required too (they take minutes to compile, so the script does not
+# install them: `cargo install sqlx-cli --no-default-features --features postgres,rustls` and,
 # with libpq-dev, `cargo install diesel_cli --no-default-features --features postgres`).
 # goose and golang-migrate need Go, Flyway and Liquibase Java from their own sites: their tests use
 # the tables as those tools document them.
@@ -29,9 +29,9 @@ if [ -z "${STRATA:-}" ]; then
   STRATA=target/debug/strata
 fi
 STRATA=$(cd "$(dirname "$STRATA")" && pwd)/$(basename "$STRATA")
-for tool in dbmate sqitch alembic; do
+for tool in dbmate sqitch alembic sqlx diesel; do
   if ! command -v $tool >/dev/null; then
-    echo "import-check: $tool not found (dbmate: npm i -g dbmate; sqitch: apt-get install sqitch libdbd-pg-perl; alembic: pip install alembic)" >&2
+    echo "import-check: $tool not found (dbmate: npm i -g dbmate; sqitch: apt-get install sqitch libdbd-pg-perl; alembic: pip install alembic; sqlx: cargo install sqlx-cli --no-default-features --features postgres,rustls; diesel: apt-get install libpq-dev && cargo install diesel_cli --no-default-features --features postgres)" >&2
     exit 2
   fi
 done
@@ -90,22 +90,15 @@ psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/
 psql -X -q -v ON_ERROR_STOP=1 -d "$PG/$DB" -f "$FIXTURES/captured/alembic-upgrade.sql" >/dev/null
 adopt alembic
 
-# The Rust tools, when installed.
-if command -v sqlx >/dev/null; then
-  psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
-  sqlx migrate run --source "$FIXTURES/sqlx" --database-url "$PG/$DB" >/dev/null
-  echo "$(sqlx --version) applied $(ls "$FIXTURES/sqlx" | grep -c -v '\.down\.sql$') migrations"
-  capture sqlx _sqlx_migrations
-  adopt sqlx
-else
-  echo "import-check: sqlx not installed: its test keeps the documented table layout" >&2
-fi
-if command -v diesel >/dev/null; then
-  psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
-  diesel migration run --migration-dir "$FIXTURES/diesel" --database-url "$PG/$DB" >/dev/null
-  echo "diesel_cli $(diesel --version | awk '/Version/ {print $2}') applied $(ls "$FIXTURES/diesel" | wc -l) migrations"
-  capture diesel __diesel_schema_migrations
-  adopt diesel
-else
-  echo "import-check: diesel not installed: its test keeps the documented table layout" >&2
-fi
+# The Rust tools.
+psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+sqlx migrate run --source "$FIXTURES/sqlx" --database-url "$PG/$DB" >/dev/null
+echo "$(sqlx --version) applied $(ls "$FIXTURES/sqlx" | grep -c -v '\.down\.sql$') migrations"
+capture sqlx _sqlx_migrations
+adopt sqlx
+
+psql -X -q "$PG/postgres" -c "DROP DATABASE $DB" -c "CREATE DATABASE $DB" >/dev/null
+diesel migration run --migration-dir "$FIXTURES/diesel" --database-url "$PG/$DB" >/dev/null
+echo "diesel_cli $(diesel --version | awk '/Version/ {print $2}') applied $(ls "$FIXTURES/diesel" | wc -l) migrations"
+capture diesel __diesel_schema_migrations
+adopt diesel
