@@ -604,6 +604,83 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
     assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
 }
 
+/// On PostgreSQL's lighter path each step is compared row by row in the catalogs, from a
+/// second session that still sees what the step deleted: objects a down re-creates (new oids)
+/// are still found equal, a function body restored with other indentation too, and the up is
+/// really applied again after its down (a seed row the down leaves makes it fail).
+#[test]
+fn the_stairway_alone_compares_recreated_objects_and_runs_the_up_again() {
+    let db = Db::pg();
+    let p = Project::new();
+    correct(&p);
+    // Correct downs that re-create what their up dropped or changed.
+    p.migration(
+        "c3",
+        &["b2"],
+        "DROP INDEX orders_customer_idx;\nALTER TABLE users DROP CONSTRAINT users_state_check;",
+        "CREATE INDEX orders_customer_idx ON orders (customer);\nALTER TABLE users ADD CONSTRAINT users_state_check CHECK (state IN ('new', 'old'));",
+    );
+    p.migration(
+        "d4",
+        &["c3"],
+        "CREATE FUNCTION total() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;",
+        "DROP FUNCTION total();",
+    );
+    p.migration(
+        "e5",
+        &["d4"],
+        "CREATE OR REPLACE FUNCTION total() RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;",
+        "CREATE OR REPLACE FUNCTION total() RETURNS integer LANGUAGE sql AS $$\n    SELECT 1\n$$;",
+    );
+    // A seed row the down leaves behind: the schema is back, but the up cannot run again.
+    p.migration(
+        "f6",
+        &["e5"],
+        "INSERT INTO users (id, email) VALUES (1000, 'seed@example.org');",
+        "SELECT 1;",
+    );
+    // A comment the down forgets, and a default it does not restore.
+    p.migration(
+        "g7",
+        &["f6"],
+        "COMMENT ON TABLE orders IS 'what was bought';\nALTER TABLE orders ALTER COLUMN customer SET DEFAULT 'anonymous';",
+        "ALTER TABLE orders ALTER COLUMN customer SET DEFAULT 'nobody';",
+    );
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cases = json["checks"][0]["cases"].as_array().unwrap();
+    let failures = |name: &str| -> Vec<String> {
+        cases
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}: {json}"))["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for name in ["a1 a1", "b2 b2", "c3 c3", "d4 d4", "e5 e5"] {
+        assert!(failures(name).is_empty(), "{name}: {json}");
+    }
+    let f6 = failures("f6 f6");
+    assert!(
+        f6.len() == 1
+            && f6[0].starts_with("up applied again after the down failed at migrations/f6_m.sql:")
+            && f6[0].contains("duplicate key"),
+        "{f6:?}"
+    );
+    let g7 = failures("g7 g7").join("\n");
+    assert!(g7.contains("orders"), "{g7}");
+    assert!(g7.contains("comment"), "{g7}");
+    assert!(g7.contains("default"), "{g7}");
+}
+
 /// The online check: an online migration is started, written through both versions, rolled
 /// back (shape and rows as before), started again and completed; one whose start fails is
 /// reported by name and the online migrations above it are not run.

@@ -168,7 +168,7 @@ impl<'o> Reader<'o> {
     }
 
     fn query(&self, pg: &mut Postgres, sql: &str) -> Result<Vec<Row>, DbError> {
-        pg.client.query_typed(sql, &[]).map_err(|e| pg.error(e))
+        pg.query_kept(sql)
     }
 
     fn read(mut self, pg: &mut Postgres) -> Result<Schema, DbError> {

@@ -141,6 +141,8 @@ pub struct Postgres {
     tls: tls::PgTls,
     /// The runner-lock keys this session holds, in the order taken.
     held_keys: Vec<i64>,
+    /// Prepared statements kept by their text, when [`Postgres::keep_statements`] was called.
+    statements: Option<std::collections::HashMap<String, postgres::Statement>>,
 }
 
 /// A handle that cancels the statement running on a [`Postgres`] connection, usable from another
@@ -389,6 +391,7 @@ impl Postgres {
             notices,
             tls,
             held_keys: Vec::new(),
+            statements: None,
         };
 
         // One round trip: the SETs, the version, and (14+) the dead-client check. The CASE is
@@ -440,6 +443,35 @@ impl Postgres {
 
     /// Runs `sql` with the simple-query protocol and returns the rows of every statement, each
     /// value as text (`None` for NULL).
+    /// Keeps the statements that [`Postgres::query_kept`] runs prepared for the rest of the
+    /// session: planning a catalog query costs about as much as running it, so a caller that
+    /// reads the schema many times on one session (`strata test`) plans each query once. Off by
+    /// default: preparing costs a round trip more for a query run once.
+    pub fn keep_statements(&mut self) {
+        self.statements.get_or_insert_with(Default::default);
+    }
+
+    /// Runs `sql` (no parameters): through a kept prepared statement when
+    /// [`Postgres::keep_statements`] was called, else in one round trip.
+    pub fn query_kept(&mut self, sql: &str) -> Result<Vec<postgres::Row>, DbError> {
+        let Some(statements) = &self.statements else {
+            return self.client.query_typed(sql, &[]).map_err(|e| self.error(e));
+        };
+        let statement = match statements.get(sql) {
+            Some(s) => s.clone(),
+            None => {
+                let s = self.client.prepare(sql).map_err(|e| self.error(e))?;
+                if let Some(statements) = &mut self.statements {
+                    statements.insert(sql.to_owned(), s.clone());
+                }
+                s
+            }
+        };
+        self.client
+            .query(&statement, &[])
+            .map_err(|e| self.error(e))
+    }
+
     pub fn simple_query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         let messages = self.client.simple_query(sql).map_err(|e| self.error(e))?;
         let mut rows = Vec::new();

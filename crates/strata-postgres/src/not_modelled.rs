@@ -161,10 +161,7 @@ fn query() -> String {
 
 /// Every object of a kind the model does not cover, sorted.
 pub(crate) fn read(pg: &mut Postgres) -> Result<Vec<NotModelled>, DbError> {
-    let rows = pg
-        .client
-        .query_typed(&query(), &[])
-        .map_err(|e| pg.error(e))?;
+    let rows = pg.query_kept(&query())?;
     let mut out: Vec<NotModelled> = rows
         .into_iter()
         .map(|row| NotModelled {

@@ -81,7 +81,7 @@ pub(crate) fn read(
                    FROM pg_catalog.pg_type t WHERE t.typtype IN ('e', 'd', 'r', 'c') \
                    UNION ALL SELECT 'namespace', n.oid, pg_catalog.pg_get_userbyid(n.nspowner)::text, \
                    n.nspname::text FROM pg_catalog.pg_namespace n";
-        let rows = pg.client.query_typed(sql, &[]).map_err(|e| pg.error(e))?;
+        let rows = pg.query_kept(sql)?;
         for row in rows {
             let class: String = row.get(0);
             let Some(on) = lookup(schema, &class, row.get(1), row.get(3)) else {
@@ -124,7 +124,7 @@ pub(crate) fn read(
          ) x CROSS JOIN LATERAL ({}) a(grantee, privilege, grantable, revoked)",
         delta("x.acl", "x.dflt")
     );
-    let rows = pg.client.query_typed(&sql, &[]).map_err(|e| pg.error(e))?;
+    let rows = pg.query_kept(&sql)?;
     for row in rows {
         let class: String = row.get(0);
         let Some(on) = lookup(schema, &class, row.get(1), row.get(2)) else {
@@ -155,7 +155,7 @@ pub(crate) fn read(
              d.defaclrole) END"
         )
     );
-    let rows = pg.client.query_typed(&sql, &[]).map_err(|e| pg.error(e))?;
+    let rows = pg.query_kept(&sql)?;
     for row in rows {
         let objects = match row.get::<_, String>(2).as_str() {
             "r" => "TABLES",

@@ -1,11 +1,18 @@
 //! The stairway's step on PostgreSQL when the data check is off and the migration runs in a
 //! transaction both ways: one transaction per step on the scratch session, no runner lock or
-//! state re-read per migration. The up is applied, a savepoint set, the down applied and the
-//! schema's fingerprint compared with the one before the up; rolling back to the savepoint then
-//! gives the schema after the up without applying it a second time (the same SQL on the same
-//! schema). Only when the fingerprints differ are the three models read (after the down, after
-//! the up by rolling back to the savepoint, before the up by rolling back the transaction), the
-//! up applied again after the down to see whether it fails, and the step applied for good.
+//! state re-read per migration.
+//!
+//! Up and down run below a savepoint. Whether the down gave the schema back is decided from the
+//! catalog rows the two changed, never from a read of the whole schema: the rows the transaction
+//! added (still there), read on the scratch session, against the rows it deleted or updated,
+//! read at the same time on a second session, which still sees them (their `xmax` is the open
+//! transaction's). When the two lists are equal, the up is applied again after the down and
+//! committed: that second run is the step for good. When they differ, which also happens when a
+//! down re-creates an object (new oid), the rows are compared again as definitions (names, not
+//! oids): the added ones before, the deleted ones after rolling back to the savepoint, which
+//! makes them visible again; the up again is tried first, in a savepoint, on what the down left.
+//! Only when the definitions differ too are the three models read (before, after the down, after
+//! the up) for the readable differences.
 
 use super::fingerprint::Fingerprinter;
 use super::timing::Timings;
@@ -25,8 +32,8 @@ pub(super) struct Position {
     /// The model of the schema, when `known`.
     pub before: Schema,
     pub known: bool,
-    /// The fingerprint of the schema (always current).
-    pub fp: String,
+    /// The fingerprint of the schema, when taken since the last change.
+    pub fp: Option<String>,
     /// The applied heads, when known without reading them.
     pub heads: Option<Vec<String>>,
 }
@@ -56,6 +63,9 @@ pub(super) struct Stepper<'a> {
 }
 
 const SAVE_UP: &str = "SAVEPOINT strata_test_up;";
+/// Below the whole step: rolling back to it shows the rows the step deleted (see
+/// [`Fingerprinter::gone`]).
+const STEP: &str = "strata_test_step";
 const BACK_TO_UP: &str = "ROLLBACK TO SAVEPOINT strata_test_up";
 
 impl Stepper<'_> {
@@ -156,72 +166,153 @@ impl Stepper<'_> {
             at.before = self.introspect(conn)?;
             at.known = true;
         }
-        let save = if down.is_some() { SAVE_UP } else { "" };
-        if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", save) {
+        let Some(down) = down else {
+            if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", "") {
+                self.exec(conn, "ROLLBACK")?;
+                case.failures.push(finding(e, "up")?);
+                at.heads = Some(heads);
+                return Ok(Outcome::UpFailed);
+            }
+            let model_up = self.after_up_model(conn, file, at, case)?;
+            case.notes.push(format!(
+                "irreversible ({}): the stair stops here; the migrations above are tested from this revision",
+                file.irreversible.as_deref().unwrap_or_default()
+            ));
+            return self.moved(conn, at, up.heads_after, "COMMIT", model_up);
+        };
+        // Up, down and up again in one transaction, below a savepoint.
+        let xid = self
+            .tm
+            .time("compare", || {
+                fpr.prepare_delta(conn)?;
+                fpr.begin(conn, STEP)
+            })
+            .map_err(db_err("the scratch database failed"))?;
+        if let Err(e) = self.apply(conn, &up, "up", "", "") {
             self.exec(conn, "ROLLBACK")?;
             case.failures.push(finding(e, "up")?);
             at.heads = Some(heads);
             return Ok(Outcome::UpFailed);
         }
-        let mut model_up = None;
-        if self.versioning {
-            let after_up = self.introspect_in_transaction(conn)?;
-            case.failures.extend(super::impact::header_problem(
-                self.ws, file, &at.before, &after_up,
-            ));
-            model_up = Some(after_up);
-        }
-        let Some(down) = down else {
-            case.notes.push(format!(
-                "irreversible ({}): the stair stops here; the migrations above are tested from this revision",
-                file.irreversible.as_deref().unwrap_or_default()
-            ));
-            return self.moved(fpr, conn, at, up.heads_after, "COMMIT", model_up);
-        };
-        let back = format!("{BACK_TO_UP};\nCOMMIT");
+        let model_up = self.after_up_model(conn, file, at, case)?;
         if let Err(e) = self.apply(conn, &down, "down", "", "") {
             case.failures.push(finding(e, "down")?);
-            return self.moved(fpr, conn, at, up.heads_after, &back, model_up);
+            self.exec(conn, &format!("ROLLBACK TO SAVEPOINT {STEP}"))?;
+            return self.for_good(conn, at, &up, heads, case, model_up);
         }
-        let undone_fp = self.fingerprint(fpr, conn, "")?;
-        if undone_fp == at.fp {
-            return self.moved(fpr, conn, at, up.heads_after, &back, model_up);
-        }
-        // The down did not give the schema back: read the three models.
-        let after_down = self.introspect_in_transaction(conn)?;
-        if let Some(again) = Self::single(graph.plan_upgrade(&down.heads_after, revision)) {
-            if let Err(e) = self.apply(conn, &again, "up", "SAVEPOINT strata_test_down;", "") {
+        // The catalogs, row for row, from a second session that still sees the rows the step
+        // deleted: when they are back, the up again after the down is the step for good.
+        let raw = self
+            .tm
+            .time("compare", || fpr.raw_same(conn, xid))
+            .map_err(db_err("could not read the scratch database's schema"))?;
+        let again = Self::single(graph.plan_upgrade(&down.heads_after, revision));
+        if let (Some(true), Some(again)) = (raw, &again) {
+            if let Err(e) = self.apply(conn, again, "up", "", "COMMIT") {
                 case.failures
                     .push(finding(e, "up applied again after the down")?);
+                self.exec(conn, &format!("ROLLBACK TO SAVEPOINT {STEP}"))?;
+                return self.for_good(conn, at, &up, heads, case, model_up);
+            }
+            return self.moved(conn, at, up.heads_after, "", model_up);
+        }
+        // Otherwise each row as a definition, the rows the step deleted read after rolling it
+        // back; the up again, on what the down left, in a savepoint of its own first.
+        let added = self
+            .tm
+            .time("compare", || fpr.added(conn))
+            .map_err(db_err("could not read the scratch database's schema"))?;
+        let mut again_failed = None;
+        if let Some(again) = &again {
+            if let Err(e) = self.apply(conn, again, "up", "SAVEPOINT strata_test_again;", "") {
+                again_failed = Some(finding(e, "up applied again after the down")?);
             }
         }
-        self.exec(conn, BACK_TO_UP)?;
-        let after_up = self.introspect_in_transaction(conn)?;
+        let gone = self
+            .tm
+            .time("compare", || {
+                fpr.gone(conn, &format!("ROLLBACK TO SAVEPOINT {STEP}"))
+            })
+            .map_err(db_err("could not read the scratch database's schema"))?;
+        if gone.as_ref() == Some(&added) {
+            case.failures.extend(again_failed);
+            return self.for_good(conn, at, &up, heads, case, model_up);
+        }
+        // The down did not give the schema back: read the three models, up and down again.
         self.exec(conn, "ROLLBACK")?;
         let before = if at.known {
             std::mem::take(&mut at.before)
         } else {
             self.introspect(conn)?
         };
-        let undone = strata_schema::undo::undo_differences(&before, &after_up, &after_down);
+        if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", SAVE_UP) {
+            self.exec(conn, "ROLLBACK")?;
+            case.failures.push(finding(e, "up")?);
+            at.heads = Some(heads);
+            at.before = before;
+            at.known = true;
+            return Ok(Outcome::UpFailed);
+        }
+        let after_down = match self.apply(conn, &down, "down", "", "") {
+            Ok(()) => Some(self.introspect_in_transaction(conn)?),
+            Err(_) => None,
+        };
+        self.exec(conn, BACK_TO_UP)?;
+        let after_up = self.introspect_in_transaction(conn)?;
+        self.exec(conn, "COMMIT")?;
+        let undone = match &after_down {
+            Some(after_down) => {
+                strata_schema::undo::undo_differences(&before, &after_up, after_down)
+            }
+            None => Vec::new(),
+        };
         // PostgreSQL appends a re-added column: a down cannot put it back in place.
         let (order, undone): (Vec<String>, Vec<String>) = undone
             .into_iter()
             .partition(|d| d.contains(" in another order: "));
         case.notes.extend(order);
         // The down's findings come before the second up's.
-        let again = std::mem::take(&mut case.failures);
         case.failures.extend(undone);
-        case.failures.extend(again);
-        // The step for good.
-        if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", "") {
+        case.failures.extend(again_failed);
+        self.moved(conn, at, up.heads_after, "", Some(after_up))
+    }
+
+    /// The model after the up, read in the open transaction, when strata.toml has
+    /// `[versioning]`: the up's `-- strata:impact` line is checked against it.
+    fn after_up_model(
+        &self,
+        conn: &mut Connection,
+        file: &MigrationFile,
+        at: &Position,
+        case: &mut Case,
+    ) -> Result<Option<Schema>, CliError> {
+        if !self.versioning {
+            return Ok(None);
+        }
+        let after_up = self.introspect_in_transaction(conn)?;
+        case.failures.extend(super::impact::header_problem(
+            self.ws, file, &at.before, &after_up,
+        ));
+        Ok(Some(after_up))
+    }
+
+    /// Back at the savepoint below the step: the up for good, and the transaction committed.
+    fn for_good(
+        &self,
+        conn: &mut Connection,
+        at: &mut Position,
+        up: &Step,
+        heads: Vec<String>,
+        case: &mut Case,
+        model_up: Option<Schema>,
+    ) -> Result<Outcome, CliError> {
+        if let Err(e) = self.apply(conn, up, "up", "", "COMMIT") {
             self.exec(conn, "ROLLBACK")?;
             case.failures.push(finding(e, "up")?);
             at.heads = Some(heads);
-            at.before = before;
             return Ok(Outcome::UpFailed);
         }
-        self.moved(fpr, conn, at, up.heads_after, "COMMIT", Some(after_up))
+        self.moved(conn, at, up.heads_after.clone(), "", model_up)
     }
 
     /// A migration that runs outside a transaction (either way): up, down and up again through
@@ -247,8 +338,13 @@ impl Stepper<'_> {
                 }
             })
         };
+        let before_fp = match at.fp.take() {
+            Some(fp) => fp,
+            None => self.fingerprint(fpr, conn, "")?,
+        };
         if let Err(e) = run(conn, true, "up") {
             case.failures.push(finding(e, "up")?);
+            at.fp = Some(before_fp);
             return Ok(Outcome::UpFailed);
         }
         let up_fp = self.fingerprint(fpr, conn, "")?;
@@ -256,17 +352,24 @@ impl Stepper<'_> {
             case.notes.push(format!(
                 "irreversible ({reason}): the stair stops here; the migrations above are tested from this revision"
             ));
-            at.fp = up_fp;
+            at.fp = Some(up_fp);
             at.known = false;
             return Ok(Outcome::Done);
         }
         if let Err(e) = run(conn, false, "down") {
             // Outside a transaction, part of the down may have run: the scratch database is
-            // rebuilt with this revision applied.
+            // rebuilt with this revision applied, unless the down failed before changing
+            // anything (at its first statement, or rolled back).
+            let clean = super::left_nothing(&e);
             case.failures.push(finding(e, "down")?);
+            if clean {
+                at.fp = Some(up_fp);
+                at.known = false;
+                return Ok(Outcome::Done);
+            }
             return Ok(Outcome::Rebuild);
         }
-        if self.fingerprint(fpr, conn, "")? != at.fp {
+        if self.fingerprint(fpr, conn, "")? != before_fp {
             return Ok(Outcome::Retry);
         }
         if run(conn, true, "up").is_err() {
@@ -276,24 +379,26 @@ impl Stepper<'_> {
         if again_fp != up_fp {
             return Ok(Outcome::Retry);
         }
-        at.fp = again_fp;
+        at.fp = Some(again_fp);
         at.known = false;
         Ok(Outcome::Done)
     }
 
-    /// After the up: `sql` commits it, then the new heads and fingerprint, and the model when
-    /// it was read.
+    /// After the up: `sql` (if any) commits it; the new heads, and the model when it was read.
+    /// The fingerprint is taken when a step needs it.
     fn moved(
         &self,
-        fpr: &mut Fingerprinter,
         conn: &mut Connection,
         at: &mut Position,
         heads: Vec<String>,
         sql: &str,
         model: Option<Schema>,
     ) -> Result<Outcome, CliError> {
+        if !sql.is_empty() {
+            self.exec(conn, sql)?;
+        }
         at.heads = Some(heads);
-        at.fp = self.fingerprint(fpr, conn, sql)?;
+        at.fp = None;
         at.known = model.is_some();
         if let Some(model) = model {
             at.before = model;

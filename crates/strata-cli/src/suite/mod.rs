@@ -78,16 +78,23 @@ impl Scratch {
         if matches!(conn, Connection::Sqlite(_)) {
             return Ok(());
         }
-        *conn = match self {
+        if let Some(new) = self.session(project)? {
+            *conn = new;
+        }
+        Ok(())
+    }
+
+    /// Another session on a PostgreSQL scratch database (`None` for SQLite).
+    fn session(&self, project: &Project) -> Result<Option<Connection>, CliError> {
+        Ok(Some(match self {
             Scratch::Given { url } | Scratch::Shadow { url } => project.open_url(url)?,
             Scratch::Temp {
                 temp: Some(temp), ..
             } => Connection::Postgres(temp.connect().map_err(db_err(
                 "could not connect to the temporary scratch database",
             ))?),
-            Scratch::Temp { temp: None, .. } | Scratch::Memory => return Ok(()),
-        };
-        Ok(())
+            Scratch::Temp { temp: None, .. } | Scratch::Memory => return Ok(None),
+        }))
     }
 
     /// Drops a temporary database; empties a given or configured one.
@@ -239,6 +246,18 @@ fn finding(e: EngineError, what: &str) -> Result<String, CliError> {
     }
 }
 
+/// A failed migration that left the database as it was: rolled back, or run outside a
+/// transaction and failed at its first statement.
+fn left_nothing(e: &EngineError) -> bool {
+    match e {
+        EngineError::MigrationFailed(f) => match &f.ran_outside_transaction {
+            Some(ran) => ran.is_empty(),
+            None => f.rolled_back,
+        },
+        _ => false,
+    }
+}
+
 /// The text of a failed migration, for a finding that does not end the run.
 fn finding_text(e: &EngineError) -> String {
     match e {
@@ -294,7 +313,8 @@ pub fn stairway(
     fast_commits(conn)?;
     let mut before = tm.time("introspect", || ws.introspect(conn))?;
     let mut before_known = true;
-    let mut before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+    // Taken when a step needs it (the fast path compares what each step adds and removes).
+    let mut before_fp: Option<String> = None;
     let mut heads: Option<Vec<String>> = None;
     // The lighter path (see `fast`): PostgreSQL, without the data check.
     let stepper = (run.data.is_none() && ws.dialect == Dialect::Postgres).then(|| fast::Stepper {
@@ -304,6 +324,13 @@ pub fn stairway(
         tm: &tm,
         versioning: run.project.config.versioning,
     });
+    if stepper.is_some() {
+        // The second session of the step comparison; without it (say, no connection slot left)
+        // the comparison reads the rows each step deleted after rolling it back.
+        if let Ok(Some(Connection::Postgres(pg))) = scratch.session(run.project) {
+            fpr.observe(pg);
+        }
+    }
     let mut tested: BTreeSet<String> = BTreeSet::new();
     let mut seed: u64 = 1;
     let mut stopped: Option<String> = None;
@@ -355,14 +382,14 @@ pub fn stairway(
                 fast::Outcome::Retry => {
                     tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
                     fpr.reset();
-                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_fp = None;
                     before_known = false;
                 }
                 fast::Outcome::Rebuild => {
                     tested.insert(revision.clone());
                     tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
                     fpr.reset();
-                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_fp = None;
                     before_known = false;
                     case.time = t0.elapsed();
                     stair.cases.push(case);
@@ -383,6 +410,10 @@ pub fn stairway(
             before_known = true;
         }
         heads = None;
+        let before_fp_now = match before_fp.take() {
+            Some(fp) => fp,
+            None => tm.time("fingerprint", || fingerprint(&mut fpr, conn))?,
+        };
         'slow: {
             // Rows for the data check: the tables still empty.
             let mut rows_before = None;
@@ -479,7 +510,7 @@ pub fn stairway(
                     data.cases.push(dcase);
                 }
                 before = after_up;
-                before_fp = up_fp;
+                before_fp = Some(up_fp);
                 break 'slow;
             }
             let target = format!("{revision}@base");
@@ -507,11 +538,18 @@ pub fn stairway(
                 }
             }
             if let Err(e) = down {
+                let clean = left_nothing(&e);
                 case.failures.push(finding(e, "down")?);
-                tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
-                fpr.reset();
-                before = tm.time("introspect", || ws.introspect(conn))?;
-                before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                if clean {
+                    // Nothing of the down stayed: the schema is the one after the up.
+                    before = after_up;
+                    before_fp = Some(up_fp);
+                } else {
+                    tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
+                    fpr.reset();
+                    before = tm.time("introspect", || ws.introspect(conn))?;
+                    before_fp = Some(tm.time("fingerprint", || fingerprint(&mut fpr, conn))?);
+                }
                 case.time = t0.elapsed();
                 stair.cases.push(case);
                 if run.data.is_some() {
@@ -522,7 +560,7 @@ pub fn stairway(
             }
             // The whole model is read only when the fingerprint says the schema is not as before.
             let undone_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
-            let (after_down, undone) = if undone_fp == before_fp {
+            let (after_down, undone) = if undone_fp == before_fp_now {
                 (before.clone(), Vec::new())
             } else {
                 let after_down = tm.time("introspect", || ws.introspect(conn))?;
@@ -564,7 +602,7 @@ pub fn stairway(
                         }
                         before = again;
                     }
-                    before_fp = again_fp;
+                    before_fp = Some(again_fp);
                 }
                 Err(e) => {
                     case.failures
@@ -572,7 +610,7 @@ pub fn stairway(
                     tm.time("rebuild", || rebuild(run, ws, scratch, conn, &tested))?;
                     fpr.reset();
                     before = tm.time("introspect", || ws.introspect(conn))?;
-                    before_fp = tm.time("fingerprint", || fingerprint(&mut fpr, conn))?;
+                    before_fp = Some(tm.time("fingerprint", || fingerprint(&mut fpr, conn))?);
                 }
             }
             case.time = t0.elapsed();
@@ -597,11 +635,12 @@ pub fn stairway(
     })
 }
 
-/// A scratch database's commits need not wait for the disk (PostgreSQL; for the session).
+/// A scratch database's commits need not wait for the disk, and its schema is read many times
+/// on one session: the catalog queries are planned once (PostgreSQL; for the session).
 fn fast_commits(conn: &mut Connection) -> Result<(), CliError> {
-    if let Connection::Postgres(_) = conn {
-        conn.db()
-            .execute("SET synchronous_commit = off")
+    if let Connection::Postgres(pg) = conn {
+        pg.keep_statements();
+        strata_engine::Database::execute(pg, "SET synchronous_commit = off")
             .map_err(db_err("the scratch database failed"))?;
     }
     Ok(())
