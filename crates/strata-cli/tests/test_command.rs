@@ -681,6 +681,104 @@ fn the_stairway_alone_compares_recreated_objects_and_runs_the_up_again() {
     assert!(g7.contains("default"), "{g7}");
 }
 
+/// A long history (from 48 revisions) is climbed in two halves at once, the second on a
+/// temporary database where the first half is applied untested: the findings of both halves
+/// are reported in graph order, as in one climb; when an up fails in the first half, every
+/// case above it is "not run", the second half's included.
+#[test]
+fn a_long_stairway_is_climbed_in_two_halves_with_the_same_findings() {
+    let long = |broken_up: Option<usize>| {
+        let p = Project::new();
+        for i in 1..=60usize {
+            let id = format!("m{i:02}");
+            let parent = format!("m{:02}", i - 1);
+            let parents: Vec<&str> = if i == 1 {
+                vec![]
+            } else {
+                vec![parent.as_str()]
+            };
+            let up = if broken_up == Some(i) {
+                "ALTER TABLE no_such_table ADD COLUMN x integer;".to_owned()
+            } else {
+                format!("CREATE TABLE t{i:02} (id integer PRIMARY KEY);")
+            };
+            // Two downs that forget their table: one in each half.
+            let down = if i == 10 || i == 50 {
+                "SELECT 1;".to_owned()
+            } else {
+                format!("DROP TABLE t{i:02};")
+            };
+            p.migration(&id, &parents, &up, &down);
+        }
+        p
+    };
+    let cases = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        let json: serde_json::Value = serde_json::from_str(&stdout(out)).unwrap();
+        json["checks"][0]["cases"].as_array().unwrap().clone()
+    };
+
+    let db = Db::pg();
+    let p = long(None);
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, 1);
+    let both = cases(&out);
+    assert_eq!(both.len(), 60);
+    for (i, case) in both.iter().enumerate() {
+        let n = i + 1;
+        assert_eq!(case["name"], format!("m{n:02} m{n:02}"));
+        let failures = case["failures"].as_array().unwrap();
+        if n == 10 || n == 50 {
+            assert_eq!(failures[0], format!("down leaves table t{n:02}"), "{case}");
+        } else {
+            assert!(failures.is_empty(), "{case}");
+        }
+    }
+    // The same run in one climb gives the same cases.
+    let one = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(p.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env("STRATA_TEST_ONE_CLIMB", "1")
+        .args(["--url", db.url(), "test", "--only", "stairway", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&one, 1);
+    let one = cases(&one);
+    let strip = |cases: &[serde_json::Value]| -> Vec<(String, String)> {
+        cases
+            .iter()
+            .map(|c| (c["name"].to_string(), c["failures"].to_string()))
+            .collect()
+    };
+    assert_eq!(strip(&both), strip(&one));
+
+    // An up that fails in the first half: nothing above it runs, in either half.
+    let db = Db::pg();
+    let p = long(Some(20));
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, 1);
+    let cases = cases(&out);
+    assert_eq!(cases.len(), 60);
+    assert!(cases[19]["failures"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("up failed at migrations/m20_m.sql:"));
+    for case in &cases[20..] {
+        assert_eq!(
+            case["skipped"], "not run: the up of m20 failed, and the migrations above need it",
+            "{case}"
+        );
+    }
+}
+
 /// The online check: an online migration is started, written through both versions, rolled
 /// back (shape and rows as before), started again and completed; one whose start fails is
 /// reported by name and the online migrations above it are not run.
