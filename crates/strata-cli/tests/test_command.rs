@@ -779,6 +779,70 @@ fn a_long_stairway_is_climbed_in_two_halves_with_the_same_findings() {
     }
 }
 
+/// An up that deletes rows fails the data check unless the file waives the lint rule about it
+/// (a waiver of another rule, or `-- strata:destructive-downgrade`, which covers the down, is not
+/// enough); waived, the loss is a note (and the down's, declared, another).
+#[test]
+fn a_data_losing_up_is_reported_unless_its_lint_finding_is_waived() {
+    let run = |up: &str, header: &str| {
+        let db = Db::pg();
+        let p = Project::new();
+        correct(&p);
+        p.write(
+            "c3_m.sql",
+            &format!("-- strata:message empty orders\n-- strata:revises b2\n{header}\n-- strata:up\n{up}\n\n-- strata:down\nSELECT 1;\n"),
+        );
+        let out = strata(
+            p.path(),
+            Some(db.url()),
+            &["test", "--only", "data", "--json"],
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let case = json["checks"][0]["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "c3 empty orders")
+            .cloned()
+            .unwrap_or_else(|| panic!("{json}"));
+        (out.status.code(), case)
+    };
+    let (code, case) = run("DELETE FROM orders;", "");
+    assert_eq!(code, Some(1), "{case}");
+    assert!(
+        case["failures"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("up deletes rows of table orders"),
+        "{case}"
+    );
+    for header in [
+        "-- strata:destructive-downgrade the orders are gone",
+        "-- strata:lint-ignore-file prefer-text legacy",
+    ] {
+        let (code, case) = run("DELETE FROM orders;", header);
+        assert_eq!(code, Some(1), "{header}: {case}");
+        assert!(
+            case["failures"]
+                .to_string()
+                .contains("up deletes rows of table orders"),
+            "{header}: {case}"
+        );
+    }
+    // Waived in the up, and the down's loss declared: no failure.
+    let (code, case) = run(
+        "-- strata:lint-ignore unbatched-backfill orders holds test rows only\nDELETE FROM orders;",
+        "-- strata:destructive-downgrade the orders are gone",
+    );
+    assert_eq!(code, Some(0), "{case}");
+    assert!(
+        case["notes"].to_string().contains(
+            "the up loses data, as its lint waiver says (orders holds test rows only): up deletes rows of table orders"
+        ),
+        "{case}"
+    );
+}
+
 /// The online check: an online migration is started, written through both versions, rolled
 /// back (shape and rows as before), started again and completed; one whose start fails is
 /// reported by name and the online migrations above it are not run.

@@ -24,3 +24,4 @@ pub use driver::{lint, Report};
 pub use finding::{Finding, ParseFailure, Severity};
 pub use rules::{Rule, RuleKind, RULES};
 pub use source::{Existing, Naming, Options, Section, SectionKind, Source};
+pub use waiver::{find as find_waivers, Waiver};

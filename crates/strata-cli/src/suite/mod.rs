@@ -635,8 +635,13 @@ fn climb(
             };
             if let (Some(b), Some(u)) = (&rows_before, &rows_up) {
                 let lost = rows::lost_on_up(b, u);
-                if !lost.is_empty() && file.destructive_downgrade.is_none() && !waives_loss(file) {
-                    dcase.failures.extend(lost);
+                match loss_waiver(file) {
+                    _ if lost.is_empty() => {}
+                    Some(reason) => dcase.notes.push(format!(
+                        "the up loses data, as its lint waiver says ({reason}): {}",
+                        lost.join("; ")
+                    )),
+                    None => dcase.failures.extend(lost),
                 }
             }
             if let Some(reason) = &file.irreversible {
@@ -824,16 +829,29 @@ fn rebuild(
     Ok(())
 }
 
-/// A lint waiver in the file for the rules about deleting data.
-fn waives_loss(file: &MigrationFile) -> bool {
-    std::fs::read_to_string(&file.path)
-        .map(|text| {
-            text.lines().any(|l| {
-                let l = l.trim_start();
-                l.trim_start().starts_with("-- strata:lint-ignore")
-            })
+/// The lint rules whose findings are about deleting data.
+const DATA_LOSS_RULES: &[&str] = &[
+    "drop-table",
+    "drop-column",
+    "drop-schema",
+    "truncate-cascade",
+    "unbatched-backfill",
+];
+
+/// The reason of a lint waiver, in the up or for the whole file, of a rule about deleting data:
+/// the author knows the up loses rows.
+fn loss_waiver(file: &MigrationFile) -> Option<String> {
+    let text = std::fs::read_to_string(&file.path).ok()?;
+    strata_lint::find_waivers(&text)
+        .into_iter()
+        .filter(|w| w.file_wide)
+        .chain(strata_lint::find_waivers(&file.up.sql))
+        .find(|w| {
+            w.rules
+                .iter()
+                .any(|r| DATA_LOSS_RULES.contains(&r.as_str()))
         })
-        .unwrap_or(false)
+        .map(|w| w.reason)
 }
 
 /// `20261125143000 create users`.
