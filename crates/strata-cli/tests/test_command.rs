@@ -37,6 +37,30 @@ fn correct(p: &Project) {
     );
 }
 
+/// `strata test --only stairway --json` on `db`, its exit code checked, its report.
+fn stairway_json(p: &Project, db: &Db, code: i32) -> serde_json::Value {
+    let out = strata(
+        p.path(),
+        Some(db.url()),
+        &["test", "--only", "stairway", "--json"],
+    );
+    assert_exit(&out, code);
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+/// The failures of the case `name` in a check's JSON cases.
+fn failures_of(cases: &[serde_json::Value], name: &str) -> Vec<String> {
+    cases
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name}: {cases:?}"))["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
 both_engines!(a_correct_history_passes_and_junit_is_valid);
 fn a_correct_history_passes_and_junit_is_valid(db: Db) {
     let p = Project::new();
@@ -532,25 +556,9 @@ fn the_stairway_alone_finds_the_same_defects_on_postgres() {
         "CREATE TABLE zz (id integer);",
         "DROP TABLE zz;",
     );
-    let out = strata(
-        p.path(),
-        Some(db.url()),
-        &["test", "--only", "stairway", "--json"],
-    );
-    assert_exit(&out, 1);
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let json = stairway_json(&p, &db, 1);
     let cases = json["checks"][0]["cases"].as_array().unwrap();
-    let failures = |name: &str| -> Vec<String> {
-        cases
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("no case {name}"))["failures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f.as_str().unwrap().to_owned())
-            .collect()
-    };
+    let failures = |name: &str| failures_of(cases, name);
     // The forgotten column, then the up that cannot add it again.
     let c3 = failures("c3 c3");
     assert_eq!(c3[0], "down leaves column users.nickname");
@@ -646,25 +654,9 @@ fn the_stairway_alone_compares_recreated_objects_and_runs_the_up_again() {
         "COMMENT ON TABLE orders IS 'what was bought';\nALTER TABLE orders ALTER COLUMN customer SET DEFAULT 'anonymous';",
         "ALTER TABLE orders ALTER COLUMN customer SET DEFAULT 'nobody';",
     );
-    let out = strata(
-        p.path(),
-        Some(db.url()),
-        &["test", "--only", "stairway", "--json"],
-    );
-    assert_exit(&out, 1);
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let json = stairway_json(&p, &db, 1);
     let cases = json["checks"][0]["cases"].as_array().unwrap();
-    let failures = |name: &str| -> Vec<String> {
-        cases
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("no case {name}: {json}"))["failures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f.as_str().unwrap().to_owned())
-            .collect()
-    };
+    let failures = |name: &str| failures_of(cases, name);
     for name in ["a1 a1", "b2 b2", "c3 c3", "d4 d4", "e5 e5"] {
         assert!(failures(name).is_empty(), "{name}: {json}");
     }

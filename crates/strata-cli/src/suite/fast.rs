@@ -189,10 +189,7 @@ impl Stepper<'_> {
             })
             .map_err(db_err("the scratch database failed"))?;
         if let Err(e) = self.apply(conn, &up, "up", "", "") {
-            self.exec(conn, "ROLLBACK")?;
-            case.failures.push(finding(e, "up")?);
-            at.heads = Some(heads);
-            return Ok(Outcome::UpFailed);
+            return self.up_failed(conn, e, at, heads, case);
         }
         let model_up = self.after_up_model(conn, file, at, case)?;
         if let Err(e) = self.apply(conn, &down, "down", "", "") {
@@ -246,12 +243,9 @@ impl Stepper<'_> {
             self.introspect(conn)?
         };
         if let Err(e) = self.apply(conn, &up, "up", "BEGIN;", SAVE_UP) {
-            self.exec(conn, "ROLLBACK")?;
-            case.failures.push(finding(e, "up")?);
-            at.heads = Some(heads);
             at.before = before;
             at.known = true;
-            return Ok(Outcome::UpFailed);
+            return self.up_failed(conn, e, at, heads, case);
         }
         let after_down = match self.apply(conn, &down, "down", "", "") {
             Ok(()) => Some(self.introspect_in_transaction(conn)?),
@@ -275,6 +269,21 @@ impl Stepper<'_> {
         case.failures.extend(undone);
         case.failures.extend(again_failed);
         self.moved(conn, at, up.heads_after, "", Some(after_up))
+    }
+
+    /// The up failed: its transaction rolled back, the stair stays at `heads` and stops.
+    fn up_failed(
+        &self,
+        conn: &mut Connection,
+        e: strata_engine::EngineError,
+        at: &mut Position,
+        heads: Vec<String>,
+        case: &mut Case,
+    ) -> Result<Outcome, CliError> {
+        self.exec(conn, "ROLLBACK")?;
+        case.failures.push(finding(e, "up")?);
+        at.heads = Some(heads);
+        Ok(Outcome::UpFailed)
     }
 
     /// The model after the up, read in the open transaction, when strata.toml has
@@ -307,10 +316,7 @@ impl Stepper<'_> {
         model_up: Option<Schema>,
     ) -> Result<Outcome, CliError> {
         if let Err(e) = self.apply(conn, up, "up", "", "COMMIT") {
-            self.exec(conn, "ROLLBACK")?;
-            case.failures.push(finding(e, "up")?);
-            at.heads = Some(heads);
-            return Ok(Outcome::UpFailed);
+            return self.up_failed(conn, e, at, heads, case);
         }
         self.moved(conn, at, up.heads_after.clone(), "", model_up)
     }
