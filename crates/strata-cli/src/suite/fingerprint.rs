@@ -1,7 +1,13 @@
-//! A fingerprint of a scratch database's schema: one query whose text changes whenever anything
-//! the schema model holds changes (and sometimes when it does not: then the full comparison
-//! finds nothing). The stairway compares fingerprints and reads the whole model only when they
-//! differ, so a migration whose down undoes its up costs one full read instead of three.
+//! How the stairway tells whether a down gave the schema back without reading the whole model.
+//!
+//! - A fingerprint of a scratch database's schema: one query whose text changes whenever
+//!   anything the schema model holds changes (and sometimes when it does not: then the full
+//!   comparison finds nothing). For SQLite, for the data check's steps, and for migrations that
+//!   run outside a transaction.
+//! - On PostgreSQL's lighter path, a comparison of only the catalog rows a step changed: the rows
+//!   its transaction added against the rows it deleted or updated ([`Fingerprinter::raw_same`],
+//!   then [`Fingerprinter::added`] and [`Fingerprinter::gone`]); its cost follows the size of the
+//!   step, not of the schema.
 
 use crate::context::Connection;
 use strata_engine::DbError;
@@ -43,9 +49,10 @@ const POSTGRES: &str = r#"SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM (
 ) f"#;
 
 /// The catalog rows of the user's schemas, one line each, that a filter on the row (`{F}`, on
-/// the alias `t`) selects (objects PostgreSQL creates have oids below 16384, which lets the
-/// larger catalogs be read through their indexes): each line names what it describes (never by oid: a re-created object
+/// the alias `t`) selects: each line names what it describes (never by oid: a re-created object
 /// gets new ones) and depends on that row alone, and on the names of the objects it refers to.
+/// Objects PostgreSQL itself creates have oids below 16384, which lets the larger catalogs be
+/// read through their indexes.
 /// Lines, not a hash: the stairway compares the rows a step added with the rows it removed (see
 /// [`Fingerprinter::added`]). Columns by name, not number, as in [`POSTGRES`].
 const DELTA: &str = r#"SELECT x FROM (
@@ -176,7 +183,8 @@ impl Fingerprinter {
         self.prepared_delta = false;
     }
 
-    /// Prepares the two queries of the step comparison, once per session (outside a transaction).
+    /// Prepares the step comparison's queries on the scratch session, once per session (outside
+    /// a transaction).
     pub fn prepare_delta(&mut self, conn: &mut Connection) -> Result<(), DbError> {
         if !self.prepared_delta {
             let added = DELTA.replace("{F}", "pg_catalog.age(t.xmin) <= 0");
@@ -206,8 +214,8 @@ impl Fingerprinter {
     /// `rollback` (strata's SQL that rolls the transaction back to a savepoint below the step),
     /// then the lines of the catalog rows that the rolled-back part had deleted or updated
     /// (sorted), in one round trip; `None` when the ids cannot be compared. Those rows carry the
-    /// id of a subtransaction as their `xmax`: newer than the transaction's own id, which
-    /// [`Fingerprinter::added`]'s rows' subtransactions also needed first.
+    /// id of one of the step's subtransactions as their `xmax`, larger than the transaction's
+    /// own id (PostgreSQL gives a transaction its id before its subtransactions theirs).
     pub fn gone(
         &mut self,
         conn: &mut Connection,
