@@ -86,27 +86,30 @@ fn a_correct_history_passes_and_junit_is_valid(db: Db) {
     assert!(!db.table_exists("users") && !db.table_exists("strata_version"));
 }
 
-both_engines!(broken_downs_are_reported_by_name);
-fn broken_downs_are_reported_by_name(db: Db) {
-    let p = Project::new();
-    correct(&p);
-    // A down that forgets a column.
+/// Above [`correct`]: c3, whose down forgets a column; d4, irreversible, in the middle (the stair
+/// goes on above it); e5, whose down drops an index its up did not create.
+fn three_broken_steps(p: &Project) {
     p.migration(
         "c3",
         &["b2"],
         "ALTER TABLE users ADD COLUMN nickname text;",
         "SELECT 1;",
     );
-    // An irreversible migration in the middle: the stair goes on above it.
     let irreversible = "-- strata:message irreversible\n-- strata:revises c3\n-- strata:irreversible the old data is gone\n\n-- strata:up\nCREATE TABLE audit (id integer);\n";
     p.write("d4_m.sql", irreversible);
-    // A down that drops an index the up did not create.
     p.migration(
         "e5",
         &["d4"],
         "CREATE TABLE t (id integer);",
         "DROP TABLE t;\nDROP INDEX orders_customer_idx;",
     );
+}
+
+both_engines!(broken_downs_are_reported_by_name);
+fn broken_downs_are_reported_by_name(db: Db) {
+    let p = Project::new();
+    correct(&p);
+    three_broken_steps(&p);
     // A down that loses rows.
     p.migration(
         "f6",
@@ -487,28 +490,15 @@ mod xml {
     }
 }
 
-/// `--only stairway` on PostgreSQL takes the lighter path (one transaction per step, the down
-/// rolled back to a savepoint instead of the up applied again): the same findings, by name, and
-/// the stair still reaches the head (model-match sees every table).
+/// `--only stairway` on PostgreSQL takes the lighter path (one transaction per step, compared by
+/// the catalog rows the step changed): the same findings, by name, and the stair still reaches
+/// the head.
 #[test]
 fn the_stairway_alone_finds_the_same_defects_on_postgres() {
     let db = Db::pg();
     let p = Project::new();
     correct(&p);
-    p.migration(
-        "c3",
-        &["b2"],
-        "ALTER TABLE users ADD COLUMN nickname text;",
-        "SELECT 1;",
-    );
-    let irreversible = "-- strata:message irreversible\n-- strata:revises c3\n-- strata:irreversible the old data is gone\n\n-- strata:up\nCREATE TABLE audit (id integer);\n";
-    p.write("d4_m.sql", irreversible);
-    p.migration(
-        "e5",
-        &["d4"],
-        "CREATE TABLE t (id integer);",
-        "DROP TABLE t;\nDROP INDEX orders_customer_idx;",
-    );
+    three_broken_steps(&p);
     // A down that fails, and one that forgets its table (the up applied again then fails).
     p.migration(
         "f6",

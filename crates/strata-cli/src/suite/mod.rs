@@ -293,7 +293,7 @@ pub fn stairway(
             (second_scratch, second_conn, &second),
             progress,
         ),
-        None => climb(run, ws, scratch, conn, progress),
+        None => climb(run, ws, scratch, conn, progress, true),
     }
 }
 
@@ -378,8 +378,18 @@ fn climb_in_halves(
 ) -> Result<Stair, CliError> {
     let started = Instant::now();
     let (low, high) = std::thread::scope(|s| {
-        let high = s.spawn(|| climb(second, ws, &second_scratch, &mut second_conn, &|_, _| {}));
-        let low = climb(first, ws, scratch, conn, progress);
+        let high = s.spawn(|| {
+            climb(
+                second,
+                ws,
+                &second_scratch,
+                &mut second_conn,
+                &|_, _| {},
+                true,
+            )
+        });
+        // The first half's end is the second's start: its model is not needed.
+        let low = climb(first, ws, scratch, conn, progress, false);
         (low, high.join())
     });
     let high = high.map_err(|_| CliError::invalid("the second half of the stairway panicked"))?;
@@ -415,13 +425,15 @@ fn climb_in_halves(
     Ok(low)
 }
 
-/// One climb of the stair over `run`'s revisions on one scratch database.
+/// One climb of the stair over `run`'s revisions on one scratch database; with `head`, the
+/// model at its end too.
 fn climb(
     run: &Run,
     ws: &Workspace,
     scratch: &Scratch,
     conn: &mut Connection,
     progress: &dyn Fn(usize, &str),
+    head: bool,
 ) -> Result<Stair, CliError> {
     let started = Instant::now();
     let tm = timing::Timings::from_env();
@@ -772,10 +784,10 @@ fn climb(
     stair.time = started.elapsed();
     tm.print(stair.time);
     data.time = stair.time;
-    if stopped.is_none() && !before_known {
+    if head && stopped.is_none() && !before_known {
         before = tm.time("introspect", || ws.introspect(conn))?;
     }
-    let head = stopped.is_none().then_some(before);
+    let head = (head && stopped.is_none()).then_some(before);
     Ok(Stair {
         stairway: stair,
         data,
